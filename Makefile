@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine: `make run` (main job end to end) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Quiet the telemetry of every tool in the stack; tests and CI run offline.
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := False
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+
+.PHONY: run test install bench clean
+
+$(BIN)/seedvr: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first, pinned: an unpinned resolve would pull a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@if $(BIN)/pip list 2>/dev/null | grep -qi '^nvidia-'; then echo "error: a CUDA build of torch was pulled in" >&2; exit 1; fi
+	touch $(BIN)/seedvr
+
+install: $(BIN)/seedvr
+
+run: install
+	$(BIN)/seedvr data ensure
+	$(BIN)/dvc repro
+
+test: install
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_damage.py
+
+clean:
+	rm -rf work outputs .pytest_cache
