@@ -1,0 +1,39 @@
+"""SeedVR Repair: diffusion-based repair of damaged video regions.
+
+Heavy submodules (torch, diffusers) load lazily, so ``import seedvr`` and the command line's
+``--help`` stay fast. The model classes are exported here because diffusers finds a saved
+pipeline's components by ``getattr(importlib.import_module("seedvr"), class_name)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY_EXPORTS = {
+    "SeedVRPipeline": "seedvr.pipeline.pipeline",
+    "SeedVRPipelineOutput": "seedvr.pipeline.pipeline",
+    "HierarchicalRepairScheduler": "seedvr.pipeline.scheduler",
+    "SeedVRDenoiser": "seedvr.models.denoiser",
+    "TemporalConsistencyEncoder": "seedvr.models.temporal_encoder",
+    "DetailRestorationNetwork": "seedvr.models.detail",
+    "TexturePreservationNetwork": "seedvr.models.detail",
+    "PatchDiscriminator3D": "seedvr.models.discriminator",
+    "SeedVRError": "seedvr.errors",
+    # diffusers matches a component's base class by name inside its library when loading.
+    "ModelMixin": "diffusers",
+    "SchedulerMixin": "diffusers",
+    "ConfigMixin": "diffusers",
+}
+
+__all__ = sorted(_LAZY_EXPORTS)
+
+
+def __getattr__(name: str):
+    module_name = _LAZY_EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'seedvr' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -74,6 +74,106 @@ class ValidateParams(Section):
 
     min_frames: int = Field(2, ge=1)
     mask_ratio: tuple[float, float] = (0.001, 0.5)
+    # How far the mask coverage measured from the mask file may drift from the manifest's
+    # mask_ratio (CSV rounding, a regenerated mask): beyond it the manifest lies.
+    mask_ratio_tolerance: float = Field(0.005, ge=0.0, lt=1.0)
+
+
+class LossParams(Section):
+    """Weights of the SeedVR multi-term loss (:class:`seedvr.losses.SeedVRLoss`).
+
+    ``vgg16_weights`` points at a torchvision-format ImageNet VGG16 state dict (for example
+    ``vgg16-397923af.pth``); when it is unset or the file is absent, the perceptual and style
+    terms use the weight-free structural backend and the run records which one was used.
+    """
+
+    content: float = Field(1.0, ge=0.0)
+    perceptual: float = Field(0.5, ge=0.0)
+    style: float = Field(0.2, ge=0.0)
+    temporal: float = Field(0.3, ge=0.0)
+    edge: float = Field(0.1, ge=0.0)
+    adversarial: float = Field(0.0, ge=0.0)
+    adversarial_mode: Literal["hinge", "non_saturating"] = "hinge"
+    edge_band: int = Field(3, ge=1, le=64)
+    vgg16_weights: str | None = None
+
+
+class ModelParams(Section):
+    """Which size preset to build and how the hierarchical schedule samples."""
+
+    preset: str = "tiny"
+    sampler: Literal["ddim", "dpm-solver"] = "ddim"
+    num_inference_steps: int = Field(20, ge=1, le=1000)
+    scales: tuple[float, ...] = (0.25, 0.5, 1.0)
+    strengths: tuple[float, ...] = (0.3, 0.5, 0.3)
+    coarse_from_noise: bool = False
+
+
+class TrainParams(Section):
+    """Fine-tuning: data sampling, optimisation and the Lightning trainer."""
+
+    init: str = "scratch"  # "scratch", a pipeline folder, or models:/NAME@ALIAS
+    out: str = "work/model"
+    seed: int = 0
+    crop_size: int = Field(64, ge=16, le=4096)
+    clip_frames: int = Field(8, ge=2, le=256)
+    batch_size: int = Field(2, ge=1, le=1024)
+    samples_per_epoch: int = Field(32, ge=1)
+    max_epochs: int = Field(6, ge=1)
+    max_steps: int = -1
+    max_minutes: float | None = Field(None, gt=0)
+    lr: float = Field(1e-4, gt=0, lt=1)
+    weight_decay: float = Field(1e-5, ge=0)
+    gradient_clip: float = Field(1.0, gt=0)
+    diffusion_weight: float = Field(1.0, ge=0)
+    diffusion_mask_weight: float = Field(5.0, ge=1)
+    prediction_type: Literal["sample", "epsilon", "v_prediction"] = "sample"
+    precision: str = "32-true"
+    accelerator: str = "cpu"
+    devices: int | str = 1
+    strategy: str = "auto"  # auto, ddp, ddp_spawn, fsdp
+    num_workers: int = Field(0, ge=0)
+    val_clips: int = Field(4, ge=1)
+    val_steps: int = Field(6, ge=1)
+    resume: str | None = None
+
+
+class EvaluateParams(Section):
+    """Evaluation of repair methods over one split of the damaged dataset (``seedvr evaluate``)."""
+
+    split: Literal["train", "val", "test"] = "test"
+    methods: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
+    out: str = "work/eval"
+    steps: int | None = Field(None, ge=1, le=1000)  # None: the model's own num_inference_steps
+    strips: int = Field(3, ge=0, le=100)  # how many clips get a PNG sample strip
+    seed: int = 0
+    max_clips: int | None = Field(None, ge=1)  # None: every clip of the split
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        known = ("seedvr", "propagate", "telea", "ns")
+        unknown = sorted(set(methods) - set(known))
+        if unknown or not methods:
+            raise ValueError(f"unknown method(s) {unknown}; choose from {list(known)}")
+        return methods
+
+
+class RegisterParams(Section):
+    """Model registry and promotion gates (:mod:`seedvr.registry.promotion`).
+
+    A new version always gets the ``challenger`` alias; ``champion`` moves to it only when
+    every gate passes on the same evaluation set.
+    """
+
+    model_name: str = Field("seedvr-repair", min_length=1)
+    experiment: str = Field("seedvr-repair", min_length=1)
+    # psnr_mask (dB) the candidate must gain over the best classical baseline.
+    min_gain_psnr_mask_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    # How much the candidate's ewarp may exceed the best baseline's (0 = not worse).
+    max_ewarp_regression: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    # How far (dB) below the current champion's psnr_mask the candidate may fall.
+    champion_tolerance_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
 
 
 class Params(Section):
@@ -82,6 +182,12 @@ class Params(Section):
     data: SourceDataParams = SourceDataParams()
     damage: DamageParams = DamageParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    model: ModelParams = ModelParams()
+    train: TrainParams = TrainParams()
+    loss: LossParams = LossParams()
+    evaluate: EvaluateParams = EvaluateParams()
+    # `register_` with an alias, like `validate_`: `register` would shadow ABCMeta.register.
+    register_: RegisterParams = Field(RegisterParams(), alias="register")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

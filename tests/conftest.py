@@ -22,3 +22,36 @@ for _key, _value in _OFFLINE_ENV.items():
 _PREFECT_HOME = tempfile.mkdtemp(prefix="seedvr-prefect-")
 os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", os.path.join(_PREFECT_HOME, "storage"))
+
+
+# -- shared fixtures: small clips, a tiny untrained pipeline, a tiny damaged dataset ----------
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from clip_samples import make_panning_clip  # noqa: E402  (tests/ is on sys.path via this conftest)
+
+
+@pytest.fixture(scope="session")
+def panning_clip() -> tuple[np.ndarray, np.ndarray]:
+    return make_panning_clip()
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory) -> str:
+    """An untrained tiny pipeline saved with ``save_pretrained`` (safetensors)."""
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+    folder = tmp_path_factory.mktemp("tiny-pipeline") / "pipeline"
+    SeedVRPipeline.from_preset("tiny", seed=0).save_pretrained(str(folder))
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_dir(tmp_path_factory) -> str:
+    """Six procedural source clips (6 frames, 48x32) damaged once per kind, with a manifest."""
+    from seedvr.data import build_damaged_dataset, generate_source_clips
+
+    root = tmp_path_factory.mktemp("tiny-dataset")
+    generate_source_clips(root / "sources", clips=6, frames=6, width=48, height=32, seed=0)
+    build_damaged_dataset(root / "sources", root / "damaged", seed=1)
+    return str(root / "damaged")

@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("train", "model", "repair", "data", "validate", "data_version", "evaluate")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"seedvr.cli.{_module}")

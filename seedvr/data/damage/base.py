@@ -1,0 +1,45 @@
+"""What every damage kind provides: how it draws, how it is painted, whether frames may be clean."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PaintStyle:
+    """How a kind's tone canvas is turned into damaged pixels.
+
+    ``opacity``: range the strength of the damage is drawn from per clip (a watermark is
+    translucent, dirt is opaque). ``grain``: amplitude in grey levels of the noise texture
+    painted over the damage. ``colourful``: a random saturated colour (graffiti strokes,
+    foreign objects) instead of the near-neutral, slightly warm cast of film dirt.
+    ``edge_blur``: box size (odd, 1 = none) of the soft fall-off inside the mask border.
+    """
+
+    opacity: tuple[float, float]
+    grain: float
+    colourful: bool
+    edge_blur: int
+
+
+class DamageKind(abc.ABC):
+    """One kind of damage. Stateless: all randomness comes from the generator passed in."""
+
+    name: ClassVar[str]
+    style: ClassVar[PaintStyle]
+    #: True when some frames of a clip may legitimately carry no damage at all.
+    allows_empty_frames: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def draw(self, canvas: np.ndarray, rng: np.random.Generator, coverage: float) -> int:
+        """Draw new elements into ``canvas`` (``uint8 [T, H, W]`` tones, 0 = clean).
+
+        ``coverage`` is the fraction of all the clip's pixels the new elements should
+        cover, roughly: the caller measures the result and asks again for more or less,
+        so a kind only needs to size its elements sensibly. Returns how many elements
+        were drawn. Every frame that must not be empty gets at least one pixel.
+        """

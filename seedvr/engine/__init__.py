@@ -1,0 +1,1 @@
+"""Streaming repair of whole videos: chunks with overlap, compositing, methods."""

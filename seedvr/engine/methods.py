@@ -1,0 +1,100 @@
+"""Repair methods behind one interface: ``repair(frames, masks) -> frames``.
+
+Each method takes ``uint8 [T, H, W, 3]`` frames and ``bool [T, H, W]`` masks and returns
+repaired frames that equal the input outside the mask. ``seedvr`` is the diffusion model,
+``propagate`` flow propagation finished by Telea (the model's own starting guess), ``telea``
+and ``ns`` OpenCV's per-frame inpainting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+import torch
+
+from seedvr.baselines.classical import CLASSICAL_METHODS
+from seedvr.errors import SeedVRError
+
+METHODS: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
+Precision = Literal["fp32", "bf16", "fp16"]
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` picks CUDA when present; asking for CUDA without a GPU is a user error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise SeedVRError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SeedVRError("--device cuda was asked for but no CUDA GPU is available")
+    return torch.device(device)
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    if precision not in _DTYPES:
+        raise SeedVRError(f"unknown precision {precision!r}; choose fp32, bf16 or fp16")
+    if precision == "fp16" and device.type != "cuda":
+        raise SeedVRError("fp16 inference needs a CUDA GPU; use fp32 or bf16 on the CPU")
+    return _DTYPES[precision]
+
+
+def load_pipeline(model: str | Path, device: torch.device, dtype: torch.dtype):
+    """A saved pipeline folder, or a registered model URI (``models:/NAME@ALIAS``)."""
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+    model = str(model)
+    if model.startswith("models:/"):
+        from seedvr.registry.models import download_registered_pipeline
+
+        model = str(download_registered_pipeline(model))
+    path = Path(model)
+    if not (path / "model_index.json").is_file():
+        raise SeedVRError(f"--model {model}: not a saved SeedVR pipeline folder (no model_index.json)")
+    try:
+        pipeline = SeedVRPipeline.from_pretrained(str(path), use_safetensors=True)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SeedVRError(f"--model {model}: cannot load the pipeline ({str(error).splitlines()[0]})") from None
+    return pipeline.to(device=device, dtype=dtype)
+
+
+@dataclass
+class RepairMethod:
+    """A named repair function over one chunk of frames."""
+
+    name: str
+    repair: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    details: dict = field(default_factory=dict)
+
+
+def make_method(
+    name: str,
+    model: str | Path | None = None,
+    steps: int | None = None,
+    device: str = "auto",
+    precision: str = "fp32",
+    seed: int = 0,
+) -> RepairMethod:
+    """Build the repair function for ``name`` (loading the model once for ``seedvr``)."""
+    if name not in METHODS:
+        raise SeedVRError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+    if steps is not None and steps < 1:
+        raise SeedVRError(f"--steps must be at least 1, got {steps}")
+    if name != "seedvr":
+        classical = CLASSICAL_METHODS[name]
+        return RepairMethod(name, lambda frames, masks: classical(frames, masks))
+    if model is None:
+        raise SeedVRError("method seedvr needs --model (a pipeline folder or models:/NAME@ALIAS)")
+    torch_device = resolve_device(device)
+    dtype = resolve_dtype(precision, torch_device)
+    pipeline = load_pipeline(model, torch_device, dtype)
+
+    def repair_with_model(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        # Re-seeding per chunk makes a chunk's result independent of what came before it.
+        generator = torch.Generator("cpu").manual_seed(seed)
+        return pipeline(frames, masks, num_inference_steps=steps, generator=generator).frames
+
+    return RepairMethod(name, repair_with_model, {"model": str(model), "device": str(torch_device), "precision": precision})

@@ -1,0 +1,179 @@
+"""``evaluate_dataset``: every repair method on one split, written up as tables, plots and a report.
+
+Output folder (built under a temporary sibling and renamed into place only when complete,
+replacing an earlier evaluation there)::
+
+    metrics.json            aggregates per method and per damage kind, gains (layout below)
+    per_clip.csv            clip_id, method, damage_kinds, frames, mask_ratio, every metric,
+                            [lpips,] sec_per_frame
+    per_frame.csv           frame, clip_id, method, psnr_mask, ewarp_frame (all methods)
+    per_frame/<method>.csv  the same rows for one method (one file per line in `dvc plots`)
+    plots/psnr_per_frame.png, plots/ewarp_per_frame.png, plots/psnr_by_kind.png
+    strips/<clip_id>.png    damaged | mask | each method | truth, for the first clips
+    report.md               tables, gains and links to the images
+
+``metrics.json``::
+
+    {"split": "test", "clips": N, "frames": N,
+     "methods": {"<method>": {"psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif",
+                              "ewarp", "tof", "flicker", "sec_per_frame", "lpips",
+                              "per_kind": {"<kind>": {"psnr_mask", "ssim_mask", "ewarp",
+                                                      "clips", "frames"}}}},
+     "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp",
+               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp"}}}}
+
+``null`` marks a figure that is undefined or not computed (``lpips`` without local VGG16
+weights). ``gains`` is present only when seedvr and a classical method were evaluated.
+Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedvr.evaluate.per_frame`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from seedvr.engine.methods import METHODS
+from seedvr.errors import SeedVRError
+from seedvr.evaluate.mlflow_logging import log_to_active_run
+from seedvr.evaluate.plots import write_plots
+from seedvr.evaluate.report import render_report
+from seedvr.evaluate.runner import (
+    Progress,
+    check_method_names,
+    load_methods,
+    run_methods_on_clips,
+    select_clips,
+)
+from seedvr.evaluate.strips import write_strips
+from seedvr.evaluate.summary import per_clip_table, per_frame_table, summarize
+from seedvr.io.atomic import PendingOutput
+
+METRICS_FILE = "metrics.json"
+PER_CLIP_FILE = "per_clip.csv"
+PER_FRAME_FILE = "per_frame.csv"
+PER_FRAME_FOLDER = "per_frame"
+PLOTS_FOLDER = "plots"
+STRIPS_FOLDER = "strips"
+REPORT_FILE = "report.md"
+
+
+@dataclass
+class EvaluationResult:
+    """Where the evaluation was written, its ``metrics.json`` content and the per-clip table."""
+
+    out_dir: Path
+    metrics: dict
+    per_clip: pd.DataFrame
+
+
+def _json_ready(value):
+    """Replace ``nan``/``inf`` by ``None`` recursively: JSON has no NaN and readers choke on it."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _check_output_folder(out_dir: Path, data_root: Path) -> None:
+    """Refuse to replace anything that is not an earlier evaluation: a mistyped path must not
+    wipe unrelated files."""
+    if out_dir.resolve() == data_root.resolve():
+        raise SeedVRError(f"output folder {out_dir} is the dataset folder; choose another one")
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise SeedVRError(f"output {out_dir} is a file, not a folder")
+    if any(out_dir.iterdir()) and not (out_dir / METRICS_FILE).is_file():
+        raise SeedVRError(f"output folder {out_dir} holds files but no {METRICS_FILE}; choose a new or empty folder")
+
+
+def _write_tables(folder: Path, per_clip: pd.DataFrame, per_frame: pd.DataFrame, metrics: dict) -> None:
+    per_clip.to_csv(folder / PER_CLIP_FILE, index=False, lineterminator="\n")
+    per_frame.to_csv(folder / PER_FRAME_FILE, index=False, lineterminator="\n")
+    (folder / PER_FRAME_FOLDER).mkdir()
+    for method, rows in per_frame.groupby("method", sort=False):
+        rows.to_csv(folder / PER_FRAME_FOLDER / f"{method}.csv", index=False, lineterminator="\n")
+    (folder / METRICS_FILE).write_text(json.dumps(_json_ready(metrics), indent=2, allow_nan=False) + "\n")
+
+
+def evaluate_dataset(
+    model: str | Path | None,
+    data_dir: str | Path,
+    split: str = "test",
+    methods: Sequence[str] | str = METHODS,
+    out_dir: str | Path = "work/eval",
+    steps: int | None = None,
+    seed: int = 0,
+    strips: int = 3,
+    max_clips: int | None = None,
+    vgg16_weights: str | Path | None = None,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """Run ``methods`` on the clips of ``split`` of the damaged dataset in ``data_dir``.
+
+    Args:
+        model: saved pipeline folder or ``models:/NAME@ALIAS``; required when ``seedvr`` is
+            among ``methods``.
+        data_dir: damaged dataset folder (``manifest.csv``) or the manifest itself.
+        methods: names (or comma-separated text) among :data:`seedvr.engine.methods.METHODS`.
+        out_dir: output folder, replaced as a whole (only if it is empty or an earlier evaluation).
+        steps: sampling steps per pass for seedvr (``None``: the model's default).
+        seed: diffusion noise seed; the same seed gives the same metrics.
+        strips: number of clips (the first ones) that get a sample strip.
+        max_clips: evaluate only the first clips of the split.
+        vgg16_weights: local torchvision VGG16 file, to compute LPIPS.
+        device: ``auto``, ``cpu`` or ``cuda`` for seedvr.
+        progress: called with one line of text after each (clip, method).
+
+    When an MLflow run is active, metrics, tags and the output files are logged to it
+    (:mod:`seedvr.evaluate.mlflow_logging`).
+
+    Raises:
+        SeedVRError: unknown method or split, seedvr without a model, missing dataset, empty
+            split, an output path that is not an earlier evaluation, unreadable clips.
+    """
+    names = check_method_names(methods)
+    if strips < 0:
+        raise SeedVRError(f"strips must be 0 or more, got {strips}")
+    clips, data_root = select_clips(data_dir, split, max_clips)
+    out_dir = Path(out_dir)
+    _check_output_folder(out_dir, data_root)
+    repair_methods = load_methods(names, model, steps, seed, device)
+
+    measured = run_methods_on_clips(clips, data_root, repair_methods, strips, vgg16_weights, progress)
+    details = measured.method_details
+    if "seedvr" in details:
+        details["seedvr"].update({"steps": steps if steps is not None else "model default", "seed": seed})
+    per_clip = per_clip_table(measured.runs)
+    per_frame = per_frame_table(measured.runs)
+    metrics = _json_ready(summarize(per_clip, split, names))
+
+    pending = PendingOutput(out_dir, make_parents=True)
+    try:
+        staging = pending.temp
+        staging.mkdir()
+        _write_tables(staging, per_clip, per_frame, metrics)
+        plots = write_plots(per_frame, metrics, staging / PLOTS_FOLDER)
+        strip_paths = write_strips(measured.samples, list(names), staging / STRIPS_FOLDER)
+        report = render_report(
+            metrics,
+            {name: path.relative_to(staging).as_posix() for name, path in plots.items()},
+            [path.relative_to(staging).as_posix() for path in strip_paths],
+            details,
+        )
+        (staging / REPORT_FILE).write_text(report)
+    except BaseException:
+        pending.discard()
+        raise
+    pending.commit()
+    log_to_active_run(metrics, out_dir)
+    return EvaluationResult(out_dir=out_dir, metrics=metrics, per_clip=per_clip)

@@ -1,0 +1,69 @@
+"""Log an evaluation to the active MLflow run, when there is one.
+
+Metric names (MLflow allows ``/`` in them, and its UI groups by the prefix):
+
+* ``eval/<method>/<metric>``: every aggregate of ``metrics.json`` (``lpips`` only when computed);
+* ``eval/<method>/<kind>/<metric>``: per damage kind (``psnr_mask``, ``ssim_mask``, ``ewarp``);
+* ``eval/gain_psnr_mask_db``, ``eval/gain_ssim_mask``, ``eval/gain_ewarp`` and
+  ``eval/<kind>/gain_psnr_mask_db`` etc.: seedvr against the best classical baseline
+  (positive = seedvr better), whose name is the tag ``eval.baseline``.
+
+Undefined figures (``null`` in ``metrics.json``) are not logged: a missing metric is honest,
+a fake number is not. The output folder is logged as artifacts under ``evaluation/``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+ARTIFACT_FOLDER = "evaluation"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def evaluation_metrics(metrics: dict) -> dict[str, float]:
+    """Flatten ``metrics.json`` into MLflow metric names and values."""
+    flat: dict[str, float] = {}
+    for method, figures in metrics["methods"].items():
+        for key, value in figures.items():
+            if key != "per_kind" and _is_number(value):
+                flat[f"eval/{method}/{key}"] = float(value)
+        for kind, kind_figures in figures["per_kind"].items():
+            for key, value in kind_figures.items():
+                if _is_number(value) and key not in ("clips", "frames"):
+                    flat[f"eval/{method}/{kind}/{key}"] = float(value)
+    gains = metrics.get("gains")
+    if gains is not None:
+        for key in ("psnr_mask_db", "ssim_mask", "ewarp"):
+            if _is_number(gains[key]):
+                flat[f"eval/gain_{key}"] = float(gains[key])
+        for kind, kind_gains in gains.get("per_kind", {}).items():
+            for key, value in kind_gains.items():
+                if _is_number(value):
+                    flat[f"eval/{kind}/gain_{key}"] = float(value)
+    flat["eval/clips"] = float(metrics["clips"])
+    flat["eval/frames"] = float(metrics["frames"])
+    return flat
+
+
+def log_to_active_run(metrics: dict, out_dir: str | Path) -> bool:
+    """Log metrics, tags and the output files to the active run; ``False`` when none is active."""
+    # No run can be active in a process that never imported mlflow; checking first spares
+    # evaluations outside MLflow the cost of importing it.
+    if "mlflow" not in sys.modules:
+        return False
+    import mlflow
+
+    if mlflow.active_run() is None:
+        return False
+    mlflow.log_metrics(evaluation_metrics(metrics))
+    tags = {"eval.split": metrics["split"], "eval.methods": ",".join(metrics["methods"])}
+    if metrics.get("gains") is not None:
+        tags["eval.baseline"] = metrics["gains"]["baseline"]
+    mlflow.set_tags(tags)
+    mlflow.log_artifacts(str(out_dir), artifact_path=ARTIFACT_FOLDER)
+    return True

@@ -1,0 +1,132 @@
+"""``report.md``: the evaluation as a human reads it (tables, gains, links to the images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
+
+_METRIC_LABELS = {
+    "psnr_mask": "PSNR mask (dB)",
+    "ssim_mask": "SSIM mask",
+    "psnr": "PSNR (dB)",
+    "ssim": "SSIM",
+    "ms_ssim": "MS-SSIM",
+    "vif": "VIF",
+    "ewarp": "E_warp (×1e-3)",
+    "tof": "tOF (px)",
+    "flicker": "flicker",
+    "lpips": "LPIPS",
+    "sec_per_frame": "s/frame",
+}
+
+
+def _number(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/c"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def _signed(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _arrow(key: str) -> str:
+    return "↑" if HIGHER_IS_BETTER.get(key, False) else "↓"
+
+
+def method_table(metrics: dict) -> list[str]:
+    keys = list(METRIC_KEYS) + ["lpips", "sec_per_frame"]
+    header = ["method"] + [f"{_METRIC_LABELS[key]} {_arrow(key) if key != 'sec_per_frame' else ''}".strip() for key in keys]
+    rows = [[name] + [_number(figures.get(key)) for key in keys] for name, figures in metrics["methods"].items()]
+    return _table(header, rows)
+
+
+def kind_table(metrics: dict, key: str) -> list[str]:
+    methods = list(metrics["methods"])
+    kinds: list[str] = []
+    for figures in metrics["methods"].values():
+        kinds.extend(kind for kind in figures["per_kind"] if kind not in kinds)
+    first = metrics["methods"][methods[0]]["per_kind"]
+    header = ["damage kind", "clips"] + methods
+    rows = [
+        [kind, str(first.get(kind, {}).get("clips", 0))]
+        + [_number(metrics["methods"][name]["per_kind"].get(kind, {}).get(key)) for name in methods]
+        for kind in kinds
+    ]
+    return _table(header, rows)
+
+
+def gains_section(metrics: dict) -> list[str]:
+    gains = metrics.get("gains")
+    if gains is None:
+        return ["No gains: seedvr and at least one classical baseline must be evaluated together."]
+    lines = [
+        f"Baseline: **{gains['baseline']}** (best classical method by PSNR in the mask). "
+        "Positive numbers mean seedvr is better.",
+        "",
+    ]
+    rows = [["all", _signed(gains["psnr_mask_db"]), _signed(gains["ssim_mask"], 4), _signed(gains["ewarp"])]]
+    rows += [
+        [kind, _signed(kind_gain["psnr_mask_db"]), _signed(kind_gain["ssim_mask"], 4), _signed(kind_gain["ewarp"])]
+        for kind, kind_gain in gains.get("per_kind", {}).items()
+    ]
+    return lines + _table(["clips", "PSNR mask gain (dB)", "SSIM mask gain", "E_warp gain (×1e-3)"], rows)
+
+
+def render_report(metrics: dict, plots: dict[str, str], strips: list[str], details: dict[str, dict]) -> str:
+    """Markdown text; ``plots`` and ``strips`` are paths relative to the report's folder."""
+    lines = [
+        f"# Evaluation on the {metrics['split']} split",
+        "",
+        f"{metrics['clips']} clips, {metrics['frames']} frames, methods: {', '.join(metrics['methods'])}.",
+        "",
+        "## Gains of seedvr",
+        "",
+        *gains_section(metrics),
+        "",
+        "## Methods",
+        "",
+        *method_table(metrics),
+        "",
+        "↑ higher is better, ↓ lower is better; n/c = not computed (LPIPS needs local VGG16 weights; "
+        "VIF needs frames of at least 41 px).",
+        "",
+        "## PSNR in the mask by damage kind (dB)",
+        "",
+        *kind_table(metrics, "psnr_mask"),
+        "",
+        "## Warping error in the mask by damage kind (×1e-3)",
+        "",
+        *kind_table(metrics, "ewarp"),
+        "",
+        "## Plots",
+        "",
+    ]
+    lines += [f"![{name}]({path})" for name, path in plots.items()]
+    lines += ["", "## Sample strips", "", "Columns: damaged | mask | each method | truth.", ""]
+    lines += [f"![{Path(path).stem}]({path})" for path in strips] or ["(none requested)"]
+    model_details = details.get("seedvr")
+    lines += [
+        "",
+        "## How the numbers are made",
+        "",
+        "- Every figure is the mean over clips weighted by frame count; PSNR figures are the mean "
+        "of per-clip PSNR in dB (not the PSNR of the pooled error).",
+        "- A damage kind's figures use the clips containing that kind.",
+        "- E_warp: warping error of Lai et al. 2018 along ground-truth flow, ×1e-3. The per-frame "
+        "series is the same error between frames t and t+1 restricted to the repaired region.",
+        "- s/frame: repair wall time divided by frames, model loading excluded.",
+    ]
+    if model_details:
+        lines.append("- seedvr: " + ", ".join(f"{key} {value}" for key, value in model_details.items()) + ".")
+    lines += ["", "Files: `metrics.json`, `per_clip.csv`, `per_frame.csv`."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,192 @@
+"""Tables and aggregates of an evaluation: per clip, per frame, per method, per damage kind, gains.
+
+Aggregation rules (the same everywhere: ``metrics.json``, the report, MLflow):
+
+* A method's figure for a metric is the mean of its per-clip values **weighted by the
+  clip's frame count**, so a 100-frame clip counts 10 times as much as a 10-frame clip and
+  the figure reads as "per frame of footage", whatever the clip lengths.
+* PSNR (``psnr`` and ``psnr_mask``) is aggregated the same way: the (frame-weighted) mean of
+  the per-clip PSNR in dB, **not** the PSNR of the pooled squared error. Pooling would let
+  the worst clip's error dominate the figure; the mean of dB values is what video
+  restoration papers report and keeps one bad clip visible without hiding the others.
+* ``sec_per_frame`` is total repair seconds over total frames (the frame-weighted mean of
+  the per-clip values), model loading excluded.
+* A metric that is undefined for a clip (``nan``: VIF on frames under 41 px, temporal
+  metrics on a single frame) is left out of that metric's mean; a metric undefined
+  everywhere is ``null``. ``lpips`` is ``null`` when it was not computed (no local VGG16).
+* Damage kinds: a clip counts for every kind it contains, so each kind's figure is the
+  frame-weighted mean over the clips showing that kind and a regression on one kind
+  shows even when the overall mean hides it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from seedvr.data.manifest import KIND_SEPARATOR
+from seedvr.evaluate.runner import MethodRun
+from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
+
+MODEL_METHOD = "seedvr"
+SPEED_KEY = "sec_per_frame"
+PER_KIND_KEYS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp")
+PER_CLIP_ID_COLUMNS: tuple[str, ...] = ("clip_id", "method", "damage_kinds", "frames", "mask_ratio")
+PER_FRAME_COLUMNS: tuple[str, ...] = ("frame", "clip_id", "method", "psnr_mask", "ewarp_frame")
+
+
+def per_clip_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
+    """One row per (clip, method): ids, every metric, ``lpips`` when computed, ``sec_per_frame``."""
+    runs = list(runs)
+    with_lpips = any("lpips" in run.metrics for run in runs)
+    metric_columns = METRIC_KEYS + (("lpips",) if with_lpips else ())
+    rows = []
+    for run in runs:
+        row = {
+            "clip_id": run.clip_id,
+            "method": run.method,
+            "damage_kinds": run.damage_kinds,
+            "frames": run.frames,
+            "mask_ratio": run.mask_ratio,
+        }
+        row.update({key: float(run.metrics.get(key, math.nan)) for key in metric_columns})
+        row[SPEED_KEY] = run.sec_per_frame
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(PER_CLIP_ID_COLUMNS + metric_columns + (SPEED_KEY,)))
+
+
+def per_frame_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
+    """One row per (frame, method). ``frame`` numbers the split's frames globally, clip after
+    clip in evaluation order, so every method shares the same x axis."""
+    runs = list(runs)
+    offsets: dict[str, int] = {}
+    next_start = 0
+    for run in runs:
+        if run.clip_id not in offsets:
+            offsets[run.clip_id] = next_start
+            next_start += run.frames
+    frames = []
+    for run in runs:
+        start = offsets[run.clip_id]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "frame": np.arange(start, start + run.frames),
+                    "clip_id": run.clip_id,
+                    "method": run.method,
+                    "psnr_mask": run.psnr_mask_frames,
+                    "ewarp_frame": run.ewarp_frames,
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)[list(PER_FRAME_COLUMNS)]
+    return table.sort_values(["method", "frame"], kind="stable").reset_index(drop=True)
+
+
+def clip_boundaries(per_frame: pd.DataFrame) -> list[int]:
+    """Global frame index where each clip after the first starts (for plot separators)."""
+    starts = per_frame.groupby("clip_id", sort=False)["frame"].min().sort_values()
+    return [int(start) for start in starts.iloc[1:]]
+
+
+def weighted_mean(values: pd.Series, weights: pd.Series) -> float | None:
+    """Frame-weighted mean ignoring ``nan``; ``None`` when no value is defined."""
+    defined = values.notna() & np.isfinite(values.astype(float))
+    if not defined.any():
+        return None
+    return float(np.average(values[defined].astype(float), weights=weights[defined].astype(float)))
+
+
+def _kinds_of(damage_kinds: str) -> list[str]:
+    return [kind for kind in str(damage_kinds).split(KIND_SEPARATOR) if kind]
+
+
+def damage_kinds_in(per_clip: pd.DataFrame) -> list[str]:
+    """Every damage kind present, in first-seen order."""
+    seen: dict[str, None] = {}
+    for kinds in per_clip["damage_kinds"]:
+        seen.update(dict.fromkeys(_kinds_of(kinds)))
+    return list(seen)
+
+
+def _rows_with_kind(table: pd.DataFrame, kind: str) -> pd.DataFrame:
+    return table[[kind in _kinds_of(kinds) for kinds in table["damage_kinds"]]]
+
+
+def summarize_method(rows: pd.DataFrame) -> dict:
+    """Aggregates of one method's per-clip rows, including its ``per_kind`` breakdown."""
+    weights = rows["frames"]
+    summary: dict = {key: weighted_mean(rows[key], weights) for key in METRIC_KEYS}
+    summary[SPEED_KEY] = float(rows[SPEED_KEY].mul(weights).sum() / weights.sum())
+    summary["lpips"] = weighted_mean(rows["lpips"], weights) if "lpips" in rows else None
+    per_kind = {}
+    for kind in damage_kinds_in(rows):
+        kind_rows = _rows_with_kind(rows, kind)
+        figures: dict = {key: weighted_mean(kind_rows[key], kind_rows["frames"]) for key in PER_KIND_KEYS}
+        figures["clips"] = int(len(kind_rows))
+        figures["frames"] = int(kind_rows["frames"].sum())
+        per_kind[kind] = figures
+    summary["per_kind"] = per_kind
+    return summary
+
+
+def _difference(model: float | None, baseline: float | None, key: str) -> float | None:
+    """Signed so that positive always means the model is better."""
+    if model is None or baseline is None:
+        return None
+    return model - baseline if HIGHER_IS_BETTER[key] else baseline - model
+
+
+def compute_gains(methods: dict[str, dict]) -> dict | None:
+    """seedvr against the best classical method (by ``psnr_mask``); ``None`` without both.
+
+    ``psnr_mask_db`` and ``ssim_mask`` are seedvr minus baseline, ``ewarp`` is baseline minus
+    seedvr: positive numbers mean seedvr is better on every key, also in ``per_kind``.
+    """
+    baselines = {
+        name: figures["psnr_mask"]
+        for name, figures in methods.items()
+        if name != MODEL_METHOD and figures.get("psnr_mask") is not None
+    }
+    if MODEL_METHOD not in methods or not baselines:
+        return None
+    # max() keeps the first of equal scores, so ties go to the method listed first.
+    baseline = max(baselines, key=lambda name: baselines[name])
+    model, classical = methods[MODEL_METHOD], methods[baseline]
+    per_kind = {}
+    for kind, model_kind in model["per_kind"].items():
+        baseline_kind = classical["per_kind"].get(kind)
+        if baseline_kind is None:
+            continue
+        per_kind[kind] = {
+            "psnr_mask_db": _difference(model_kind["psnr_mask"], baseline_kind["psnr_mask"], "psnr_mask"),
+            "ssim_mask": _difference(model_kind["ssim_mask"], baseline_kind["ssim_mask"], "ssim_mask"),
+            "ewarp": _difference(model_kind["ewarp"], baseline_kind["ewarp"], "ewarp"),
+        }
+    return {
+        "baseline": baseline,
+        "psnr_mask_db": _difference(model["psnr_mask"], classical["psnr_mask"], "psnr_mask"),
+        "ssim_mask": _difference(model["ssim_mask"], classical["ssim_mask"], "ssim_mask"),
+        "ewarp": _difference(model["ewarp"], classical["ewarp"], "ewarp"),
+        "per_kind": per_kind,
+    }
+
+
+def summarize(per_clip: pd.DataFrame, split: str, methods: Iterable[str]) -> dict:
+    """The content of ``metrics.json`` (see :func:`seedvr.evaluate.evaluate_dataset`)."""
+    methods = list(methods)
+    first_method_rows = per_clip[per_clip["method"] == methods[0]]
+    by_method = {name: summarize_method(per_clip[per_clip["method"] == name]) for name in methods}
+    summary = {
+        "split": split,
+        "clips": int(len(first_method_rows)),
+        "frames": int(first_method_rows["frames"].sum()),
+        "methods": by_method,
+    }
+    gains = compute_gains(by_method)
+    if gains is not None:
+        summary["gains"] = gains
+    return summary

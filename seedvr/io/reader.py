@@ -1,0 +1,126 @@
+"""Reading videos as uint8 RGB arrays, whole or as a lazy stream of chunks.
+
+Every reader decodes lazily: :func:`iter_video_chunks` holds at most one chunk (plus the
+decoder's few frames of look-ahead) in memory, whatever the length of the video.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+from seedvr.errors import SeedVRError
+from seedvr.io.decode import check_readable_video, decode_frames, open_video
+from seedvr.io.formats import input_kind
+from seedvr.io.frames import list_frame_files, read_image_rgb
+
+
+def check_chunk_frames(chunk_frames: int) -> int:
+    """Validate a chunk length (a positive integer)."""
+    if isinstance(chunk_frames, bool) or not isinstance(chunk_frames, (int, np.integer)) or chunk_frames < 1:
+        raise SeedVRError(f"chunk_frames must be a positive integer, got {chunk_frames!r}")
+    return int(chunk_frames)
+
+
+def iter_frames(
+    path: Path,
+    from_video_frame: Callable[[av.VideoFrame], np.ndarray],
+    from_image_file: Callable[[Path], np.ndarray],
+) -> Iterator[np.ndarray]:
+    """Frames of a video file, frame folder or single image, one array per frame, lazily.
+
+    The two converters turn a decoded video frame or an image file into the wanted array
+    (RGB for videos, bool for masks). Every frame must have the size of the first one. A
+    missing path, an empty folder or a file that is not a video fails here, at once; problems
+    inside the frames fail when those frames are reached.
+
+    Raises:
+        SeedVRError: unreadable input, a frame of another size, or no frame at all.
+    """
+    kind = input_kind(path)
+    if kind == "folder":
+        files = list_frame_files(path)
+        if not files:
+            raise SeedVRError(f"folder {path} holds no PNG/JPG frames")
+        frames = (from_image_file(file) for file in files)
+        names = [file.name for file in files]
+    elif kind == "image":
+        frames = (from_image_file(file) for file in [path])
+        names = [path.name]
+    else:
+        check_readable_video(path)
+        frames = _iter_video_file(path, from_video_frame)
+        names = None
+    return _checked_sizes(path, frames, names)
+
+
+def _checked_sizes(path: Path, frames: Iterator[np.ndarray], names: list[str] | None) -> Iterator[np.ndarray]:
+    first_shape = None
+    count = 0
+    for frame in frames:
+        if first_shape is None:
+            first_shape = frame.shape
+        elif frame.shape[:2] != first_shape[:2]:
+            where = names[count] if names else f"frame {count}"
+            raise SeedVRError(
+                f"{path}: {where} is {frame.shape[1]}x{frame.shape[0]} but the first frame is "
+                f"{first_shape[1]}x{first_shape[0]}; all frames must have one size"
+            )
+        count += 1
+        yield frame
+    if count == 0:
+        raise SeedVRError(f"{path} has no frames")
+
+
+def _iter_video_file(path: Path, convert: Callable[[av.VideoFrame], np.ndarray]) -> Iterator[np.ndarray]:
+    with open_video(path) as (container, stream):
+        for frame in decode_frames(container, stream, path):
+            yield convert(frame)
+
+
+def stack_chunks(frames: Iterator[np.ndarray], chunk_frames: int) -> Iterator[np.ndarray]:
+    """Group single frames into arrays of ``chunk_frames`` frames (the last may be shorter)."""
+    chunk: list[np.ndarray] = []
+    for frame in frames:
+        chunk.append(frame)
+        if len(chunk) == chunk_frames:
+            yield np.stack(chunk)
+            chunk = []
+    if chunk:
+        yield np.stack(chunk)
+
+
+def rgb_from_video_frame(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame as uint8 RGB ``[H, W, 3]`` (grey replicated, alpha dropped)."""
+    return frame.to_ndarray(format="rgb24")
+
+
+def iter_video_chunks(path: str | os.PathLike, chunk_frames: int) -> Iterator[np.ndarray]:
+    """Stream a video as uint8 RGB arrays ``[t, H, W, 3]`` of ``chunk_frames`` frames each.
+
+    Frames are decoded only as the chunks are consumed; the last chunk may be shorter.
+    Works for video files, frame folders and single images like :func:`read_video`.
+
+    Raises:
+        SeedVRError: see :func:`read_video`; also a chunk length that is not a positive integer.
+    """
+    chunk_frames = check_chunk_frames(chunk_frames)
+    return stack_chunks(iter_frames(Path(path), rgb_from_video_frame, read_image_rgb), chunk_frames)
+
+
+def read_video(path: str | os.PathLike) -> np.ndarray:
+    """Read a whole video as uint8 RGB ``[T, H, W, 3]``.
+
+    ``path`` is a video file, a folder of numbered frames or a single image. Grey sources are
+    replicated to three channels, alpha is dropped. For long videos prefer
+    :func:`iter_video_chunks`, whose memory does not grow with the length.
+
+    Raises:
+        SeedVRError: missing path, unsupported extension, unreadable or corrupt file, empty
+            folder, no frames, or frames of different sizes.
+    """
+    return np.stack(list(iter_frames(Path(path), rgb_from_video_frame, read_image_rgb)))

@@ -1,0 +1,79 @@
+"""Repair quality metrics on ``uint8 [T, H, W, 3]`` videos and ``bool [T, H, W]`` masks.
+
+Directions: higher is better for psnr*, ssim*, ms_ssim, vif; lower is better for ewarp,
+tof, flicker and lpips. See each function for its exact definition and scale.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seedvr.metrics._inputs import check_mask, check_videos
+from seedvr.metrics.fidelity import PSNR_CAP_DB, ms_ssim, ms_ssim_settings, psnr, ssim, vif
+from seedvr.metrics.lpips import lpips, lpips_available
+from seedvr.metrics.temporal import flicker, non_occluded_mask, tof, warping_error
+from seedvr.models.flow import estimate_video_flows
+
+METRIC_KEYS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif", "ewarp", "tof", "flicker")
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "psnr_mask": True,
+    "ssim_mask": True,
+    "psnr": True,
+    "ssim": True,
+    "ms_ssim": True,
+    "vif": True,
+    "ewarp": False,
+    "tof": False,
+    "flicker": False,
+    "lpips": False,
+}
+
+
+def compute_all(
+    pred: np.ndarray, target: np.ndarray, mask: np.ndarray, vgg16_weights: str | Path | None = None
+) -> dict[str, float]:
+    """Every metric of :data:`METRIC_KEYS` for one clip (``ewarp`` in units of 1e-3).
+
+    The ground-truth flows are estimated once and shared by ``ewarp`` and ``tof``. When
+    ``vgg16_weights`` points at a local torchvision VGG16 file, ``lpips`` is added too;
+    otherwise the key is absent and reports should say "not computed".
+    """
+    check_videos(pred, target)
+    mask = check_mask(mask, pred)
+    target_flows = estimate_video_flows(target) if pred.shape[0] > 1 else None
+    results = {
+        "psnr_mask": psnr(pred, target, mask),
+        "ssim_mask": ssim(pred, target, mask),
+        "psnr": psnr(pred, target),
+        "ssim": ssim(pred, target),
+        "ms_ssim": ms_ssim(pred, target),
+        "vif": vif(pred, target),
+        "ewarp": warping_error(pred, target, target_flows=target_flows),
+        "tof": tof(pred, target, target_forward=None if target_flows is None else target_flows[0]),
+        "flicker": flicker(pred, target),
+    }
+    lpips_value = lpips(pred, target, vgg16_weights)
+    if lpips_value is not None:
+        results["lpips"] = lpips_value
+    return results
+
+
+__all__ = [
+    "HIGHER_IS_BETTER",
+    "METRIC_KEYS",
+    "PSNR_CAP_DB",
+    "compute_all",
+    "flicker",
+    "lpips",
+    "lpips_available",
+    "ms_ssim",
+    "ms_ssim_settings",
+    "non_occluded_mask",
+    "psnr",
+    "ssim",
+    "tof",
+    "vif",
+    "warping_error",
+]

@@ -1,0 +1,244 @@
+"""Attention building blocks: shifted 3D windows for the denoiser, temporal attention for the encoder.
+
+Windowed attention keeps the cost linear in frames x pixels: tokens attend only inside a
+``(wt, wh, ww)`` window of the token grid. Alternate blocks shift the windows by half a window
+(as Swin and SeedVR do) so information crosses window borders over two blocks. Tokens that
+wrap around the grid edge after the shift, and padding tokens, are masked out so a clip's
+result does not depend on how much padding it needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from seedvr.models.embeddings import apply_rotary, rotary_cos_sin
+
+Grid3 = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class WindowLayout:
+    """How a token grid is cut into attention windows.
+
+    ``valid``: tokens that hold real content; ``grid``: the grid after padding to a multiple of
+    ``window``; ``window``: the window actually used (clamped to small grids); ``shift``: the
+    offset of shifted blocks (zero along axes that fit in one window).
+    """
+
+    valid: Grid3
+    grid: Grid3
+    window: Grid3
+    shift: Grid3
+
+    @property
+    def num_windows(self) -> int:
+        return (self.grid[0] // self.window[0]) * (self.grid[1] // self.window[1]) * (self.grid[2] // self.window[2])
+
+    @property
+    def tokens_per_window(self) -> int:
+        return self.window[0] * self.window[1] * self.window[2]
+
+    @property
+    def padded(self) -> bool:
+        return self.grid != self.valid
+
+
+def plan_windows(valid: Grid3, window: Grid3) -> WindowLayout:
+    """Choose the window layout for a token grid of size ``valid``."""
+    effective = tuple(min(w, v) for w, v in zip(window, valid))
+    grid = tuple(-(-v // w) * w for v, w in zip(valid, effective))
+    # Shifting is pointless (and would only wrap tokens onto themselves) along an axis that a
+    # single window covers entirely.
+    shift = tuple(w // 2 if g > w else 0 for g, w in zip(grid, effective))
+    return WindowLayout(valid=tuple(valid), grid=grid, window=effective, shift=shift)  # type: ignore[arg-type]
+
+
+def window_partition(x: torch.Tensor, window: Grid3) -> torch.Tensor:
+    """``[B, gt, gh, gw, *rest]`` -> ``[B, num_windows, tokens_per_window, *rest]``."""
+    b, gt, gh, gw = x.shape[:4]
+    rest = x.shape[4:]
+    wt, wh, ww = window
+    x = x.reshape(b, gt // wt, wt, gh // wh, wh, gw // ww, ww, *rest)
+    extra = tuple(range(7, 7 + len(rest)))
+    x = x.permute(0, 1, 3, 5, 2, 4, 6, *extra)
+    return x.reshape(b, -1, wt * wh * ww, *rest)
+
+
+def window_reverse(windows: torch.Tensor, window: Grid3, grid: Grid3) -> torch.Tensor:
+    """Inverse of :func:`window_partition`: ``[B, nW, N, *rest]`` -> ``[B, gt, gh, gw, *rest]``."""
+    b = windows.shape[0]
+    rest = windows.shape[3:]
+    wt, wh, ww = window
+    gt, gh, gw = grid
+    x = windows.reshape(b, gt // wt, gh // wh, gw // ww, wt, wh, ww, *rest)
+    extra = tuple(range(7, 7 + len(rest)))
+    x = x.permute(0, 1, 4, 2, 5, 3, 6, *extra)
+    return x.reshape(b, gt, gh, gw, *rest)
+
+
+def _shift_segments(length: int, window: int, shift: int, device) -> torch.Tensor:
+    """Segment id of every position of a rolled axis: positions that wrapped around differ."""
+    segment = torch.zeros(length, dtype=torch.long, device=device)
+    if shift:
+        segment[length - window : length - shift] = 1
+        segment[length - shift :] = 2
+    return segment
+
+
+def window_attention_mask(layout: WindowLayout, shifted: bool, device=None) -> torch.Tensor | None:
+    """Boolean mask ``[num_windows, 1, N, N]`` (True = may attend), or None when nothing is masked.
+
+    A query may attend a key in its window when both come from the same region of the unrolled
+    grid and the key holds real content. Every token may attend itself, so a window made only of
+    padding still has a well-defined (and discarded) output instead of NaNs.
+    """
+    use_shift = shifted and any(layout.shift)
+    if not use_shift and not layout.padded:
+        return None
+    gt, gh, gw = layout.grid
+    valid = torch.zeros(layout.grid, dtype=torch.bool, device=device)
+    valid[: layout.valid[0], : layout.valid[1], : layout.valid[2]] = True
+    region = torch.zeros(layout.grid, dtype=torch.long, device=device)
+    if use_shift:
+        seg_t, seg_h, seg_w = (
+            _shift_segments(length, window, shift, device)
+            for length, window, shift in zip(layout.grid, layout.window, layout.shift)
+        )
+        region = seg_t[:, None, None] * 9 + seg_h[None, :, None] * 3 + seg_w[None, None, :]
+        valid = torch.roll(valid, shifts=tuple(-s for s in layout.shift), dims=(0, 1, 2))
+    region_windows = window_partition(region[None], layout.window)[0]
+    valid_windows = window_partition(valid[None], layout.window)[0]
+    same_region = region_windows[:, :, None] == region_windows[:, None, :]
+    itself = torch.eye(layout.tokens_per_window, dtype=torch.bool, device=device)
+    allowed = same_region & (valid_windows[:, None, :] | itself)
+    return allowed[:, None]
+
+
+class WindowAttention3D(nn.Module):
+    """Multi-head self-attention inside (optionally shifted) 3D windows, with 3D RoPE and QK-norm."""
+
+    def __init__(self, hidden_size: int, num_heads: int, qk_norm: bool = True):
+        super().__init__()
+        if hidden_size % num_heads:
+            raise ValueError(f"hidden size {hidden_size} is not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.head_dim = hidden_size // num_heads
+        self.qkv = nn.Linear(hidden_size, 3 * hidden_size)
+        # Normalising queries and keys keeps attention logits bounded in wide models (SD3, SeedVR).
+        self.q_norm = nn.RMSNorm(self.head_dim, eps=1e-6) if qk_norm else nn.Identity()
+        self.k_norm = nn.RMSNorm(self.head_dim, eps=1e-6) if qk_norm else nn.Identity()
+        self.proj = nn.Linear(hidden_size, hidden_size)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor],
+        layout: WindowLayout,
+        shifted: bool,
+        mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        b, gt, gh, gw, hidden = x.shape
+        qkv = self.qkv(x).view(b, gt, gh, gw, 3, self.num_heads, self.head_dim)
+        q, k, v = qkv.unbind(dim=4)
+        cos, sin = (table[:, :, :, None, :] for table in rope)
+        # RoPE uses each token's true grid position, applied before the roll, so relative
+        # offsets inside a shifted window stay correct.
+        q = apply_rotary(self.q_norm(q), cos, sin)
+        k = apply_rotary(self.k_norm(k), cos, sin)
+        qkv = torch.stack((q, k, v.to(q.dtype)), dim=4)
+        shift = layout.shift if shifted else (0, 0, 0)
+        if any(shift):
+            qkv = torch.roll(qkv, shifts=tuple(-s for s in shift), dims=(1, 2, 3))
+        windows = window_partition(qkv, layout.window)  # [B, nW, N, 3, heads, hd]
+        num_windows, tokens = windows.shape[1], windows.shape[2]
+        windows = windows.permute(3, 0, 1, 4, 2, 5).reshape(3, b * num_windows, self.num_heads, tokens, self.head_dim)
+        attn_mask = None
+        if mask is not None:
+            # expand() keeps the mask shared across the batch; reshape only copies when B > 1.
+            attn_mask = mask.unsqueeze(0).expand(b, -1, -1, -1, -1).reshape(b * num_windows, 1, tokens, tokens)
+        out = F.scaled_dot_product_attention(windows[0], windows[1], windows[2], attn_mask=attn_mask)
+        out = out.view(b, num_windows, self.num_heads, tokens, self.head_dim).permute(0, 1, 3, 2, 4)
+        out = window_reverse(out.reshape(b, num_windows, tokens, hidden), layout.window, layout.grid)
+        if any(shift):
+            out = torch.roll(out, shifts=shift, dims=(1, 2, 3))
+        return self.proj(out)
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """adaLN: ``x * (1 + scale) + shift`` with per-sample ``[B, D]`` parameters on ``[B, ..., D]`` tokens."""
+    view = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
+    return x * (1 + scale.view(view)) + shift.view(view)
+
+
+class WindowTransformerBlock(nn.Module):
+    """Pre-norm transformer block with windowed attention and adaLN-Zero conditioning.
+
+    The modulation layer starts at zero, so every gate is zero and the block starts as the
+    identity: a freshly built denoiser changes nothing, and training grows each block's share.
+    """
+
+    def __init__(self, hidden_size: int, num_heads: int, mlp_ratio: float = 4.0, shifted: bool = False, qk_norm: bool = True):
+        super().__init__()
+        self.shifted = shifted
+        self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
+        self.attn = WindowAttention3D(hidden_size, num_heads, qk_norm=qk_norm)
+        self.norm2 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
+        mlp_hidden = int(hidden_size * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Linear(hidden_size, mlp_hidden),
+            nn.GELU(approximate="tanh"),
+            nn.Linear(mlp_hidden, hidden_size),
+        )
+        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 6 * hidden_size))
+        nn.init.zeros_(self.modulation[1].weight)
+        nn.init.zeros_(self.modulation[1].bias)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        cond: torch.Tensor,
+        rope_cos: torch.Tensor,
+        rope_sin: torch.Tensor,
+        layout: WindowLayout,
+        mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = self.modulation(cond).chunk(6, dim=-1)
+        gate_view = (x.shape[0], 1, 1, 1, x.shape[-1])
+        attn_out = self.attn(modulate(self.norm1(x), shift_a, scale_a), (rope_cos, rope_sin), layout, self.shifted, mask)
+        x = x + gate_a.view(gate_view) * attn_out
+        mlp_out = self.mlp(modulate(self.norm2(x), shift_m, scale_m))
+        return x + gate_m.view(gate_view) * mlp_out
+
+
+class TemporalSelfAttention(nn.Module):
+    """Self-attention along time at every spatial position of a ``[B, C, T, H, W]`` feature map.
+
+    Each pixel's feature looks at the same pixel in every other frame, which is where temporal
+    consistency lives. RoPE over the frame index tells the attention how far apart frames are.
+    """
+
+    def __init__(self, channels: int, num_heads: int):
+        super().__init__()
+        if channels % num_heads:
+            raise ValueError(f"{channels} channels are not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.head_dim = channels // num_heads
+        self.norm = nn.LayerNorm(channels, eps=1e-6)
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.proj = nn.Linear(channels, channels)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = features.shape
+        tokens = features.permute(0, 3, 4, 2, 1).reshape(b * h * w, t, c)
+        qkv = self.qkv(self.norm(tokens)).view(b * h * w, t, 3, self.num_heads, self.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [BHW, heads, T, hd]
+        cos, sin = rotary_cos_sin((t,), self.head_dim, device=features.device, dtype=q.dtype)
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        out = F.scaled_dot_product_attention(q, k, v)
+        out = self.proj(out.transpose(1, 2).reshape(b * h * w, t, c))
+        out = out.view(b, h, w, t, c).permute(0, 4, 3, 1, 2)
+        return features + out

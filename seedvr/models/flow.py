@@ -1,0 +1,261 @@
+"""Optical flow between neighbouring frames, completed inside the damaged regions.
+
+Convention used everywhere in the project: a flow field ``flow[y, x] = (dx, dy)`` from frame
+``A`` to frame ``B`` says where the scene point seen at pixel ``p`` of ``A`` is found in ``B``::
+
+    A(p) ≈ B(p + flow(p))
+
+so ``backward_warp(B, flow)`` (:mod:`seedvr.models.warp`) reconstructs ``A``. This is
+OpenCV's own Farneback convention (``prev`` = ``A``, ``next`` = ``B``).
+
+Flow is estimated on grey frames shrunk so the longer side is at most ``max_side`` pixels
+(Farneback cost grows with the area, and neighbouring-frame motion does not need full
+resolution), then resized back and rescaled to full-resolution pixels.
+
+Flow measured across a hole describes the damage (a static logo, a scratch), not the scene.
+:func:`complete_flow` therefore discards it inside the (slightly dilated) hole and replaces
+it with a smooth harmonic interpolation of the flow around the hole.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from seedvr.errors import SeedVRError
+
+# Farneback settings for frames of about 256 pixels: a 4-level pyramid covers motions of a
+# few tens of reduced pixels; a 15-pixel window is robust to the flat fill left in the holes.
+_FARNEBACK = dict(pyr_scale=0.5, levels=4, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
+
+# Farneback's polynomial expansion and averaging window let a hole leak into the flow a few
+# (reduced) pixels around it, so the hole is grown by this much before completion.
+DEFAULT_HOLE_DILATION = 3
+
+# Jacobi sweeps per pyramid level of the harmonic fill: the coarse level already gives a
+# good start, so a handful of sweeps per level is enough to smooth the seams away.
+_SWEEPS_PER_LEVEL = 6
+_COARSEST_SWEEPS = 40
+
+
+def check_video_and_masks(frames: np.ndarray, masks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check a ``uint8 [T, H, W, 3]`` video and its ``[T, H, W]`` masks; return masks as bool.
+
+    Masks may be ``bool`` or ``uint8`` (non-zero = damaged). Any mismatch is a
+    :class:`SeedVRError` with one readable sentence.
+    """
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8:
+        kind = frames.dtype if isinstance(frames, np.ndarray) else type(frames).__name__
+        raise SeedVRError(f"frames must be a uint8 numpy array [T, H, W, 3], got {kind}")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
+        raise SeedVRError(f"frames must have shape [T, H, W, 3] with T >= 1, got {tuple(frames.shape)}")
+    if masks is None:
+        return frames, None
+    if not isinstance(masks, np.ndarray) or masks.dtype not in (np.bool_, np.uint8):
+        kind = masks.dtype if isinstance(masks, np.ndarray) else type(masks).__name__
+        raise SeedVRError(f"masks must be a bool or uint8 numpy array [T, H, W], got {kind}")
+    if masks.shape != frames.shape[:3]:
+        raise SeedVRError(f"masks shape {tuple(masks.shape)} does not match the frames {tuple(frames.shape[:3])}")
+    return frames, masks.astype(bool, copy=False)
+
+
+def reduced_size(height: int, width: int, max_side: int) -> tuple[int, int]:
+    """``(height, width)`` shrunk so the longer side is at most ``max_side``; never enlarged."""
+    if max_side < 8:
+        raise SeedVRError(f"max_side must be at least 8 pixels, got {max_side}")
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _to_grey(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    if grey.shape != size:
+        grey = cv2.resize(grey, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    return grey
+
+
+def _reduce_mask(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A reduced pixel is a hole as soon as any full-resolution pixel under it is."""
+    if hole.shape == size:
+        return hole.copy()
+    coverage = cv2.resize(hole.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    return coverage > 1e-6
+
+
+def _upscale_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a reduced flow field to ``(height, width)`` and rescale it to those pixels."""
+    small_h, small_w = flow.shape[:2]
+    if (small_h, small_w) == (height, width):
+        return flow.astype(np.float32, copy=False)
+    big = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    big[..., 0] *= width / small_w
+    big[..., 1] *= height / small_h
+    return big
+
+
+def _farneback(grey_from: np.ndarray, grey_to: np.ndarray) -> np.ndarray:
+    return cv2.calcOpticalFlowFarneback(grey_from, grey_to, None, **_FARNEBACK)
+
+
+def farneback_flow(frame_from: np.ndarray, frame_to: np.ndarray, max_side: int = 256) -> np.ndarray:
+    """Dense flow ``float32 [H, W, 2]`` (dx, dy) in full-resolution pixels.
+
+    Convention: ``frame_from(p) ≈ frame_to(p + flow(p))``, so
+    ``backward_warp(frame_to, flow)`` reconstructs ``frame_from``. Frames are ``uint8
+    [H, W, 3]`` RGB; the flow is measured on grey frames whose longer side is reduced to at
+    most ``max_side`` pixels.
+    """
+    for name, frame in (("frame_from", frame_from), ("frame_to", frame_to)):
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[-1] != 3:
+            raise SeedVRError(f"{name} must be a uint8 RGB image [H, W, 3]")
+    if frame_from.shape != frame_to.shape:
+        raise SeedVRError(f"frame_from {frame_from.shape} and frame_to {frame_to.shape} differ in size")
+    height, width = frame_from.shape[:2]
+    size = reduced_size(height, width, max_side)
+    flow = _farneback(_to_grey(frame_from, size), _to_grey(frame_to, size))
+    return _upscale_flow(flow, height, width)
+
+
+# -- harmonic fill -----------------------------------------------------------------------------
+
+_NEIGHBOUR_MEAN = np.array([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]], dtype=np.float32)
+
+
+def _as_channels(array: np.ndarray, channels: int) -> np.ndarray:
+    # OpenCV drops a trailing axis of length 1; put it back so every level has [H, W, C].
+    return array.reshape(array.shape[0], array.shape[1], channels)
+
+
+def _jacobi_sweeps(values: np.ndarray, hole: np.ndarray, sweeps: int) -> np.ndarray:
+    """Relax ``values`` towards a harmonic function inside ``hole``, keeping the rest fixed.
+
+    Work is limited to the hole's bounding box (plus the one-pixel ring that feeds it), since
+    holes are usually a small part of the frame.
+    """
+    rows, cols = np.nonzero(hole)
+    top, bottom = max(rows.min() - 1, 0), min(rows.max() + 2, hole.shape[0])
+    left, right = max(cols.min() - 1, 0), min(cols.max() + 2, hole.shape[1])
+    box = values[top:bottom, left:right]
+    box_hole = hole[top:bottom, left:right]
+    channels = values.shape[2]
+    for _ in range(sweeps):
+        mean = _as_channels(cv2.filter2D(box, -1, _NEIGHBOUR_MEAN, borderType=cv2.BORDER_REPLICATE), channels)
+        box[box_hole] = mean[box_hole]
+    return values
+
+
+def harmonic_fill(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Replace ``values`` inside ``hole`` by a smooth (near-harmonic) interpolation of the rest.
+
+    ``values`` is ``float32 [H, W]`` or ``[H, W, C]``. A one-way multigrid: the known values
+    are averaged down a pyramid (weighted by how much of each coarse pixel is known), the
+    coarsest level is filled, and each finer level starts from the upsampled coarser fill
+    and relaxes it with a few Jacobi sweeps of the Laplace equation. Cost is linear in the
+    image area. An image with no known pixel is filled with zeros.
+    """
+    squeeze = values.ndim == 2
+    values = np.array(values, dtype=np.float32, copy=True)
+    if squeeze:
+        values = values[..., None]
+    if hole.any():
+        if hole.all():
+            values[...] = 0.0
+        else:
+            values = _fill_level(values, hole.astype(bool))
+    return values[..., 0] if squeeze else values
+
+
+def _fill_level(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    height, width, channels = values.shape
+    if min(height, width) <= 4:
+        values[hole] = values[~hole].mean(axis=0)
+        return _jacobi_sweeps(values, hole, _COARSEST_SWEEPS)
+    coarse_size = ((width + 1) // 2, (height + 1) // 2)
+    known = (~hole).astype(np.float32)
+    weight = cv2.resize(known, coarse_size, interpolation=cv2.INTER_AREA)
+    summed = _as_channels(cv2.resize(values * known[..., None], coarse_size, interpolation=cv2.INTER_AREA), channels)
+    coarse_hole = weight < 1e-6
+    coarse = summed / np.maximum(weight, 1e-6)[..., None]
+    if coarse_hole.any():
+        coarse = _fill_level(coarse, coarse_hole)
+    upsampled = _as_channels(cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR), channels)
+    values[hole] = upsampled[hole]
+    return _jacobi_sweeps(values, hole, _SWEEPS_PER_LEVEL)
+
+
+def _dilate(hole: np.ndarray, pixels: int) -> np.ndarray:
+    if pixels <= 0:
+        return hole
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
+    return cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
+
+
+def complete_flow(flow: np.ndarray, hole: np.ndarray, dilation: int = DEFAULT_HOLE_DILATION) -> np.ndarray:
+    """Replace ``flow [H, W, 2]`` inside ``hole [H, W]`` (grown by ``dilation`` pixels).
+
+    The new values are a smooth harmonic interpolation from the flow around the hole; the
+    flow outside the dilated hole is returned unchanged. A hole covering the whole frame
+    gives zero flow (no information about the motion is left).
+    """
+    if flow.ndim != 3 or flow.shape[-1] != 2:
+        raise SeedVRError(f"flow must have shape [H, W, 2], got {tuple(flow.shape)}")
+    if hole.shape != flow.shape[:2]:
+        raise SeedVRError(f"hole shape {tuple(hole.shape)} does not match the flow {tuple(flow.shape[:2])}")
+    if not hole.any():
+        return flow.astype(np.float32, copy=True)
+    return harmonic_fill(flow, _dilate(hole.astype(bool), dilation))
+
+
+# -- whole videos ------------------------------------------------------------------------------
+
+
+def _masked_greys(frames: np.ndarray, holes: np.ndarray | None, size: tuple[int, int]) -> list[np.ndarray]:
+    """Reduced grey frames with the holes smoothed over.
+
+    The damage inside a hole (a logo, a scratch) would otherwise be tracked as if it were
+    scene content; a smooth fill carries no texture for Farneback to lock on to.
+    """
+    greys = []
+    for index, frame in enumerate(frames):
+        grey = _to_grey(frame, size)
+        if holes is not None and holes[index].any():
+            filled = harmonic_fill(grey.astype(np.float32), holes[index])
+            grey = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+        greys.append(grey)
+    return greys
+
+
+def estimate_video_flows(
+    frames: np.ndarray,
+    masks: np.ndarray | None = None,
+    max_side: int = 256,
+    dilation: int = DEFAULT_HOLE_DILATION,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward flows ``float32 [T-1, H, W, 2]`` between neighbouring frames.
+
+    ``forward[t]`` maps frame ``t`` to frame ``t+1``: ``frame[t](p) ≈ frame[t+1](p +
+    forward[t](p))`` (it samples frame ``t+1``). ``backward[t]`` maps frame ``t+1`` to frame
+    ``t``: ``frame[t+1](p) ≈ frame[t](p + backward[t](p))``. With ``masks`` (bool ``[T, H,
+    W]``, True = damaged), holes are smoothed out of the frames before estimation and both
+    flows are completed inside the union of the two frames' holes (grown by ``dilation``
+    reduced pixels). Estimation and completion run at the reduced size (longer side <=
+    ``max_side``); the result is resized to full resolution.
+    """
+    frames, masks = check_video_and_masks(frames, masks)
+    count, height, width = frames.shape[:3]
+    size = reduced_size(height, width, max_side)
+    holes = None if masks is None else np.stack([_reduce_mask(mask, size) for mask in masks])
+    greys = _masked_greys(frames, holes, size)
+    forward = np.empty((max(count - 1, 0), height, width, 2), dtype=np.float32)
+    backward = np.empty_like(forward)
+    for index in range(count - 1):
+        ahead = _farneback(greys[index], greys[index + 1])
+        behind = _farneback(greys[index + 1], greys[index])
+        if holes is not None:
+            union = holes[index] | holes[index + 1]
+            if union.any():
+                ahead = complete_flow(ahead, union, dilation)
+                behind = complete_flow(behind, union, dilation)
+        forward[index] = _upscale_flow(ahead, height, width)
+        backward[index] = _upscale_flow(behind, height, width)
+    return forward, backward

@@ -1,0 +1,1 @@
+"""The SeedVR repair pipeline and its hierarchical scheduler."""

@@ -1,0 +1,234 @@
+"""``SeedVRPipeline``: flow propagation, then coarse -> medium -> fine diffusion, then detail.
+
+The pipeline follows diffusers' shape (modules and scheduler registered, ``save_pretrained``
+/ ``from_pretrained``), adapted to masked video repair:
+
+1. optical flow between neighbouring frames, completed inside the holes, carries known
+   pixels into the holes (the *propagation guess*, with a validity map);
+2. the TemporalConsistencyEncoder reads the guess, the mask and the flow at the coarse scale;
+3. the denoiser repairs the holes at each scale of the HierarchicalRepairScheduler; every
+   pass starts from the propagation guess at its own scale plus the correction the previous
+   pass made, so structure flows down the scales while propagation keeps its sharp pixels;
+4. the DetailRestorationNetwork and TexturePreservationNetwork refine the full-resolution
+   estimate;
+5. compositing in ``uint8`` keeps every pixel outside the mask bit for bit.
+
+Every learned stage predicts a correction with a zero-initialised last layer, so an untrained
+pipeline returns the propagation guess exactly and training only learns what it misses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline
+from diffusers.utils import BaseOutput
+
+from seedvr.errors import SeedVRError
+from seedvr.models.denoiser import SeedVRDenoiser
+from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNetwork
+from seedvr.models.flow import estimate_video_flows
+from seedvr.models.propagation import propagation_guess
+from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
+from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
+from seedvr.pipeline.video_tensors import (
+    flows_to_tensor,
+    frames_to_tensor,
+    masks_to_tensor,
+    resize_mask,
+    resize_video,
+    tensor_to_frames,
+)
+
+
+@dataclass
+class SeedVRPipelineOutput(BaseOutput):
+    """Repaired frames ``uint8 [T, H, W, 3]`` and the propagation guess they started from."""
+
+    frames: np.ndarray
+    guess: np.ndarray
+
+
+@dataclass
+class RepairConditions:
+    """Everything the learned stages are conditioned on, as ``[B, T, C, H, W]`` tensors."""
+
+    frames: torch.Tensor  # input frames in [-1, 1] (damaged inside the mask)
+    mask: torch.Tensor  # 1 = hole
+    guess: torch.Tensor  # propagation guess in [-1, 1], complete frames
+    validity: torch.Tensor  # 1 where the guess came from a propagated pixel
+    flow: torch.Tensor  # forward flow in frame units, zero for the last frame
+
+    @property
+    def masked_frames(self) -> torch.Tensor:
+        return self.frames * (1.0 - self.mask)
+
+    def at(self, height: int, width: int) -> "RepairConditions":
+        """The same conditions at another scale (holes never shrink away)."""
+        return RepairConditions(
+            frames=resize_video(self.frames, height, width),
+            mask=resize_mask(self.mask, height, width),
+            guess=resize_video(self.guess, height, width),
+            validity=(resize_video(self.validity, height, width) > 0.999).to(self.validity.dtype),
+            flow=resize_video(self.flow, height, width),
+        )
+
+
+def check_video_and_mask(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Validate the pair and return the mask as ``bool [T, H, W]``."""
+    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        raise SeedVRError("frames must be a uint8 array of shape [T, H, W, 3]")
+    masks = np.asarray(masks)
+    if masks.ndim == 4 and masks.shape[-1] == 1:
+        masks = masks[..., 0]
+    if masks.shape != frames.shape[:3]:
+        raise SeedVRError(f"mask shape {tuple(masks.shape)} does not match video shape {tuple(frames.shape[:3])}")
+    if frames.shape[0] == 0:
+        raise SeedVRError("the video has no frames")
+    return masks.astype(bool, copy=False)
+
+
+class SeedVRPipeline(DiffusionPipeline):
+    """Masked video repair with the SeedVR model family (see the module docstring)."""
+
+    model_cpu_offload_seq = "temporal_encoder->denoiser->detail_net->texture_net"
+
+    def __init__(
+        self,
+        denoiser: SeedVRDenoiser,
+        temporal_encoder: TemporalConsistencyEncoder,
+        detail_net: DetailRestorationNetwork,
+        texture_net: TexturePreservationNetwork,
+        scheduler: HierarchicalRepairScheduler,
+    ):
+        super().__init__()
+        self.register_modules(
+            denoiser=denoiser,
+            temporal_encoder=temporal_encoder,
+            detail_net=detail_net,
+            texture_net=texture_net,
+            scheduler=scheduler,
+        )
+
+    @classmethod
+    def from_preset(cls, preset: str = "tiny", scheduler: HierarchicalRepairScheduler | None = None, seed: int = 0):
+        """A freshly initialised (untrained) pipeline of a size preset, deterministic under ``seed``."""
+        from seedvr.models.presets import build_models
+
+        models = build_models(preset, seed=seed)
+        return cls(scheduler=scheduler or HierarchicalRepairScheduler(), **models)
+
+    # -- conditions ---------------------------------------------------------------------------
+
+    def prepare_conditions(self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256) -> tuple[RepairConditions, np.ndarray]:
+        """Flow, propagation guess and validity for one video; returns tensors and the uint8 guess."""
+        forward_flows, backward_flows = estimate_video_flows(frames, masks, max_side=flow_max_side)
+        guess, validity = propagation_guess(frames, masks, flows=(forward_flows, backward_flows))
+        device, dtype = self._execution_device, self.denoiser.dtype
+        conditions = RepairConditions(
+            frames=frames_to_tensor(frames, device, dtype),
+            mask=masks_to_tensor(masks, device, dtype),
+            guess=frames_to_tensor(guess, device, dtype),
+            validity=masks_to_tensor(validity, device, dtype),
+            flow=flows_to_tensor(forward_flows, device, dtype),
+        )
+        return conditions, guess
+
+    def temporal_features(self, conditions: RepairConditions, stage: RepairStage) -> torch.Tensor:
+        """Temporal-consistency features, computed once at the coarsest scale."""
+        coarse = conditions.at(stage.height, stage.width)
+        return self.temporal_encoder(coarse.masked_frames, coarse.mask, coarse.guess, coarse.validity, coarse.flow)
+
+    # -- repair -------------------------------------------------------------------------------
+
+    def denoise_stage(
+        self,
+        conditions: RepairConditions,
+        start: torch.Tensor,
+        stage: RepairStage,
+        features: torch.Tensor,
+        num_inference_steps: int | None,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        """One image-to-image pass at ``stage``'s scale, starting from ``start`` (the pass's guess).
+
+        Known pixels are re-noised to the current timestep after every step (as RePaint does)
+        so the sample stays consistent with them; the pass returns its last x0 estimate.
+        """
+        sampler = self.scheduler.make_sampler(num_inference_steps)
+        timesteps = self.scheduler.stage_timesteps(sampler, stage.strength)
+        if len(timesteps) == 0:
+            return start
+        known = 1.0 - conditions.mask
+        masked = conditions.masked_frames
+        noise = torch.randn(start.shape, generator=generator, device="cpu", dtype=torch.float32).to(start)
+        batch = start.shape[0]
+        sample = self.scheduler.add_noise(start, noise, timesteps[:1].repeat(batch))
+        estimate = start
+        for index, timestep in enumerate(timesteps):
+            t = timestep.repeat(batch).to(start.device)
+            estimate = self.denoiser(sample, t, masked, conditions.mask, start, conditions.validity, features)
+            estimate = estimate * conditions.mask + start * known
+            if index + 1 < len(timesteps):
+                sample = sampler.step(estimate, timestep, sample).prev_sample
+                renoised_known = self.scheduler.add_noise(start, noise, timesteps[index + 1 : index + 2].repeat(batch))
+                sample = sample * conditions.mask + renoised_known * known
+        return estimate
+
+    def refine_details(self, estimate: torch.Tensor, conditions: RepairConditions) -> torch.Tensor:
+        """Full-resolution detail from neighbour frames, then texture and border refinement."""
+        masked = conditions.masked_frames
+        estimate = self.detail_net(estimate, masked, conditions.mask, conditions.guess, conditions.validity)
+        return self.texture_net(estimate, masked, conditions.mask)
+
+    def repair_tensors(
+        self,
+        conditions: RepairConditions,
+        num_inference_steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """The model's repair of the holes, ``[B, T, 3, H, W]`` in [-1, 1], before compositing."""
+        height, width = conditions.frames.shape[-2:]
+        stages = self.scheduler.plan(height, width)
+        features = self.temporal_features(conditions, stages[0])
+        previous_start = previous_result = None
+        for stage in stages:
+            scaled = conditions.at(stage.height, stage.width)
+            start = scaled.guess
+            if previous_result is not None:
+                # Carry the previous pass's correction of the guess, not its blurry pixels.
+                correction = resize_video(previous_result - previous_start, stage.height, stage.width)
+                start = (start + correction * scaled.mask).clamp(-1.0, 1.0)
+            previous_result = self.denoise_stage(scaled, start, stage, features, num_inference_steps, generator)
+            previous_start = start
+        return self.refine_details(previous_result, conditions).clamp(-1.0, 1.0)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        frames: np.ndarray,
+        masks: np.ndarray,
+        num_inference_steps: int | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        flow_max_side: int = 256,
+        return_dict: bool = True,
+    ):
+        """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
+
+        Pixels outside the mask are returned unchanged, byte for byte.
+        """
+        masks = check_video_and_mask(frames, masks)
+        if generator is None and seed is not None:
+            generator = torch.Generator("cpu").manual_seed(seed)
+        if not masks.any():
+            repaired = frames.copy()
+            return SeedVRPipelineOutput(frames=repaired, guess=repaired) if return_dict else (repaired,)
+        conditions, guess = self.prepare_conditions(frames, masks, flow_max_side)
+        repaired = tensor_to_frames(self.repair_tensors(conditions, num_inference_steps, generator))
+        repaired = np.where(masks[..., None], repaired, frames)
+        if not return_dict:
+            return (repaired,)
+        return SeedVRPipelineOutput(frames=repaired, guess=guess)

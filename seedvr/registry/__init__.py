@@ -1,0 +1,49 @@
+"""MLflow tracking, the model registry and promotion of ``seedvr-repair`` versions.
+
+- :mod:`~seedvr.registry.tracking` — where runs go (SQLite by default), runs that log params,
+  data version and git commit;
+- :mod:`~seedvr.registry.models` — log a pipeline folder as a pyfunc model, register it,
+  download a registered version back as a pipeline folder;
+- :mod:`~seedvr.registry.promotion` — the gates and the ``challenger`` / ``champion`` aliases;
+- :mod:`~seedvr.registry.pyfunc_model` — the model code MLflow loads (never imported here).
+"""
+
+from seedvr.registry.models import (
+    CHALLENGER,
+    CHAMPION,
+    DEFAULT_MODEL_NAME,
+    download_registered_pipeline,
+    list_versions,
+    log_pipeline_model,
+    register_model,
+    resolve_model_version,
+)
+from seedvr.registry.promotion import (
+    PromotionDecision,
+    RegistrationResult,
+    champion_metrics_on,
+    current_champion,
+    decide_promotion,
+    register_and_promote,
+)
+from seedvr.registry.tracking import configure_tracking, run_url, start_run
+
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "DEFAULT_MODEL_NAME",
+    "PromotionDecision",
+    "RegistrationResult",
+    "champion_metrics_on",
+    "configure_tracking",
+    "current_champion",
+    "decide_promotion",
+    "download_registered_pipeline",
+    "list_versions",
+    "log_pipeline_model",
+    "register_and_promote",
+    "register_model",
+    "resolve_model_version",
+    "run_url",
+    "start_run",
+]

@@ -1,0 +1,1 @@
+"""Fine-tuning the full repair model with PyTorch Lightning."""

@@ -1,0 +1,52 @@
+"""Test media for the io tests: random frames and small videos with an audio stream.
+
+Source videos are made with PyAV directly (not with ``seedvr.io``) so that the writer under
+test is never also the thing that produced its own reference input.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+SAMPLE_RATE = 48_000
+AUDIO_SECONDS = 1.0
+
+
+def noise_video(frames: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Uniform random uint8 RGB frames: any lossy step or off-by-one shows up at once."""
+    return np.random.default_rng(seed).integers(0, 256, (frames, height, width, 3), dtype=np.uint8)
+
+
+def smooth_video(frames: int, height: int, width: int) -> np.ndarray:
+    """Moving gradients: content a lossy codec keeps close, so its errors stay small."""
+    y, x = np.mgrid[0:height, 0:width]
+    planes = [np.stack([x * 2 + t * 3, y * 3 + t, (x + y) // 2 + t * 5], axis=-1) for t in range(frames)]
+    return (np.stack(planes) % 256).astype(np.uint8)
+
+
+def make_video_with_audio(path: Path, audio_codec: str, fps: Fraction, frames: int) -> None:
+    """A small H.264 video with a 440 Hz stereo sine of ``AUDIO_SECONDS`` in ``audio_codec``."""
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream(audio_codec, rate=SAMPLE_RATE)
+        audio.layout = "stereo"
+        for index, frame in enumerate(smooth_video(frames, 48, 64)):
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame.pts = index
+            container.mux(video.encode(video_frame))
+        time = np.arange(int(SAMPLE_RATE * AUDIO_SECONDS)) / SAMPLE_RATE
+        sine = (0.3 * np.sin(2 * np.pi * 440 * time)).astype(np.float32)
+        for start in range(0, sine.size, 1024):
+            block = sine[start:start + 1024]
+            audio_frame = av.AudioFrame.from_ndarray(np.stack([block, block]), format="fltp", layout="stereo")
+            audio_frame.sample_rate = SAMPLE_RATE
+            audio_frame.pts = start
+            audio_frame.time_base = Fraction(1, SAMPLE_RATE)
+            container.mux(audio.encode(audio_frame))
+        container.mux(audio.encode(None))
+        container.mux(video.encode(None))
