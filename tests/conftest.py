@@ -28,7 +28,7 @@ os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", os.path.join(_PREFECT_HOME, 
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from clip_samples import make_panning_clip  # noqa: E402  (tests/ is on sys.path via this conftest)
+from media_samples import make_panning_clip  # noqa: E402  (tests/ is on sys.path via this conftest)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""``seedvr data ensure|version``: the versioned source data in ``data/``."""
+"""``seedvr data ensure|damage|version``: the versioned source data in ``data/`` and the
+params-driven damage stage built from it."""
 
 from __future__ import annotations
 
@@ -41,6 +42,22 @@ def ensure(
         "updated": "regenerated and recorded in data.dvc" if result.tracked else "regenerated",
     }
     typer.echo(f"{result.data_dir} {verbs[result.action]} (data version {result.md5})")
+
+
+@data_app.command()
+@user_errors
+def damage(
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml with `data` and `damage` sections."),
+    root: Path = typer.Option(Path("."), "--root", help="Repository root the section paths are relative to."),
+) -> None:
+    """Build the damaged dataset exactly as params.yaml says (the DVC stage `damage`)."""
+    from seedvr.data.manifest import read_manifest
+    from seedvr.versioning.stages import run_damage_stage
+
+    manifest = run_damage_stage(load_params(params), root)
+    table = read_manifest(manifest)
+    counts = ", ".join(f"{split} {count}" for split, count in table["split"].value_counts().sort_index().items())
+    typer.echo(f"wrote {len(table)} damaged clips ({counts}) to {manifest}")
 
 
 @data_app.command()

@@ -60,10 +60,8 @@ def evaluate(
     for column in ("method", "psnr_mask dB", "ssim_mask", "ewarp x1e-3", "s/frame"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for name, figures in metrics["methods"].items():
-        table.add_row(
-            name,
-            *(f"{figures[key]:.3f}" if figures[key] is not None else "-" for key in ("psnr_mask", "ssim_mask", "ewarp", "sec_per_frame")),
-        )
+        keys = ("psnr_mask", "ssim_mask", "ewarp", "sec_per_frame")
+        table.add_row(name, *(f"{figures[key]:.3f}" if figures[key] is not None else "-" for key in keys))
     Console().print(table)
     gains = metrics.get("gains")
     if gains is not None and gains["psnr_mask_db"] is not None:

@@ -11,7 +11,8 @@ Layout of the output folder::
 and splits are drawn over *source* clips, so no scene appears in two splits and every split
 that holds a source holds every kind. The folder is built under a hidden temporary name and
 renamed into place at the end: on any error nothing is left behind, and an earlier dataset
-at the same path stays as it was.
+at the same path stays as it was. Each source clip is decoded whole (damage is sized over
+the whole clip), which suits the short clips a training set is made of.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _require_dir(path: Path, what: str) -> None:
         raise SeedVRError(f"{what} is not a folder: {path}")
 
 
-def read_manifest(dataset_dir: str | Path) -> pd.DataFrame:
+def read_raw_manifest(dataset_dir: str | Path) -> pd.DataFrame:
     """Read ``manifest.csv`` as written (ids and paths kept as text); a missing or unreadable
     manifest is a SeedVRError."""
     dataset_dir = Path(dataset_dir)
@@ -291,8 +291,8 @@ def measure_clips(
     )
     clips["allows_empty_frames"] = allows_empty
     clips["disallowed_empty_mask_frames"] = clips["empty_mask_frames"].where(~allows_empty, 0)
-    # Splits must be disjoint by *source*: two windows of one source clip in train and test
-    # would leak test content into training.
+    # Splits must be disjoint by *source*: two damaged variants of one scene, one in train
+    # and one in test, would leak test content into training.
     splits_per_source = clips.groupby("source")["split"].agg(lambda splits: sorted(set(map(str, splits))))
     clips["source_splits"] = clips["source"].map(lambda source: ", ".join(splits_per_source[source]))
     clips["source_split_count"] = clips["source"].map(lambda source: len(splits_per_source[source]))
@@ -321,7 +321,7 @@ def validate_dataset(dataset_dir: str | Path, params: ValidateParams | None = No
 
     params = params or ValidateParams()
     dataset_dir = Path(dataset_dir)
-    manifest = read_manifest(dataset_dir)
+    manifest = read_raw_manifest(dataset_dir)
     allowing_empty = kinds_allowing_empty_frames()
 
     context = suites.new_context()

@@ -90,11 +90,19 @@ def make_method(
         raise SeedVRError("method seedvr needs --model (a pipeline folder or models:/NAME@ALIAS)")
     torch_device = resolve_device(device)
     dtype = resolve_dtype(precision, torch_device)
-    pipeline = load_pipeline(model, torch_device, dtype)
+    method = pipeline_method(load_pipeline(model, torch_device, dtype), steps=steps, seed=seed)
+    method.details.update({"model": str(model), "device": str(torch_device), "precision": precision})
+    return method
+
+
+def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> RepairMethod:
+    """The ``seedvr`` method around an already loaded pipeline (a served model loads once)."""
+    if steps is not None and steps < 1:
+        raise SeedVRError(f"--steps must be at least 1, got {steps}")
 
     def repair_with_model(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         # Re-seeding per chunk makes a chunk's result independent of what came before it.
         generator = torch.Generator("cpu").manual_seed(seed)
         return pipeline(frames, masks, num_inference_steps=steps, generator=generator).frames
 
-    return RepairMethod(name, repair_with_model, {"model": str(model), "device": str(torch_device), "precision": precision})
+    return RepairMethod("seedvr", repair_with_model, {"steps": steps, "seed": seed})

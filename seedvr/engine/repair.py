@@ -16,7 +16,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from seedvr.engine.methods import make_method
+from seedvr.engine.methods import RepairMethod, make_method
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoWriter, iter_mask_chunks, iter_video_chunks, probe
@@ -93,7 +93,7 @@ def repair_video(
     input_path: str | Path,
     mask_path: str | Path,
     output_path: str | Path,
-    method: str = "seedvr",
+    method: str | RepairMethod = "seedvr",
     model: str | Path | None = None,
     chunk: int = 32,
     overlap: int = 8,
@@ -106,7 +106,11 @@ def repair_video(
     crf: int = 18,
     progress: ProgressHook | None = None,
 ) -> RepairReport:
-    """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension)."""
+    """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
+
+    ``method`` is a method name (built here, loading ``model`` for ``seedvr``) or a ready
+    :class:`RepairMethod`, e.g. around a pipeline a served model loaded once.
+    """
     input_path, mask_path, output_path = Path(input_path), Path(mask_path), Path(output_path)
     check_chunking(chunk, overlap)
     if mask_dilate < 0 or mask_dilate > 256:
@@ -121,7 +125,10 @@ def repair_video(
     # Reading the first mask chunk up front checks its size and frame count before any work.
     mask_info_check = iter_mask_chunks(mask_path, 1, info)
     next(mask_info_check, None)
-    chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
+    if isinstance(method, RepairMethod):
+        chosen = method
+    else:
+        chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
     repair = at_reduced_size(chosen.repair, max_side)
 
     masked_pixels = 0
@@ -149,7 +156,7 @@ def repair_video(
         input=str(input_path),
         mask=str(mask_path),
         output=str(output_path),
-        method=method,
+        method=chosen.name,
         frames=frames_done,
         width=info.width,
         height=info.height,

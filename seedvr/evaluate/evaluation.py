@@ -45,6 +45,7 @@ from seedvr.evaluate.report import render_report
 from seedvr.evaluate.runner import (
     Progress,
     check_method_names,
+    check_model_given,
     load_methods,
     run_methods_on_clips,
     select_clips,
@@ -142,6 +143,7 @@ def evaluate_dataset(
             split, an output path that is not an earlier evaluation, unreadable clips.
     """
     names = check_method_names(methods)
+    check_model_given(names, model)
     if strips < 0:
         raise SeedVRError(f"strips must be 0 or more, got {strips}")
     clips, data_root = select_clips(data_dir, split, max_clips)

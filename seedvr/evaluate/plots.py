@@ -22,6 +22,8 @@ PLOT_FILES: dict[str, str] = {
     "psnr_by_kind": "psnr_by_kind.png",
 }
 _DPI = 100
+_LINE_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "v", "D")
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -34,9 +36,14 @@ def plot_per_frame(per_frame: pd.DataFrame, column: str, ylabel: str, title: str
     """One line per method of ``column`` against the global frame index."""
     figure = Figure(figsize=(9, 4.5), layout="constrained")
     axes = figure.add_subplot()
-    for method, rows in per_frame.groupby("method", sort=False):
-        # Undefined frames (nan) become gaps in the line, not fake values.
-        axes.plot(rows["frame"], rows[column], marker=".", markersize=4, linewidth=1.2, label=method)
+    for index, (method, rows) in enumerate(per_frame.groupby("method", sort=False)):
+        # Undefined frames (nan) become gaps in the line, not fake values. Methods that agree
+        # (an untrained seedvr and propagate) draw the same line: varied dash patterns keep
+        # every method visible where lines overlap.
+        axes.plot(
+            rows["frame"], rows[column], marker=_MARKERS[index % len(_MARKERS)], markersize=3.5,
+            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)], linewidth=1.3, label=method,
+        )
     for start in clip_boundaries(per_frame):
         axes.axvline(start - 0.5, color="0.75", linestyle=":", linewidth=0.8)
     axes.set_xlabel("frame (clips one after another; dotted line = next clip)")
@@ -59,11 +66,13 @@ def plot_psnr_by_kind(metrics: dict, path: Path) -> Path:
     positions = np.arange(len(kinds))
     for index, method in enumerate(methods):
         per_kind = metrics["methods"][method]["per_kind"]
-        values = [np.nan if per_kind.get(kind, {}).get("psnr_mask") is None else per_kind[kind]["psnr_mask"] for kind in kinds]
+        values = [per_kind.get(kind, {}).get("psnr_mask") for kind in kinds]
+        values = [np.nan if value is None else value for value in values]
         bars = axes.bar(positions + (index - (len(methods) - 1) / 2) * width, values, width, label=method)
         axes.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
     clip_counts = [metrics["methods"][methods[0]]["per_kind"].get(kind, {}).get("clips", 0) for kind in kinds]
-    axes.set_xticks(positions, [f"{kind}\n({count} clips)" for kind, count in zip(kinds, clip_counts)])
+    labels = [f"{kind}\n({count} clip{'s' if count != 1 else ''})" for kind, count in zip(kinds, clip_counts)]
+    axes.set_xticks(positions, labels)
     axes.set_xlabel("damage kind")
     axes.set_ylabel("PSNR inside the mask (dB, higher is better)")
     axes.set_title(f"PSNR in the mask by damage kind ({metrics['split']} split)")

@@ -104,12 +104,17 @@ def select_clips(data_dir: str | Path, split: str, max_clips: int | None = None)
     return chosen, manifest_path.parent
 
 
+def check_model_given(names: Sequence[str], model: str | Path | None) -> None:
+    """seedvr cannot run without a model; say so before any data is read."""
+    if "seedvr" in names and model is None:
+        raise SeedVRError("method seedvr needs a model (--model: a pipeline folder or models:/NAME@ALIAS)")
+
+
 def load_methods(
     names: Sequence[str], model: str | Path | None, steps: int | None, seed: int, device: str = "auto"
 ) -> dict[str, RepairMethod]:
-    """Build every method up front, so a missing model fails before any clip is repaired."""
-    if "seedvr" in names and model is None:
-        raise SeedVRError("method seedvr needs a model (--model: a pipeline folder or models:/NAME@ALIAS)")
+    """Build every method up front, so a model that cannot load fails before any clip is repaired."""
+    check_model_given(names, model)
     return {name: make_method(name, model=model, steps=steps, device=device, seed=seed) for name in names}
 
 
@@ -149,9 +154,10 @@ def run_methods_on_clips(
                 metrics = compute_all(repaired, clean, mask, vgg16_weights=vgg16_weights)
             except SeedVRError as error:
                 raise SeedVRError(f"{clip['clip_id']}: {error}") from None
-            ewarp_frames = (
-                ewarp_per_frame(repaired, mask, truth_flows) if truth_flows is not None else np.full(clean.shape[0], np.nan)
-            )
+            if truth_flows is not None:
+                ewarp_frames = ewarp_per_frame(repaired, mask, truth_flows)
+            else:  # a single frame has no t -> t+1 pair
+                ewarp_frames = np.full(clean.shape[0], np.nan)
             runs.append(
                 MethodRun(
                     clip_id=clip["clip_id"],

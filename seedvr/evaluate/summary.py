@@ -68,22 +68,22 @@ def per_frame_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
         if run.clip_id not in offsets:
             offsets[run.clip_id] = next_start
             next_start += run.frames
-    frames = []
-    for run in runs:
-        start = offsets[run.clip_id]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "frame": np.arange(start, start + run.frames),
-                    "clip_id": run.clip_id,
-                    "method": run.method,
-                    "psnr_mask": run.psnr_mask_frames,
-                    "ewarp_frame": run.ewarp_frames,
-                }
-            )
+    # Grouped by method (in evaluation order), clips in order within: each method's series is
+    # one contiguous block, which is what `dvc plots` and the line plots want.
+    method_order = {name: index for index, name in enumerate(dict.fromkeys(run.method for run in runs))}
+    frames = [
+        pd.DataFrame(
+            {
+                "frame": np.arange(offsets[run.clip_id], offsets[run.clip_id] + run.frames),
+                "clip_id": run.clip_id,
+                "method": run.method,
+                "psnr_mask": run.psnr_mask_frames,
+                "ewarp_frame": run.ewarp_frames,
+            }
         )
-    table = pd.concat(frames, ignore_index=True)[list(PER_FRAME_COLUMNS)]
-    return table.sort_values(["method", "frame"], kind="stable").reset_index(drop=True)
+        for run in sorted(runs, key=lambda run: method_order[run.method])
+    ]
+    return pd.concat(frames, ignore_index=True)[list(PER_FRAME_COLUMNS)]
 
 
 def clip_boundaries(per_frame: pd.DataFrame) -> list[int]:

@@ -30,7 +30,7 @@ _FARNEBACK = dict(pyr_scale=0.5, levels=4, winsize=15, iterations=3, poly_n=5, p
 
 # Farneback's polynomial expansion and averaging window let a hole leak into the flow a few
 # (reduced) pixels around it, so the hole is grown by this much before completion.
-DEFAULT_HOLE_DILATION = 3
+DEFAULT_HOLE_DILATION = 9
 
 # Jacobi sweeps per pyramid level of the harmonic fill: the coarse level already gives a
 # good start, so a handful of sweeps per level is enough to smooth the seams away.

@@ -14,11 +14,13 @@ model is loaded, which is why no ``code_paths`` are shipped either.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
 import tempfile
 import uuid
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +34,7 @@ from mlflow.models.model import ModelInfo
 
 from seedvr.errors import SeedVRError
 from seedvr.registry.signature import repair_signature
+from seedvr.registry.tracking import ensure_tracking_configured
 
 DEFAULT_MODEL_NAME = "seedvr-repair"
 MODEL_ARTIFACT = "model"
@@ -87,14 +90,18 @@ def log_pipeline_model(
         raise SeedVRError(f"{pipeline_dir} is not a saved SeedVR pipeline folder (no model_index.json)")
     if mlflow.active_run() is None:
         raise SeedVRError("log_pipeline_model needs an active MLflow run (use seedvr.registry.tracking.start_run)")
-    return mlflow.pyfunc.log_model(
-        name=name,
-        python_model=str(PYFUNC_MODEL_FILE),
-        artifacts={PIPELINE_ARTIFACT: str(pipeline_dir.resolve())},
-        signature=repair_signature(),
-        pip_requirements=pip_requirements if pip_requirements is not None else default_pip_requirements(),
-        metadata={"seedvr_pipeline_files": sorted(p.name for p in pipeline_dir.iterdir())},
-    )
+    with warnings.catch_warnings():
+        # MLflow asks for an input example; ours would be file paths that do not exist
+        # where the model is validated, so the explicit signature documents the input instead.
+        warnings.filterwarnings("ignore", message=".*input example was not provided.*", category=UserWarning)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=str(PYFUNC_MODEL_FILE),
+            artifacts={PIPELINE_ARTIFACT: str(pipeline_dir.resolve())},
+            signature=repair_signature(),
+            pip_requirements=pip_requirements if pip_requirements is not None else default_pip_requirements(),
+            metadata={"seedvr_pipeline_files": sorted(p.name for p in pipeline_dir.iterdir())},
+        )
 
 
 def register_model(
@@ -108,10 +115,17 @@ def register_model(
     The new version gets the ``challenger`` alias (moved from any older version); returns
     the version number.
     """
+    # MLflow 3 keeps a run's model as a LoggedModel, not under the run's artifacts: it finds
+    # it by name and run, then warns that it did. Expected here, so that warning is muted.
+    registry_logger = logging.getLogger("mlflow.tracking._model_registry.fluent")
+    level = registry_logger.level
+    registry_logger.setLevel(logging.ERROR)
     try:
         version = mlflow.register_model(f"runs:/{run_id}/{artifact_name}", model_name, tags=tags)
     except MlflowException as error:
         raise SeedVRError(f"cannot register run {run_id} as {model_name}: {_first_line(error)}") from None
+    finally:
+        registry_logger.setLevel(level)
     MlflowClient().set_registered_model_alias(model_name, CHALLENGER, version.version)
     return int(version.version)
 
@@ -129,6 +143,7 @@ def resolve_model_version(uri: str) -> ModelVersion:
     """The registered version ``uri`` points at; an unknown model, alias or version is a
     :class:`SeedVRError` naming what exists."""
     name, alias, version = parse_model_uri(uri)
+    ensure_tracking_configured()
     client = MlflowClient()
     try:
         registered = client.get_registered_model(name)
@@ -217,14 +232,18 @@ def list_versions(model_name: str = DEFAULT_MODEL_NAME) -> list[VersionSummary]:
     """Every version of ``model_name``, newest first, with aliases and promotion outcome."""
     client = MlflowClient()
     try:
-        client.get_registered_model(model_name)
+        registered = client.get_registered_model(model_name)
     except MlflowException:
         raise SeedVRError(f"no registered model named {model_name!r} in {mlflow.get_registry_uri()}") from None
+    # search_model_versions leaves aliases empty on some stores: the model's alias map is reliable.
+    aliases_of: dict[str, list[str]] = {}
+    for alias, version in (registered.aliases or {}).items():
+        aliases_of.setdefault(str(version), []).append(alias)
     versions = client.search_model_versions(f"name = '{model_name}'")
     summaries = [
         VersionSummary(
             version=int(v.version),
-            aliases=tuple(sorted(v.aliases or ())),
+            aliases=tuple(sorted(aliases_of.get(str(v.version), ()))),
             run_id=v.run_id,
             created=int(v.creation_timestamp),
             decision=(v.tags or {}).get("promotion.decision"),

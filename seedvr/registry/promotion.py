@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -69,7 +70,15 @@ class RegistrationResult:
         return asdict(self)
 
 
+def _require_methods(metrics: Mapping, source: str) -> Mapping:
+    methods = metrics.get("methods") if isinstance(metrics, Mapping) else None
+    if not isinstance(methods, Mapping):
+        raise SeedVRError(f"{source} metrics have no 'methods' section: pass the evaluation's metrics.json")
+    return methods
+
+
 def _method_metric(metrics: Mapping, method: str, key: str, source: str) -> float:
+    _require_methods(metrics, source)
     try:
         value = metrics["methods"][method][key]
     except (KeyError, TypeError):
@@ -82,9 +91,7 @@ def _method_metric(metrics: Mapping, method: str, key: str, source: str) -> floa
 
 def best_baseline(metrics: Mapping) -> tuple[str, float, float]:
     """``(name, psnr_mask, ewarp)`` of the classical method with the highest ``psnr_mask``."""
-    methods = metrics.get("methods") if isinstance(metrics, Mapping) else None
-    if not isinstance(methods, Mapping):
-        raise SeedVRError("candidate metrics have no 'methods' section: pass the evaluation's metrics.json")
+    methods = _require_methods(metrics, "candidate")
     candidates = []
     for name in methods:
         if name == CANDIDATE_METHOD:
@@ -94,7 +101,8 @@ def best_baseline(metrics: Mapping) -> tuple[str, float, float]:
             candidates.append((psnr, name))
     if not candidates:
         raise SeedVRError("candidate metrics hold no classical baseline with a psnr_mask to compare against")
-    psnr, name = max(candidates)
+    # Same choice as the evaluation's gains: highest psnr_mask, ties to the method listed first.
+    psnr, name = max(candidates, key=lambda candidate: candidate[0])
     return name, psnr, _method_metric(metrics, name, "ewarp", "candidate")
 
 
@@ -204,14 +212,24 @@ def champion_metrics_on(
     version = current_champion(model_name)
     if version is None:
         return None
-    result = evaluate_fn(
-        model=f"models:/{model_name}/{version}",
-        data_dir=data_dir,
-        split=split,
-        methods=(CANDIDATE_METHOD,),
-        out_dir=out_dir,
-        **evaluate_kwargs,
-    )
+
+    def evaluate():
+        return evaluate_fn(
+            model=f"models:/{model_name}/{version}",
+            data_dir=data_dir,
+            split=split,
+            methods=(CANDIDATE_METHOD,),
+            out_dir=out_dir,
+            **evaluate_kwargs,
+        )
+
+    if mlflow.active_run() is not None:
+        # The evaluation logs to the active run: a nested run keeps the champion's figures
+        # from overwriting the candidate's eval/seedvr/* metrics.
+        with mlflow.start_run(run_name=f"champion-v{version}-evaluation", nested=True):
+            result = evaluate()
+    else:
+        result = evaluate()
     metrics = dict(getattr(result, "metrics", result))
     metrics["model_version"] = version
     return metrics

@@ -82,6 +82,17 @@ def configure_tracking(root: str | Path | None = None, uri: str | None = None) -
     return uri
 
 
+def ensure_tracking_configured() -> str:
+    """The current tracking URI, configuring the project default first when nothing chose one.
+
+    Lets library entry points (``seedvr repair --model models:/...``) find the project's store
+    from the project root instead of MLflow's own default.
+    """
+    if not os.environ.get(TRACKING_URI_ENV):
+        return configure_tracking()
+    return mlflow.get_tracking_uri()
+
+
 def ensure_experiment(name: str = DEFAULT_EXPERIMENT) -> str:
     """The id of experiment ``name``, created (artifacts beside a local database) if absent."""
     client = mlflow.MlflowClient()

@@ -1,7 +1,7 @@
 """Running the DVC command line from the library.
 
 DVC's Python internals change between releases; its command line is the stable contract,
-so the few operations we need (add, pull, list remotes) run ``python -m dvc`` in a child
+so the few operations we need (add, checkout, pull, list remotes) run ``python -m dvc`` in a child
 process with the same interpreter, whatever the ``PATH``.
 """
 
@@ -58,8 +58,3 @@ def configured_remotes(repo_root: str | Path) -> list[str]:
 def dvc_add(repo_root: str | Path, target: str) -> None:
     """Record ``target``'s current content in ``<target>.dvc`` and the DVC cache."""
     run_dvc(["add", "--quiet", target], repo_root)
-
-
-def dvc_pull(repo_root: str | Path, dvc_file: str) -> None:
-    """Fetch and check out the data a ``.dvc`` file pins, from the default remote."""
-    run_dvc(["pull", "--quiet", dvc_file], repo_root)

@@ -202,9 +202,10 @@ def ensure_source_data(
     recorded = _recorded_md5(dvc_file)
     notes: list[str] = []
     if recorded is not None and is_dvc_repo(repo_root):
-        if _try_dvc(repo_root, ["checkout", "--quiet", dvc_file.name], notes):
+        # No note when checkout fails: on a fresh clone the cache is empty, which is normal.
+        if _try_dvc(repo_root, ["checkout", "--quiet", dvc_file.name], []):
             return EnsureResult("checked_out", data_dir, _verified(data_dir, recorded, dvc_file), True, notes)
-        if configured_remotes(repo_root) and _try_dvc(repo_root, ["pull", "--quiet", dvc_file.name], notes):
+        if configured_remotes(repo_root) and _try_dvc(repo_root, ["pull", dvc_file.name], notes):
             return EnsureResult("pulled", data_dir, _verified(data_dir, recorded, dvc_file), True, notes)
     if data_dir.is_dir():
         data_dir.rmdir()  # empty (checked above); the generated folder is renamed into its place

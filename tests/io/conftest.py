@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from io_samples import make_video_with_audio
+from media_samples import make_video_with_audio
 
 
 @pytest.fixture(scope="session")

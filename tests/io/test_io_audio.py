@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from io_samples import AUDIO_SECONDS, noise_video, smooth_video
+from media_samples import AUDIO_SECONDS, noise_video, smooth_video
 from seedvr.io import VideoWriter, probe, read_video, write_video
 
 

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from io_samples import noise_video
+from media_samples import noise_video
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoWriter, iter_video_chunks, probe, read_mask, read_video, write_video
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from io_samples import noise_video
+from media_samples import noise_video
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, VideoInfo, iter_mask_chunks, probe, read_mask, write_mask, write_video
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from io_samples import noise_video, smooth_video
+from media_samples import noise_video, smooth_video
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, parse_fps, probe, read_video, write_video
 

@@ -11,7 +11,7 @@ import torch
 from seedvr.errors import SeedVRError
 from seedvr.models.propagation import propagation_guess
 from seedvr.pipeline.pipeline import SeedVRPipeline
-from clip_samples import make_panning_clip
+from media_samples import make_panning_clip
 
 
 @pytest.fixture(scope="module")

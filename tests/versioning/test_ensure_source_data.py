@@ -80,3 +80,14 @@ def test_cli_ensure_and_version(dvc_repo, tiny_data):
     result = runner.invoke(app, ["data", "ensure", "--params", str(bad), "--root", str(dvc_repo)])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "clips" in result.stderr
+
+
+def test_missing_data_is_pulled_from_a_configured_remote(dvc_repo, tiny_data_params, dvc, tmp_path):
+    ensure_source_data(dvc_repo, tiny_data_params, update=True)
+    recorded = data_version(dvc_repo)
+    dvc(dvc_repo, "remote", "add", "--default", "shelf", str(tmp_path / "remote"))
+    dvc(dvc_repo, "push", "--quiet")
+    shutil.rmtree(dvc_repo / "data")
+    shutil.rmtree(dvc_repo / ".dvc" / "cache")
+    pulled = ensure_source_data(dvc_repo, tiny_data_params)
+    assert pulled.action == "pulled" and pulled.md5 == recorded

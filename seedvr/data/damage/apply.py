@@ -163,21 +163,27 @@ def _grow_kind(
     ratio = covered / total
     canvas = np.zeros(union.shape, dtype=np.uint8)
     count = 0
-    # Ask for what is missing, inflated by the overlap expected with what is there.
-    request = max(goal - ratio, 1.0 / total) / max(1.0 - ratio, 1e-6)
+    # Draws land within about 10 % of what they are asked for: aim a little above the goal
+    # (at most half-way to the cap) so most first draws are accepted; ask for what is
+    # missing, inflated by the overlap expected with the damage already there.
+    aim = goal + min((cap - goal) / 2.0, 0.15 * goal)
+    request = max(aim - ratio, 1.0 / total) / max(1.0 - ratio, 1e-6)
     for _ in range(_MAX_DRAWS_PER_KIND):
         trial = canvas.copy()
         drawn = kind.draw(trial, rng, request)
         gained = np.count_nonzero(trial) if free is None else np.count_nonzero(np.logical_and(trial, free))
         new_ratio = (covered + int(gained)) / total
         if new_ratio > cap:
-            request *= 0.5  # overshoot: throw the draw away, ask for less
+            # Overshoot: throw the draw away and ask for less, scaled by how far this draw
+            # overshot what was missing (at least halving, so it always converges).
+            overshoot = (aim - ratio) / max(new_ratio - ratio, 1e-12)
+            request *= min(max(0.9 * overshoot, 0.05), 0.5)
             continue
         stuck = new_ratio <= ratio  # the new elements fell entirely on old damage
         canvas, ratio, count = trial, new_ratio, count + drawn
         if ratio >= goal and count > 0:
             return canvas, count, covered + int(gained)
-        missing = max(goal - ratio, 1.0 / total) / max(1.0 - ratio, 1e-6) * 1.05
+        missing = max(aim - ratio, 1.0 / total) / max(1.0 - ratio, 1e-6)
         request = max(missing, 2.0 * request) if stuck else missing
     shape = "x".join(map(str, union.shape))
     raise SeedVRError(

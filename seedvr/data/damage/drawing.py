@@ -60,17 +60,23 @@ def smooth_wobble(rng: np.random.Generator, frames: int, amplitude: float, count
 
 
 def linear_path(
-    rng: np.random.Generator, frames: int, height: int, width: int, speed: float, wobble: float
+    rng: np.random.Generator, frames: int, height: int, width: int, speed: float, wobble: float, margin: float = 0.0
 ) -> np.ndarray:
     """Smooth ``[T, 2]`` (x, y) trajectory inside the frame: a start point, a constant
-    velocity of ``speed`` px/frame in a random direction, a slow wobble, folded into the frame."""
-    start = np.array([rng.uniform(0, width - 1), rng.uniform(0, height - 1)])
+    velocity of ``speed`` px/frame in a random direction, a slow wobble, folded into the frame.
+
+    ``margin`` keeps the path that far from the borders (as far as the frame allows), so a
+    shape of that radius around it stays mostly in view and covers the area it was sized for.
+    """
+    margin_x = min(margin, (width - 1) / 2.0)
+    margin_y = min(margin, (height - 1) / 2.0)
+    start = np.array([rng.uniform(margin_x, width - 1 - margin_x), rng.uniform(margin_y, height - 1 - margin_y)])
     angle = rng.uniform(0.0, 2.0 * np.pi)
     velocity = speed * np.array([np.cos(angle), np.sin(angle)])
     t = np.arange(frames, dtype=np.float64)[:, None]
     path = start + velocity * t + smooth_wobble(rng, frames, wobble, count=2).T
-    path[:, 0] = reflect(path[:, 0], 0.0, width - 1.0)
-    path[:, 1] = reflect(path[:, 1], 0.0, height - 1.0)
+    path[:, 0] = reflect(path[:, 0], margin_x, width - 1.0 - margin_x)
+    path[:, 1] = reflect(path[:, 1], margin_y, height - 1.0 - margin_y)
     return path
 
 

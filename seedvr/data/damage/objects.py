@@ -95,7 +95,7 @@ class ObjectDamage(DamageKind):
     allows_empty_frames = False
 
     def draw(self, canvas: np.ndarray, rng: np.random.Generator, coverage: float) -> int:
-        frames, height, width = canvas.shape
+        _, height, width = canvas.shape
         area = coverage * height * width  # objects stay in view: the request is per frame
         count = max(1 if rng.random() < 0.7 else 2, math.ceil(area / (0.45 * height * width)))
         for _ in range(count):
@@ -108,7 +108,10 @@ class ObjectDamage(DamageKind):
         short = min(height, width)
         silhouette = _random_silhouette(rng)
         scale = math.sqrt(area / silhouette.area)
-        path = linear_path(rng, frames, height, width, speed=rng.uniform(0.005, 0.03) * short, wobble=0.03 * short)
+        # The silhouette reaches about 1.3 body units from its centre.
+        path = linear_path(
+            rng, frames, height, width, speed=rng.uniform(0.005, 0.03) * short, wobble=0.03 * short, margin=1.3 * scale
+        )
         heading = rng.uniform(-30.0, 30.0) + smooth_wobble(rng, frames, 8.0)[0]
         breathing = 1.0 + smooth_wobble(rng, frames, 0.05)[0]
         stride_period = rng.uniform(6.0, 16.0)

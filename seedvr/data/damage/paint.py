@@ -15,10 +15,12 @@ import numpy as np
 from seedvr.data.damage.drawing import filter_frames
 from seedvr.data.damage.base import PaintStyle
 
-# The grain texture does not depend on any seed: it is a fixed tile, and each clip's
-# generator only picks where in it every frame reads. Building it once per size keeps
+# The grain texture does not depend on the caller's seed: it is fixed (per frame width),
+# and each clip's generator only picks where in it the clip reads. Building it once keeps
 # on-the-fly damage cheap.
-_GRAIN_TILE_SEED = 20240517
+_GRAIN_TEXTURE_SEED = 20240517
+# Rows of the grain texture; a clip reads it from a random row on, wrapping around.
+_GRAIN_ROWS = 1024
 
 # An RGB pixel as one 3-byte item: gathering and scattering whole pixels by flat index is
 # several times faster on this view than fancy indexing on the ``[N, 3]`` array.
@@ -26,41 +28,30 @@ _PIXEL = np.dtype((np.void, 3))
 
 
 @lru_cache(maxsize=8)
-def grain_tile(size: int) -> np.ndarray:
-    """Fixed ``int16 [2 * size, 2 * size]`` texture in about [-128, 127]: grain plus mottling.
+def grain_texture(width: int) -> np.ndarray:
+    """Fixed ``float32`` texture of ``_GRAIN_ROWS`` x ``width`` pixels, flattened: film grain
+    plus mottling, in about [-1, 1].
 
-    The ``size`` x ``size`` texture is periodic and stored tiled twice in each direction, so
-    any ``size`` x ``size`` window starting inside the first tile is a plain slice.
+    Stored flat with the frame's own width, so the grain of damaged pixel number ``i``
+    (flat index over ``[T, H, W]``) is simply ``texture[(i + offset) % texture.size]``:
+    one gather, yet spatially coherent in 2-D, and each frame reads different rows.
     """
-    rng = np.random.default_rng(_GRAIN_TILE_SEED + size)
-    fine = rng.standard_normal((size, size), dtype=np.float32)
-    noise = rng.standard_normal((size, size), dtype=np.float32)
-    # Blur with wrapped borders (pad by wrapping, crop back) so the repeated tile is seamless.
-    pad = 12
-    mottled = cv2.GaussianBlur(np.pad(noise, pad, mode="wrap"), (0, 0), 3.0)[pad:-pad, pad:-pad]
+    rng = np.random.default_rng([_GRAIN_TEXTURE_SEED, width])
+    fine = rng.standard_normal((_GRAIN_ROWS, width), dtype=np.float32)
+    mottled = cv2.GaussianBlur(rng.standard_normal((_GRAIN_ROWS, width), dtype=np.float32), (0, 0), 3.0)
     mottled /= max(float(mottled.std()), 1e-6)
     texture = 0.6 * fine + 0.8 * mottled
-    texture *= 128.0 / (3.0 * float(texture.std()))
-    tile = np.clip(np.rint(texture), -128, 127).astype(np.int16)
-    tiled = np.tile(tile, (2, 2))
-    tiled.setflags(write=False)
-    return tiled
+    texture /= 3.0 * float(texture.std())
+    flat = np.clip(texture, -1.0, 1.0).reshape(-1)
+    flat.setflags(write=False)
+    return flat
 
 
-def _tile_size(height: int, width: int) -> int:
-    """Power of two at least as large as the frame."""
-    return 1 << max(6, int(np.ceil(np.log2(max(height, width)))))
-
-
-def _grain_frames(rng: np.random.Generator, frames: int, height: int, width: int) -> np.ndarray:
-    """``int16 [T, H, W]`` grain: each frame a window at a random place of the fixed tile."""
-    size = _tile_size(height, width)
-    tile = grain_tile(size)
-    offsets = rng.integers(0, size, size=(frames, 2))
-    grain = np.empty((frames, height, width), np.int16)
-    for frame, (row, col) in enumerate(offsets):
-        grain[frame] = tile[row : row + height, col : col + width]
-    return grain
+def _grain_at(rng: np.random.Generator, index: np.ndarray, width: int) -> np.ndarray:
+    """Grain values (``float32`` in about [-1, 1]) at flat pixel indices of a clip."""
+    texture = grain_texture(width)
+    offset = int(rng.integers(0, _GRAIN_ROWS)) * width
+    return np.take(texture, index + offset, mode="wrap")
 
 
 def _colour_cast(rng: np.random.Generator, colourful: bool) -> np.ndarray:
@@ -78,12 +69,12 @@ def paint_damage(damaged: np.ndarray, tone: np.ndarray, rng: np.random.Generator
 
     ``damaged`` is a C-contiguous ``uint8 [T, H, W, 3]``. Inside the mask each pixel moves
     towards ``grey * colour + grain`` by ``alpha``; alpha is the clip's opacity, lowered
-    near the mask border (a box blur of the mask) so the damage has soft edges while
+    near the mask border (a box filter of the mask) so the damage has soft edges while
     staying strictly inside the mask.
     """
     if not damaged.flags.c_contiguous:
         raise ValueError("paint_damage needs a C-contiguous frame array")
-    frames, height, width = tone.shape
+    width = tone.shape[2]
     inside = tone > 0
     index = np.flatnonzero(inside)
     if index.size == 0:
@@ -93,20 +84,21 @@ def paint_damage(damaged: np.ndarray, tone: np.ndarray, rng: np.random.Generator
     opacity = np.float32(rng.uniform(*style.opacity))
     if style.edge_blur > 1:
         kernel = (style.edge_blur, style.edge_blur)
-        blurred = filter_frames(
-            inside.view(np.uint8) * np.uint8(255),
-            lambda image: cv2.blur(image, kernel, borderType=cv2.BORDER_CONSTANT),
+        # Unnormalised box sums of the 0/1 mask: how many neighbours are damaged.
+        neighbours = filter_frames(
+            inside.view(np.uint8),
+            lambda image: cv2.boxFilter(image, -1, kernel, normalize=False, borderType=cv2.BORDER_CONSTANT),
             reach=style.edge_blur // 2,
         )
-        soft = blurred[inside]  # C order, like ``index``
+        share = neighbours[inside].astype(np.float32) * np.float32(1.0 / (style.edge_blur**2))
         # A pixel deep inside the mask keeps full strength; one on the border about half.
-        alpha = np.minimum(soft.astype(np.float32) * np.float32(1.3 / 255.0) + np.float32(0.35), np.float32(1.0))
+        alpha = np.minimum(share * np.float32(1.3) + np.float32(0.35), np.float32(1.0))
         alpha *= opacity
     else:
         alpha = np.full(index.size, opacity, dtype=np.float32)
 
-    grain = np.take(_grain_frames(rng, frames, height, width), index).astype(np.float32)
-    grain *= np.float32(style.grain / 128.0)
+    grain = _grain_at(rng, index, width)
+    grain *= np.float32(style.grain)
     colour = _colour_cast(rng, style.colourful)
 
     pixels = damaged.reshape(-1).view(_PIXEL)

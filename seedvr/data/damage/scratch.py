@@ -7,8 +7,6 @@ length and is either bright (cut into the emulsion of a negative) or dark (a pri
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
@@ -25,20 +23,22 @@ class ScratchDamage(DamageKind):
         frames, height, width = canvas.shape
         unit = size_unit(height, width)
         # Scratches persist, so the per-frame area is the whole request. They stay thin
-        # (about 1-3 px at 128 px): more damage means more scratches, not wider ones.
+        # (1 to 3 px at 128 px): more damage means more scratches, not wider ones. Widths
+        # are whole pixels, so the request is split into whole columns of scratch.
         area = coverage * height * width
-        typical_width = max(1.0, 1.6 * unit)
-        max_width = max(1.0, 3.0 * unit)
-        count = max(int(rng.integers(1, 4)), math.ceil(area / (typical_width * height)))
-        per_scratch = area / count
-
-        # Every scratch of this draw at once: arrays are [scratch, frame, row(, pixel)].
-        thickness = np.clip(rng.uniform(0.7, 2.5, count) * unit, 1.0, max_width)
-        full_height = per_scratch >= thickness * height
-        # A small request gives a shorter scratch, not a thinner one (1 px is the floor).
-        thickness = np.where(full_height, min(per_scratch / height, max_width), thickness)
-        length = np.where(full_height, height, np.maximum(1.0, per_scratch / thickness))
-        row_count = np.clip(np.rint(length), 1, height).astype(np.int64)
+        max_width = max(1, int(round(3.0 * unit)))
+        columns = area / height
+        if columns < 1.0:  # a small request: one short, 1 px scratch
+            line_width = np.ones(1, np.int64)
+            row_count = np.array([min(max(1, int(round(area))), height)])
+        else:
+            wanted = int(round(columns))
+            candidates = rng.integers(1, max_width + 1, wanted)
+            count = int(np.searchsorted(np.cumsum(candidates), wanted)) + 1
+            line_width = candidates[:count].copy()
+            line_width[-1] -= int(line_width.sum()) - wanted  # the last one makes the total exact
+            row_count = np.full(count, height)
+        count = line_width.size
         top = np.floor(rng.random(count) * (height - row_count + 1)).astype(np.int64)
         rows = np.arange(height)
         on_scratch = (rows >= top[:, None]) & (rows < (top + row_count)[:, None])  # [n, H]
@@ -48,9 +48,9 @@ class ScratchDamage(DamageKind):
             2.0 * np.pi * rows / wavelength + rng.uniform(0, 2 * np.pi, (count, 1))
         ) + rng.normal(0.0, 0.02, (count, 1)) * (rows - top[:, None])
         t = np.arange(frames, dtype=np.float64)
-        drift = rng.normal(0.0, 0.3 * unit, (count, 1)) * t + smooth_wobble(rng, frames, 1.0, count=count) * rng.uniform(
-            0.3, 1.5, (count, 1)
-        ) * unit
+        velocity = rng.normal(0.0, 0.3 * unit, (count, 1))
+        wander = smooth_wobble(rng, frames, 1.0, count=count) * rng.uniform(0.3, 1.5, (count, 1)) * unit
+        drift = velocity * t + wander
         weave = rng.normal(0.0, 0.2 * unit, (count, frames))  # film weave: small frame-to-frame jitter
         x0 = rng.uniform(0.0, width - 1.0, (count, 1, 1))
         centres = reflect(x0 + (drift + weave)[:, :, None] + wave[:, None, :], 0.0, width - 1.0)  # [n, T, H]
@@ -61,7 +61,6 @@ class ScratchDamage(DamageKind):
         # A near-vertical line is a horizontal run of ``line_width`` pixels on every row:
         # scatter each scratch's centre pixels for all frames at once, then widen them with
         # a horizontal dilation (which never crosses rows, hence never crosses frames).
-        line_width = np.maximum(np.rint(thickness), 1).astype(np.int64)
         centre_columns = np.rint(centres).astype(np.int64)
         row_starts = (t.astype(np.int64)[:, None] * height + rows[None, :]) * width  # [T, H]
         flat = canvas.reshape(-1)
@@ -75,7 +74,7 @@ class ScratchDamage(DamageKind):
                 continue
             layer = np.zeros(canvas.size, np.uint8)
             layer[index] = values
-            # Anchor at the left cell, so the run spans centre - (w-1)//2 ... like a centred line.
+            # Anchored at the middle of the kernel: the run is centred on the scratch.
             kernel = np.ones((1, int(widths)), np.uint8)
             widened = cv2.dilate(layer.reshape(-1, width), kernel, anchor=(int(widths) // 2, 0))
             np.maximum(flat, widened.reshape(-1), out=flat)

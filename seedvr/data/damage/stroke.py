@@ -22,7 +22,7 @@ class StrokeDamage(DamageKind):
     allows_empty_frames = False
 
     def draw(self, canvas: np.ndarray, rng: np.random.Generator, coverage: float) -> int:
-        frames, height, width = canvas.shape
+        _, height, width = canvas.shape
         area = coverage * height * width  # strokes persist: the request is per frame
         count = int(rng.integers(1, 4))
         for _ in range(count):
@@ -35,12 +35,14 @@ class StrokeDamage(DamageKind):
         short = min(height, width)
         thickness = max(1.0, rng.uniform(0.05, 0.12) * short)
         max_length = 1.5 * (height + width)
-        length = area / thickness
+        # A stroke of length L covers about thickness * L plus its two round caps.
+        caps = math.pi / 4.0 * thickness**2
+        length = (area - caps) / thickness
         if length > max_length:  # a large request thickens the brush instead of lengthening
             thickness = min(area / max_length, 0.3 * short)
             length = area / thickness
         if length < thickness:  # a small request: a single dab of the brush
-            thickness = max(1.0, math.sqrt(area))
+            thickness = max(1.0, math.sqrt(4.0 * area / math.pi))
             length = 0.0
 
         vertices = int(np.clip(round(length / (0.15 * short)) + 1, 2, 16))
@@ -49,8 +51,9 @@ class StrokeDamage(DamageKind):
         shape = np.concatenate([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
         shape -= shape.mean(axis=0)
 
+        reach = float(np.abs(shape).max()) + thickness / 2.0
         anchor = linear_path(
-            rng, frames, height, width, speed=rng.uniform(0.005, 0.025) * short, wobble=0.04 * short
+            rng, frames, height, width, speed=rng.uniform(0.005, 0.025) * short, wobble=0.04 * short, margin=reach
         )
         sway = smooth_wobble(rng, frames, 0.03 * short, count=2 * vertices)  # [2V, T]
         sway = sway.T.reshape(frames, vertices, 2)

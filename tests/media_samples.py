@@ -1,4 +1,4 @@
-"""Test media for the io tests: random frames and small videos with an audio stream.
+"""Test media: random frames, small videos with an audio stream, a panning clip with a hole.
 
 Source videos are made with PyAV directly (not with ``seedvr.io``) so that the writer under
 test is never also the thing that produced its own reference input.
@@ -50,3 +50,19 @@ def make_video_with_audio(path: Path, audio_codec: str, fps: Fraction, frames: i
             container.mux(audio.encode(audio_frame))
         container.mux(audio.encode(None))
         container.mux(video.encode(None))
+
+
+def make_panning_clip(frames: int = 8, size: int = 64, step: int = 3, hole: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """A camera pan over a real photograph with a static square hole in the middle."""
+    import cv2
+    from skimage import data
+
+    photo = data.astronaut()
+    crop = 256
+    clip = np.stack(
+        [cv2.resize(photo[60 : 60 + crop, 40 + step * 4 * t : 40 + step * 4 * t + crop], (size, size), interpolation=cv2.INTER_AREA) for t in range(frames)]
+    )
+    masks = np.zeros(clip.shape[:3], dtype=bool)
+    start = (size - hole) // 2
+    masks[:, start : start + hole, start : start + hole] = True
+    return clip, masks

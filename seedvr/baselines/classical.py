@@ -1,0 +1,75 @@
+"""Classical video repair: per-frame OpenCV inpainting and flow propagation.
+
+Every method takes ``frames uint8 [T, H, W, 3]`` and ``masks bool [T, H, W]`` (True =
+damaged) and returns a repaired ``uint8 [T, H, W, 3]`` video equal to the input, byte for
+byte, outside the mask.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Callable, Literal, Mapping
+
+import cv2
+import numpy as np
+
+from seedvr.errors import SeedVRError
+from seedvr.models.flow import check_video_and_masks
+from seedvr.models.propagation import propagation_guess
+
+RepairMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+_OPENCV_FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
+
+
+def inpaint_frames(
+    frames: np.ndarray,
+    masks: np.ndarray,
+    method: Literal["telea", "ns"] = "telea",
+    radius: int = 3,
+) -> np.ndarray:
+    """Inpaint each frame on its own with OpenCV (Telea or Navier-Stokes).
+
+    Frames whose mask is empty are copied unchanged; pixels outside the mask are copied
+    from the input exactly (OpenCV already leaves them alone; the copy makes it a guarantee).
+    """
+    frames, masks = check_video_and_masks(frames, masks)
+    if method not in _OPENCV_FLAGS:
+        raise SeedVRError(f"unknown inpainting method {method!r}; choose from {sorted(_OPENCV_FLAGS)}")
+    if radius < 1:
+        raise SeedVRError(f"radius must be at least 1 pixel, got {radius}")
+    repaired = frames.copy()
+    for index in np.flatnonzero(masks.reshape(masks.shape[0], -1).any(axis=1)):
+        hole = masks[index]
+        filled = cv2.inpaint(frames[index], hole.astype(np.uint8), radius, _OPENCV_FLAGS[method])
+        repaired[index][hole] = filled[hole]
+    return repaired
+
+
+def telea_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per-frame OpenCV Telea (fast marching) inpainting."""
+    return inpaint_frames(frames, masks, method="telea")
+
+
+def navier_stokes_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per-frame OpenCV Navier-Stokes inpainting."""
+    return inpaint_frames(frames, masks, method="ns")
+
+
+def propagate_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Known pixels carried along completed optical flow; Telea for what no frame shows."""
+    guess, _ = propagation_guess(frames, masks)
+    return guess
+
+
+# Read-only: callers look methods up by the name given in params.yaml or on the command line.
+CLASSICAL_METHODS: Mapping[str, RepairMethod] = MappingProxyType(
+    {"telea": telea_repair, "ns": navier_stokes_repair, "propagate": propagate_repair}
+)
+
+
+def classical_method(name: str) -> RepairMethod:
+    """The classical repair method called ``name``; an unknown name is a :class:`SeedVRError`."""
+    if name not in CLASSICAL_METHODS:
+        raise SeedVRError(f"unknown classical method {name!r}; choose from {sorted(CLASSICAL_METHODS)}")
+    return CLASSICAL_METHODS[name]

@@ -1,0 +1,97 @@
+"""``seedvr registry show|promote``: the registered model's versions, aliases and promotion."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import typer
+
+from seedvr.cli import app
+from seedvr.cli._common import user_errors
+from seedvr.config import load_params
+from seedvr.errors import SeedVRError
+
+registry_app = typer.Typer(
+    help="MLflow model registry: versions, aliases (challenger, champion) and promotion gates.",
+    no_args_is_help=True,
+)
+app.add_typer(registry_app, name="registry")
+
+_ROOT_HELP = "Project root: the default store is sqlite:///<root>/mlflow/mlflow.db (MLFLOW_TRACKING_URI overrides)."
+
+
+def _read_metrics(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise SeedVRError(f"{what} not found: {path}")
+    try:
+        content = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise SeedVRError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(content, dict):
+        raise SeedVRError(f"{path} must hold a JSON object (an evaluation's metrics.json)")
+    return content
+
+
+@registry_app.command()
+@user_errors
+def show(
+    name: str | None = typer.Option(None, "--name", help="Registered model name (default: params.yaml register.model_name)."),
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml with the `register` section."),
+    root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the versions as JSON."),
+) -> None:
+    """List every version of the registered model with its aliases and promotion outcome."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from seedvr.registry.models import list_versions
+    from seedvr.registry.tracking import configure_tracking
+
+    model_name = name or (load_params(params).register_.model_name if params.is_file() else "seedvr-repair")
+    uri = configure_tracking(root)
+    versions = list_versions(model_name)
+    if as_json:
+        typer.echo(json.dumps([vars(version) | {"aliases": list(version.aliases)} for version in versions], indent=2))
+        return
+    table = Table(title=f"{model_name} in {uri}")
+    for column in ("version", "aliases", "promotion", "psnr_mask", "run", "created (UTC)"):
+        table.add_column(column)
+    for version in versions:
+        created = datetime.fromtimestamp(version.created / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            str(version.version),
+            ", ".join(version.aliases),
+            version.decision or "",
+            version.psnr_mask or "",
+            version.run_id or "",
+            created,
+        )
+    Console().print(table)
+
+
+@registry_app.command()
+@user_errors
+def promote(
+    run_id: str = typer.Option(..., "--run-id", help="MLflow run whose logged model `model` is the candidate."),
+    metrics: Path = typer.Option(..., "--metrics", help="The candidate's evaluation metrics.json."),
+    champion_metrics: Path | None = typer.Option(
+        None, "--champion-metrics", help="metrics.json of the current champion on the same evaluation set."
+    ),
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml with the `register` gates."),
+    root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
+) -> None:
+    """Register the run's model as `challenger`; move `champion` to it only if the gates pass."""
+    from seedvr.registry.promotion import register_and_promote
+    from seedvr.registry.tracking import configure_tracking
+
+    gates = load_params(params).register_
+    candidate = _read_metrics(metrics, "metrics file")
+    champion = _read_metrics(champion_metrics, "champion metrics file") if champion_metrics is not None else None
+    configure_tracking(root)
+    result = register_and_promote(run_id, candidate, gates, champion)
+    for reason in result.decision.reasons:
+        typer.echo(f"  {reason}")
+    verdict = "promoted to champion" if result.decision.promote else "rejected (champion unchanged)"
+    typer.echo(f"{result.model_name} version {result.version}: {verdict}; aliases: {', '.join(result.aliases)}")

@@ -1,0 +1,287 @@
+"""Batch repair library (no Prefect): inbox conventions, input hashes, ledger, quarantine."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from seedvr.engine import batch
+from seedvr.engine.batch import (
+    BatchItem,
+    Ledger,
+    RepairSettings,
+    discover_inbox,
+    input_hash,
+    run_batch,
+)
+from seedvr.errors import SeedVRError
+from seedvr.io import read_video, write_mask, write_video
+from seedvr.io.atomic import TEMP_MARKER
+
+FRAMES, SIZE = 6, 32
+TELEA = RepairSettings(method="telea")
+
+
+def _frames(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (FRAMES, SIZE, SIZE, 3), dtype=np.uint8)
+
+
+def _hole() -> np.ndarray:
+    hole = np.zeros((SIZE, SIZE), dtype=bool)
+    hole[8:16, 10:20] = True
+    return hole
+
+
+def _mask_image(path: Path) -> Path:
+    cv2.imwrite(str(path), _hole().astype(np.uint8) * 255)
+    return path
+
+
+def _video(path: Path, seed: int = 0) -> Path:
+    write_video(path, _frames(seed), fps=24)
+    return path
+
+
+def _by_name(items: list[BatchItem]) -> dict[str, BatchItem]:
+    return {item.name: item for item in items}
+
+
+def _outbox_snapshot(outbox: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in outbox.iterdir() if path.is_file()}
+
+
+def test_discovery_finds_each_mask_convention(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _video(inbox / "image_mask.mkv")
+    _mask_image(inbox / "image_mask.mask.png")
+    _video(inbox / "video_mask.mp4")
+    write_mask(inbox / "video_mask.mask.mkv", np.repeat(_hole()[None], FRAMES, axis=0), fps=24)
+    write_video(inbox / "frames", _frames(1), fps=24)  # a frame folder is a video too
+    (inbox / "frames.mask").mkdir()  # an existing folder: the writer then writes PNG frames
+    write_mask(inbox / "frames.mask", np.repeat(_hole()[None], FRAMES, axis=0), fps=24)
+    _video(inbox / "unmasked.mkv")
+    # Not videos: notes, hidden files, a mask without its video, an empty folder.
+    (inbox / "notes.txt").write_text("hello")
+    _video(inbox / ".hidden.mkv")
+    _mask_image(inbox / "orphan.mask.png")
+    (inbox / "empty").mkdir()
+
+    items = _by_name(discover_inbox(inbox))
+
+    assert sorted(items) == ["frames", "image_mask", "unmasked", "video_mask"]
+    assert items["image_mask"].mask == inbox / "image_mask.mask.png"
+    assert items["video_mask"].mask == inbox / "video_mask.mask.mkv"
+    assert items["frames"].video == inbox / "frames" and items["frames"].mask == inbox / "frames.mask"
+    assert all(items[name].problem is None for name in ("frames", "image_mask", "video_mask"))
+    assert items["unmasked"].mask is None
+    assert "no mask for unmasked.mkv" in items["unmasked"].problem
+    # Every convention also repairs (frame folders are hashed and read as such).
+    statuses = {result.name: result.status for result in run_batch(inbox, tmp_path / "outbox", TELEA)}
+    assert statuses == {"frames": "repaired", "image_mask": "repaired", "video_mask": "repaired", "unmasked": "quarantined"}
+
+
+def test_inbox_wide_mask_covers_videos_without_their_own(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _video(inbox / "own.mkv")
+    _mask_image(inbox / "own.mask.png")
+    _video(inbox / "shared.mkv")
+    _mask_image(inbox / "mask.png")
+
+    items = _by_name(discover_inbox(inbox))
+
+    assert sorted(items) == ["own", "shared"]  # mask.png itself is not a video
+    assert items["own"].mask == inbox / "own.mask.png"
+    assert items["shared"].mask == inbox / "mask.png"
+
+
+def test_ambiguous_inputs_are_problems_not_guesses(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _video(inbox / "twice.mkv")
+    _video(inbox / "twice.mp4")
+    _mask_image(inbox / "twice.mask.png")
+    _video(inbox / "two_masks.mkv")
+    _mask_image(inbox / "two_masks.mask.png")
+    _mask_image(inbox / "two_masks.mask.jpg")
+
+    items = _by_name(discover_inbox(inbox))
+
+    # Both clashing inputs would write outbox/twice.mkv: each is reported under its file name.
+    assert "several inputs are named twice" in items["twice.mkv"].problem
+    assert "several inputs are named twice" in items["twice.mp4"].problem
+    assert "several masks for two_masks.mkv" in items["two_masks"].problem
+
+
+def test_missing_inbox_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(SeedVRError, match="is not a folder"):
+        discover_inbox(tmp_path / "nowhere")
+
+
+def test_input_hash_follows_content_and_output_settings(tmp_path: Path) -> None:
+    video = _video(tmp_path / "clip.mkv")
+    mask = _mask_image(tmp_path / "clip.mask.png")
+    item = BatchItem("clip", video, mask)
+    reference = input_hash(item, TELEA)
+
+    assert input_hash(item, TELEA) == reference  # deterministic
+    # Where it runs does not change what it produces: no redo when moving to a GPU.
+    assert input_hash(item, RepairSettings(method="telea", device="cpu")) == reference
+    # A classical method ignores model settings, so they must not cause a redo either.
+    assert input_hash(item, RepairSettings(method="telea", steps=3, seed=9)) == reference
+    assert input_hash(item, RepairSettings(method="ns")) != reference
+    assert input_hash(item, RepairSettings(method="telea", chunk=16, overlap=4)) != reference
+    assert input_hash(item, RepairSettings(method="telea", output_extension=".mp4")) != reference
+    assert input_hash(BatchItem("renamed", video, mask), TELEA) != reference
+
+    changed_mask = _hole().astype(np.uint8) * 255
+    changed_mask[0, 0] = 255
+    cv2.imwrite(str(mask), changed_mask)
+    assert input_hash(item, TELEA) != reference
+    _mask_image(mask)
+    _video(video, seed=1)
+    assert input_hash(item, TELEA) != reference
+
+
+def test_model_settings_enter_the_hash_for_the_model_method(tmp_path: Path) -> None:
+    video = _video(tmp_path / "clip.mkv")
+    item = BatchItem("clip", video, _mask_image(tmp_path / "clip.mask.png"))
+    model_settings = RepairSettings(method="seedvr", model="unused", steps=4)
+    reference = input_hash(item, model_settings, model_id="model-a")
+
+    assert input_hash(item, model_settings, model_id="model-b") != reference
+    assert input_hash(item, RepairSettings(method="seedvr", model="unused", steps=8), model_id="model-a") != reference
+    assert input_hash(item, RepairSettings(method="seedvr", model="unused", steps=4, seed=1), model_id="model-a") != reference
+
+
+def test_model_folder_identity_is_its_content(tmp_path: Path) -> None:
+    folder = tmp_path / "pipeline"
+    folder.mkdir()
+    (folder / "model_index.json").write_text("{}")
+    (folder / "weights.safetensors").write_bytes(b"\x00" * 64)
+    first = batch.model_identity(str(folder))
+
+    (folder / "weights.safetensors").write_bytes(b"\x01" * 64)
+
+    assert batch.model_identity(str(folder)) != first
+    with pytest.raises(SeedVRError, match="not a saved SeedVR pipeline"):
+        batch.model_identity(str(tmp_path))
+
+
+def test_bad_settings_are_refused_before_any_video_is_touched(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _video(inbox / "clip.mkv")
+    _mask_image(inbox / "clip.mask.png")
+    outbox = tmp_path / "outbox"
+
+    for settings, message in [
+        (RepairSettings(method="magic"), "unknown method"),
+        (RepairSettings(method="seedvr", model=None), "needs a model"),
+        (RepairSettings(method="telea", chunk=4, overlap=4), "overlap must be"),
+        (RepairSettings(method="telea", output_extension=".gif"), "unsupported batch output"),
+    ]:
+        with pytest.raises(SeedVRError, match=message):
+            run_batch(inbox, outbox, settings)
+    # A settings mistake is not the videos' fault: nothing is quarantined or recorded.
+    assert not (outbox / "quarantine").exists()
+    assert not (outbox / batch.LEDGER_NAME).exists()
+    with pytest.raises(SeedVRError, match="must differ from the inbox"):
+        run_batch(inbox, inbox, TELEA)
+
+
+def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir()
+    for seed, name in enumerate(["a", "b"]):
+        _video(inbox / f"{name}.mkv", seed)
+        _mask_image(inbox / f"{name}.mask.png")
+    (inbox / "bad.mp4").write_text("this is not a video")
+    _mask_image(inbox / "bad.mask.png")
+    _video(inbox / "late.mkv", 5)  # its mask arrives later
+
+    first = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
+
+    assert {name: result.status for name, result in first.items()} == {
+        "a": "repaired", "b": "repaired", "bad": "quarantined", "late": "quarantined",
+    }
+    repaired = read_video(outbox / "a.mkv")
+    original = _frames(0)
+    assert np.array_equal(repaired[:, ~_hole()], original[:, ~_hole()])  # lossless outside the hole
+    report = json.loads((outbox / "a.report.json").read_text())
+    assert report["frames"] == FRAMES and report["input_hash"] == first["a"].input_hash
+    error = json.loads((outbox / "quarantine" / "bad.error.json").read_text())
+    assert error["input"] == str(inbox / "bad.mp4") and "not a readable video" in error["error"]
+    ledger = Ledger(outbox)
+    assert ledger.done(first["a"].input_hash) and not ledger.done(first["bad"].input_hash)
+    assert ledger.status(first["bad"].input_hash) == "quarantined"
+
+    before = _outbox_snapshot(outbox)
+    second = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
+
+    assert {result.status for result in second.values()} == {"skipped"}
+    assert second["bad"].error == first["bad"].error  # a known-bad input says why it waits
+    assert _outbox_snapshot(outbox) == before
+    assert len(Ledger(outbox).entries()) == 4
+
+    # The missing mask arrives: the input's hash changes, so it is retried and its stale
+    # error report goes away.
+    _mask_image(inbox / "late.mask.png")
+    third = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
+    assert third["late"].status == "repaired" and third["bad"].status == "skipped"
+    assert not (outbox / "quarantine" / "late.error.json").exists()
+    assert (outbox / "quarantine" / "bad.error.json").exists()
+
+
+def test_unexpected_errors_are_quarantined_but_retried_next_run(tmp_path: Path, monkeypatch) -> None:
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir()
+    _video(inbox / "clip.mkv")
+    _mask_image(inbox / "clip.mask.png")
+
+    def broken_repair_video(*args, **kwargs):
+        raise MemoryError("out of GPU memory")
+
+    monkeypatch.setattr(batch, "repair_video", broken_repair_video)
+    [failed] = run_batch(inbox, outbox, TELEA)
+    assert failed.status == "quarantined" and failed.error == "MemoryError: out of GPU memory"
+    assert json.loads(Path(failed.report).read_text())["retry"] == "on the next run"
+
+    monkeypatch.undo()
+    [retried] = run_batch(inbox, outbox, TELEA)
+    assert retried.status == "repaired"
+    assert not Path(failed.report).exists()
+
+
+def test_ledger_ignores_a_torn_last_line(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    ledger.append({"hash": "one", "status": "repaired"})
+    with open(ledger.path, "a", encoding="utf-8") as handle:
+        handle.write('{"hash": "two", "sta')  # a crash in the middle of a line
+
+    assert ledger.done("one") and ledger.status("two") is None
+    ledger.append({"hash": "three", "status": "quarantined"})
+
+    assert [entry["hash"] for entry in Ledger(tmp_path).entries()] == ["one", "three"]
+    assert Ledger(tmp_path).settled("three") and not Ledger(tmp_path).done("three")
+
+
+def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
+    stale = tmp_path / f".clip{TEMP_MARKER}0123456789ab.mkv"
+    fresh = tmp_path / f".other{TEMP_MARKER}ba9876543210.mkv"
+    unrelated = tmp_path / ".ledger.jsonl"
+    for path in (stale, fresh, unrelated):
+        path.write_bytes(b"x")
+    old = time.time() - 2 * batch.STALE_TEMPORARY_SECONDS
+    os.utime(stale, (old, old))
+    os.utime(unrelated, (old, old))
+
+    assert batch.sweep_stale_temporaries(tmp_path) == [stale]
+    assert not stale.exists() and fresh.exists() and unrelated.exists()

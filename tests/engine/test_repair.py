@@ -1,0 +1,127 @@
+"""``seedvr repair`` / ``repair_video``: lossless outside the mask on disk, fps, audio, bad input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from media_samples import make_panning_clip, make_video_with_audio
+from seedvr.cli import app
+from seedvr.engine.repair import dilate_masks, repair_video
+from seedvr.io import probe, read_mask, read_video, write_mask, write_video
+
+runner = CliRunner()
+METHODS = ("propagate", "telea", "ns", "seedvr")
+
+
+@pytest.fixture(scope="module")
+def damaged_files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("repair-inputs")
+    frames, masks = make_panning_clip(frames=6, size=32, step=2, hole=10)
+    video = write_video(folder / "clip.mkv", frames, Fraction(30000, 1001))
+    mask = write_mask(folder / "clip.mask.mkv", masks, Fraction(30000, 1001))
+    return video, mask
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["repair", *map(str, args)])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("suffix", [".mkv", ""])
+def test_every_method_is_lossless_outside_the_mask_on_disk(damaged_files, tiny_pipeline_dir, tmp_path, method, suffix):
+    video, mask = damaged_files
+    output = tmp_path / f"out{suffix}"
+    extra = ["--model", tiny_pipeline_dir, "--steps", "2"] if method == "seedvr" else []
+    result = invoke(video, "--mask", mask, "-o", output, "--method", method, "--chunk", "4", "--overlap", "1", *extra)
+    assert result.exit_code == 0, result.output
+    original, masks, repaired = read_video(video), read_mask(mask), read_video(output)
+    assert repaired.shape == original.shape
+    np.testing.assert_array_equal(repaired[~masks], original[~masks])
+    assert probe(output).fps == Fraction(30000, 1001)
+
+
+def test_one_image_mask_and_odd_sizes(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = rng.integers(0, 256, (3, 17, 23, 3), dtype=np.uint8)
+    video = write_video(tmp_path / "odd.mkv", frames, Fraction(25))
+    image = np.zeros((17, 23), np.uint8)
+    image[4:9, 6:14] = 200  # grey above the threshold: damaged
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "logo.png"), image)
+    report = repair_video(video, tmp_path / "logo.png", tmp_path / "out.mkv", method="telea", chunk=2, overlap=1)
+    repaired = read_video(tmp_path / "out.mkv")
+    hole = np.broadcast_to(image >= 128, frames.shape[:3])
+    np.testing.assert_array_equal(repaired[~hole], frames[~hole])
+    assert report.frames == 3 and not np.array_equal(repaired[hole], frames[hole])
+
+
+def test_mp4_with_audio_keeps_audio_and_frame_rate(tmp_path):
+    source = tmp_path / "talk.mp4"
+    make_video_with_audio(source, "aac", Fraction(25), frames=10)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:20, 10:30] = 255
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "mask.png"), mask)
+    result = invoke(source, "--mask", tmp_path / "mask.png", "-o", tmp_path / "fixed.mp4", "--method", "telea")
+    assert result.exit_code == 0, result.output
+    before, after = probe(source), probe(tmp_path / "fixed.mp4")
+    assert after.has_audio and after.fps == before.fps and after.frames == before.frames
+
+
+def test_streaming_uses_max_side_and_dilation(damaged_files, tmp_path):
+    video, mask = damaged_files
+    report = repair_video(video, mask, tmp_path / "small.mkv", method="telea", max_side=16, mask_dilate=2)
+    original, masks, repaired = read_video(video), read_mask(mask), read_video(tmp_path / "small.mkv")
+    assert report.masked_fraction > masks.mean()  # the dilated mask is larger
+    dilated = dilate_masks(masks, 2)
+    np.testing.assert_array_equal(repaired[~dilated], original[~dilated])
+    changed = (repaired != original).any(axis=-1)
+    assert changed[dilated & ~masks].any()  # dilation repaired pixels just outside the given mask
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["mask_size", "mask_frames", "text_as_mp4", "missing", "no_output_folder", "chunk0", "overlap", "cuda", "not_a_model", "empty_folder"],
+)
+def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files, tmp_path, case):
+    video, mask = damaged_files
+    output = tmp_path / "out.mkv"
+    args = [video, "--mask", mask, "-o", output, "--method", "telea"]
+    if case == "mask_size":
+        write_mask(tmp_path / "m.mkv", np.ones((6, 20, 20), bool), Fraction(25))
+        args[2] = tmp_path / "m.mkv"
+    elif case == "mask_frames":
+        write_mask(tmp_path / "m.mkv", np.ones((4, 32, 32), bool), Fraction(25))
+        args[2] = tmp_path / "m.mkv"
+    elif case == "text_as_mp4":
+        (tmp_path / "bad.mp4").write_text("not a video")
+        args[0] = tmp_path / "bad.mp4"
+    elif case == "missing":
+        args[0] = tmp_path / "nowhere.mkv"
+    elif case == "no_output_folder":
+        output = tmp_path / "absent" / "out.mkv"
+        args[4] = output
+    elif case == "chunk0":
+        args += ["--chunk", "0"]
+    elif case == "overlap":
+        args += ["--chunk", "4", "--overlap", "4"]
+    elif case == "cuda":
+        args = args[:5] + ["--method", "seedvr", "--model", str(tmp_path), "--device", "cuda"]
+    elif case == "not_a_model":
+        args = args[:5] + ["--method", "seedvr", "--model", str(tmp_path)]
+    elif case == "empty_folder":
+        (tmp_path / "frames").mkdir()
+        args[0] = tmp_path / "frames"
+    result = invoke(*args)
+    assert result.exit_code != 0
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert not output.exists()
+    assert not [p for p in output.parent.glob(".*seedvr-tmp*")] if output.parent.exists() else True

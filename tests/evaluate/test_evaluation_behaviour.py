@@ -1,0 +1,92 @@
+"""``evaluate_dataset`` behaviour: determinism under a seed, clear errors, safe output folder."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from evaluate_helpers import run_evaluation
+from seedvr.data import build_damaged_dataset, generate_source_clips
+from seedvr.errors import SeedVRError
+from seedvr.evaluate import evaluate_dataset
+
+TIMING_FREE = ["sec_per_frame"]
+
+
+def _without_timing(metrics: dict) -> dict:
+    methods = metrics["methods"].items()
+    return {name: {key: value for key, value in figures.items() if key != "sec_per_frame"} for name, figures in methods}
+
+
+def test_same_seed_gives_identical_results_and_another_seed_does_not(noisy_pipeline_dir, tiny_dataset_dir, tmp_path):
+    options = {"methods": ("seedvr", "telea"), "max_clips": 1, "strips": 1}
+    first = run_evaluation(noisy_pipeline_dir, tiny_dataset_dir, tmp_path / "a", seed=0, **options)
+    again = run_evaluation(noisy_pipeline_dir, tiny_dataset_dir, tmp_path / "b", seed=0, **options)
+    other = run_evaluation(noisy_pipeline_dir, tiny_dataset_dir, tmp_path / "c", seed=1, **options)
+
+    pd.testing.assert_frame_equal(first.per_clip.drop(columns=TIMING_FREE), again.per_clip.drop(columns=TIMING_FREE))
+    assert _without_timing(first.metrics) == _without_timing(again.metrics)
+    for name in ("per_frame.csv", "strips/" + first.per_clip["clip_id"].iloc[0] + ".png"):
+        assert (first.out_dir / name).read_bytes() == (again.out_dir / name).read_bytes(), name
+    # The seed really reaches the diffusion noise: a perturbed model's repair depends on it.
+    assert first.metrics["methods"]["seedvr"]["psnr_mask"] != other.metrics["methods"]["seedvr"]["psnr_mask"]
+    assert _without_timing(first.metrics)["telea"] == _without_timing(other.metrics)["telea"]
+
+
+def test_without_seedvr_there_are_no_gains(tiny_dataset_dir, tmp_path):
+    result = evaluate_dataset(None, tiny_dataset_dir, methods="telea,ns", out_dir=tmp_path / "eval", max_clips=1, strips=0)
+    assert "gains" not in result.metrics
+    assert list(result.metrics["methods"]) == ["telea", "ns"]
+    assert not any((tmp_path / "eval" / "strips").iterdir())
+    assert "No gains" in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_an_earlier_evaluation_is_replaced_as_a_whole(tiny_dataset_dir, tmp_path):
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    (out / "stale.txt").write_text("from an older run")
+    evaluate_dataset(None, tiny_dataset_dir, methods=["telea"], out_dir=out, max_clips=1, strips=0)
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "metrics.json").read_text())["clips"] == 1
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")], "no temporary left behind"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"methods": ["telea", "magic"]}, "unknown method 'magic'; valid methods are seedvr, propagate, telea, ns"),
+        ({"methods": ["seedvr"]}, "method seedvr needs a model"),
+        ({"split": "holdout"}, "unknown split 'holdout'"),
+        ({"max_clips": 0}, "max_clips must be at least 1"),
+        ({"strips": -1}, "strips must be 0 or more"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(tiny_dataset_dir, tmp_path, options, message):
+    settings = {"methods": ["telea"], "out_dir": tmp_path / "eval", **options}
+    with pytest.raises(SeedVRError, match=message.replace("(", r"\(")) as error:
+        evaluate_dataset(None, tiny_dataset_dir, **settings)
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "eval").exists(), "nothing is written on failure"
+
+
+def test_missing_dataset_and_empty_split_are_errors(tmp_path):
+    with pytest.raises(SeedVRError, match="data folder not found"):
+        evaluate_dataset(None, tmp_path / "nowhere", methods=["telea"], out_dir=tmp_path / "eval")
+    sources = tmp_path / "sources"
+    generate_source_clips(sources, clips=3, frames=2, width=16, height=16, seed=0)
+    dataset = tmp_path / "no-test-split"
+    build_damaged_dataset(sources, dataset, seed=1, kinds=["dust"], test_fraction=0.0)
+    with pytest.raises(SeedVRError, match="split 'test' of .* has no clips"):
+        evaluate_dataset(None, dataset, methods=["telea"], out_dir=tmp_path / "eval")
+
+
+def test_a_folder_of_other_files_is_never_replaced(tiny_dataset_dir, tmp_path):
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("do not delete")
+    with pytest.raises(SeedVRError, match="holds files but no metrics.json"):
+        evaluate_dataset(None, tiny_dataset_dir, methods=["telea"], out_dir=precious)
+    assert (precious / "thesis.tex").read_text() == "do not delete"

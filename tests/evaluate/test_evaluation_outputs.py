@@ -1,0 +1,130 @@
+"""``evaluate_dataset`` outputs: metrics.json layout, tables that agree with it, images, report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STRIPS
+from seedvr.data import read_manifest
+from seedvr.metrics import METRIC_KEYS
+
+AGGREGATE_KEYS = set(METRIC_KEYS) | {"sec_per_frame", "lpips", "per_kind"}
+
+
+def test_metrics_json_has_every_key_for_every_method(full_evaluation, tiny_dataset_dir):
+    metrics = json.loads((full_evaluation.out_dir / "metrics.json").read_text())
+    assert metrics == full_evaluation.metrics
+    test_clips = read_manifest(tiny_dataset_dir).query("split == 'test'").head(EVALUATED_CLIPS)
+    assert metrics["split"] == "test"
+    assert metrics["clips"] == EVALUATED_CLIPS
+    assert metrics["frames"] == int(test_clips["frames"].sum())
+    assert list(metrics["methods"]) == list(ALL_METHODS)
+    kinds = {kind for kinds in test_clips["damage_kinds"] for kind in kinds.split("|")}
+    for name, figures in metrics["methods"].items():
+        assert set(figures) == AGGREGATE_KEYS, name
+        assert figures["lpips"] is None  # no local VGG16 weights in tests: "not computed"
+        assert figures["vif"] is None  # 32 px frames are under VIF's 41 px minimum
+        for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "tof", "flicker", "sec_per_frame"):
+            assert isinstance(figures[key], float) and np.isfinite(figures[key]), (name, key)
+        assert set(figures["per_kind"]) == kinds
+        for kind, kind_figures in figures["per_kind"].items():
+            assert isinstance(kind_figures["psnr_mask"], float), (name, kind)
+            assert isinstance(kind_figures["ewarp"], float), (name, kind)
+            assert kind_figures["clips"] == sum(kind in k.split("|") for k in test_clips["damage_kinds"])
+
+
+def test_gains_compare_seedvr_with_the_best_classical_method(full_evaluation):
+    metrics = full_evaluation.metrics
+    gains = metrics["gains"]
+    classical = {name: metrics["methods"][name]["psnr_mask"] for name in ALL_METHODS if name != "seedvr"}
+    assert gains["baseline"] == max(classical, key=classical.get)
+    seedvr, baseline = metrics["methods"]["seedvr"], metrics["methods"][gains["baseline"]]
+    assert np.isclose(gains["psnr_mask_db"], seedvr["psnr_mask"] - baseline["psnr_mask"])
+    assert np.isclose(gains["ssim_mask"], seedvr["ssim_mask"] - baseline["ssim_mask"])
+    assert np.isclose(gains["ewarp"], baseline["ewarp"] - seedvr["ewarp"])  # positive = seedvr better
+    assert set(gains["per_kind"]) == set(seedvr["per_kind"])
+
+
+def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
+    table = pd.read_csv(full_evaluation.out_dir / "per_clip.csv")
+    assert len(table) == EVALUATED_CLIPS * len(ALL_METHODS)
+    assert {"clip_id", "method", "damage_kinds", "sec_per_frame", *METRIC_KEYS} <= set(table.columns)
+    for name, rows in table.groupby("method"):
+        expected = np.average(rows["psnr_mask"], weights=rows["frames"])
+        assert np.isclose(full_evaluation.metrics["methods"][name]["psnr_mask"], expected)
+        expected_ewarp = np.average(rows["ewarp"], weights=rows["frames"])
+        assert np.isclose(full_evaluation.metrics["methods"][name]["ewarp"], expected_ewarp)
+        first_kind_rows = rows[rows["damage_kinds"].str.split("|").map(lambda kinds: "scratch" in kinds)]
+        if len(first_kind_rows):
+            scratch = full_evaluation.metrics["methods"][name]["per_kind"]["scratch"]["psnr_mask"]
+            assert np.isclose(scratch, np.average(first_kind_rows["psnr_mask"], weights=first_kind_rows["frames"]))
+
+
+def test_untrained_seedvr_reproduces_propagation_exactly(full_evaluation):
+    """Zero-initialised residual branches: an untrained pipeline returns its propagation guess."""
+    table = full_evaluation.per_clip.set_index(["method", "clip_id"])
+    seedvr, propagate = table.loc["seedvr"], table.loc["propagate"]
+    assert (seedvr["psnr_mask"] == propagate["psnr_mask"]).all()
+    assert (seedvr["ewarp"] == propagate["ewarp"]).all()
+    assert full_evaluation.metrics["gains"]["psnr_mask_db"] == 0.0
+
+
+def test_per_frame_csv_numbers_frames_globally_for_every_method(full_evaluation):
+    per_frame = pd.read_csv(full_evaluation.out_dir / "per_frame.csv")
+    assert list(per_frame.columns) == ["frame", "clip_id", "method", "psnr_mask", "ewarp_frame"]
+    total = full_evaluation.metrics["frames"]
+    for name in ALL_METHODS:
+        rows = per_frame[per_frame["method"] == name]
+        assert rows["frame"].tolist() == list(range(total))
+        split_copy = pd.read_csv(full_evaluation.out_dir / "per_frame" / f"{name}.csv")
+        pd.testing.assert_frame_equal(split_copy, rows.reset_index(drop=True))
+        last_frames = rows.groupby("clip_id")["frame"].max()
+        # E_warp between t and t+1 does not exist for a clip's last frame.
+        assert rows.set_index("frame").loc[last_frames, "ewarp_frame"].isna().all()
+        assert rows["psnr_mask"].notna().any() and rows["ewarp_frame"].notna().any()
+
+
+def _read_png(path):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, path
+    return image
+
+
+def test_plots_are_valid_non_blank_pngs(full_evaluation):
+    for name in ("psnr_per_frame", "ewarp_per_frame", "psnr_by_kind"):
+        image = _read_png(full_evaluation.out_dir / "plots" / f"{name}.png")
+        height, width = image.shape[:2]
+        assert 300 <= height <= 2000 and 500 <= width <= 3000, (name, image.shape)
+        assert image.std() > 10, name  # axes, lines and text, not an empty canvas
+
+
+def test_strips_show_every_column_for_the_first_clips(full_evaluation):
+    strips = sorted((full_evaluation.out_dir / "strips").glob("*.png"))
+    expected_ids = full_evaluation.per_clip["clip_id"].drop_duplicates().head(STRIPS)
+    assert [path.stem for path in strips] == sorted(expected_ids)
+    for path in strips:
+        image = _read_png(path)
+        height, width = image.shape[:2]
+        columns = 2 + len(ALL_METHODS) + 1  # damaged | mask | methods | truth
+        # Cells are at least the frame size, so the strip is wider than the columns of frames.
+        assert width >= columns * 48 and height >= 3 * 32, image.shape
+        assert image.std() > 10
+        header = image[:28]
+        assert (header > 200).any(), "column labels are drawn in the header band"
+
+
+def test_report_links_point_at_written_images(full_evaluation):
+    report = (full_evaluation.out_dir / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert len(links) == 3 + STRIPS
+    for link in links:
+        assert (full_evaluation.out_dir / link).is_file(), link
+    for name in ALL_METHODS:
+        assert f"| {name} |" in report
+    assert f"Baseline: **{full_evaluation.metrics['gains']['baseline']}**" in report

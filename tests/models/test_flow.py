@@ -1,0 +1,124 @@
+"""Optical flow: the sign convention, rescaling from the reduced size, completion in holes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from seedvr.errors import SeedVRError
+from seedvr.models.flow import complete_flow, estimate_video_flows, farneback_flow, harmonic_fill
+from seedvr.models.warp import backward_warp
+
+
+def _textured(height: int, width: int) -> np.ndarray:
+    return cv2.resize(data.astronaut()[0:300, 150:450], (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    warped, _ = backward_warp(
+        torch.from_numpy(image).permute(2, 0, 1)[None].float(), torch.from_numpy(flow).permute(2, 0, 1)[None]
+    )
+    return warped[0].permute(1, 2, 0).numpy()
+
+
+def test_farneback_convention_on_a_known_shift():
+    frame_from = _textured(64, 64)
+    # frame_to(p + (3, 2)) = frame_from(p): the scene moved 3 px right and 2 px down.
+    frame_to = np.roll(frame_from, shift=(2, 3), axis=(0, 1))
+    flow = farneback_flow(frame_from, frame_to)
+    assert flow.dtype == np.float32 and flow.shape == (64, 64, 2)
+    interior = flow[10:-10, 10:-10]
+    np.testing.assert_allclose(np.median(interior, axis=(0, 1)), [3.0, 2.0], atol=0.25)
+    assert np.abs(interior - [3.0, 2.0]).mean() < 0.4
+    reconstructed = _warp_numpy(frame_to, flow)
+    assert np.abs(reconstructed[10:-10, 10:-10] - frame_from[10:-10, 10:-10]).mean() < 2.0
+
+
+def test_flow_measured_at_reduced_size_is_returned_in_full_resolution_pixels():
+    frame_from = _textured(96, 128)
+    frame_to = np.roll(frame_from, shift=(4, 8), axis=(0, 1))
+    flow = farneback_flow(frame_from, frame_to, max_side=64)  # estimated at 64x48
+    assert flow.shape == (96, 128, 2)
+    np.testing.assert_allclose(np.median(flow[16:-16, 16:-16], axis=(0, 1)), [8.0, 4.0], atol=0.6)
+
+
+def test_complete_flow_is_smooth_inside_and_unchanged_outside_the_dilated_hole():
+    ys, xs = np.mgrid[0:48, 0:64].astype(np.float32)
+    # An affine field is harmonic, so a good completion reproduces it from the border.
+    truth = np.stack([0.05 * xs - 0.03 * ys + 1.0, 0.02 * xs + 0.04 * ys - 2.0], axis=-1).astype(np.float32)
+    hole = np.zeros((48, 64), dtype=bool)
+    hole[14:34, 20:44] = True
+    garbage = truth.copy()
+    garbage[hole] = np.random.default_rng(0).normal(0.0, 20.0, size=(int(hole.sum()), 2))
+    dilation = 2
+    completed = complete_flow(garbage, hole, dilation=dilation)
+    assert completed.dtype == np.float32
+    grown = cv2.dilate(hole.astype(np.uint8), np.ones((2 * dilation + 1,) * 2, np.uint8)).astype(bool)
+    np.testing.assert_array_equal(completed[~grown], garbage[~grown])
+    assert np.abs(completed - truth)[hole].max() < 0.1
+
+
+def test_complete_flow_edge_cases():
+    flow = np.random.default_rng(1).normal(size=(16, 16, 2)).astype(np.float32)
+    np.testing.assert_array_equal(complete_flow(flow, np.zeros((16, 16), bool)), flow)
+    np.testing.assert_array_equal(complete_flow(flow, np.ones((16, 16), bool)), np.zeros_like(flow))
+    with pytest.raises(SeedVRError):
+        complete_flow(flow, np.zeros((16, 15), bool))
+
+
+def test_harmonic_fill_keeps_known_values_and_stays_within_their_range():
+    values = _textured(40, 40)[..., 0].astype(np.float32)
+    hole = np.zeros((40, 40), bool)
+    hole[10:30, 5:25] = True
+    filled = harmonic_fill(values, hole)
+    np.testing.assert_array_equal(filled[~hole], values[~hole])
+    # Maximum principle: a harmonic fill never leaves the range of its boundary values.
+    assert values[~hole].min() - 1e-3 <= filled[hole].min() <= filled[hole].max() <= values[~hole].max() + 1e-3
+
+
+def test_video_flows_shapes_and_direction(panning_clip):
+    frames, _ = panning_clip
+    forward, backward = estimate_video_flows(frames)
+    assert forward.shape == backward.shape == (7, 64, 64, 2)
+    # The crop window slides right, so the scene moves left by ~3 px per frame.
+    np.testing.assert_allclose(np.median(forward[:, 8:-8, 8:-8], axis=(1, 2)).mean(0), [-3.0, 0.0], atol=0.5)
+    np.testing.assert_allclose(np.median(backward[:, 8:-8, 8:-8], axis=(1, 2)).mean(0), [3.0, 0.0], atol=0.5)
+    single, _ = estimate_video_flows(frames[:1])
+    assert single.shape == (0, 64, 64, 2)
+
+
+def test_completion_recovers_the_scene_motion_across_a_static_blotch(panning_clip):
+    frames, masks = panning_clip
+    damaged = frames.copy()
+    damaged[masks] = 0  # a static black square: raw flow says "nothing moves" there
+    raw, _ = estimate_video_flows(damaged)
+    completed, _ = estimate_video_flows(damaged, masks)
+    truth = np.array([-3.0, 0.0], dtype=np.float32)
+    raw_error = np.abs(raw[:, masks[0]] - truth).mean()
+    completed_error = np.abs(completed[:, masks[0]] - truth).mean()
+    assert completed_error < 0.6 < raw_error
+
+
+@pytest.mark.parametrize(
+    "frames, masks",
+    [
+        (np.zeros((3, 16, 16, 3), np.float32), None),
+        (np.zeros((3, 16, 16), np.uint8), None),
+        (np.zeros((3, 16, 16, 3), np.uint8), np.zeros((2, 16, 16), bool)),
+        (np.zeros((3, 16, 16, 3), np.uint8), np.zeros((3, 16, 16), np.float32)),
+    ],
+)
+def test_bad_video_input_is_a_clear_error(frames, masks):
+    with pytest.raises(SeedVRError):
+        estimate_video_flows(frames, masks)
+
+
+def test_bad_frame_pair_is_a_clear_error():
+    frame = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(SeedVRError):
+        farneback_flow(frame, np.zeros((16, 17, 3), np.uint8))
+    with pytest.raises(SeedVRError):
+        farneback_flow(frame, frame, max_side=2)

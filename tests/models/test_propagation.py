@@ -1,0 +1,166 @@
+"""Flow propagation: holes filled from other frames, known pixels untouched, batching, errors."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from seedvr.errors import SeedVRError
+from seedvr.models.flow import estimate_video_flows
+from seedvr.models.propagation import propagate_known_pixels, propagation_guess
+
+
+def _psnr_in_mask(repaired: np.ndarray, truth: np.ndarray, masks: np.ndarray) -> float:
+    error = np.mean((repaired.astype(np.float64) - truth.astype(np.float64))[masks] ** 2)
+    return float(10.0 * np.log10(255.0**2 / max(error, 1e-12)))
+
+
+def _to_tensors(frames: np.ndarray, masks: np.ndarray, forward: np.ndarray, backward: np.ndarray):
+    """numpy video, masks and flows -> ``[1, T, ...]`` float tensors."""
+    video = torch.from_numpy(frames).permute(0, 3, 1, 2).float()[None]
+    hole = torch.from_numpy(masks).float()[None, :, None]
+    flows = [torch.from_numpy(flow).permute(0, 3, 1, 2)[None] for flow in (forward, backward)]
+    return video, hole, flows[0], flows[1]
+
+
+def _translation_flows(count: int, height: int, width: int, dx: float, dy: float):
+    forward = np.zeros((count - 1, height, width, 2), np.float32)
+    forward[..., 0], forward[..., 1] = dx, dy
+    return forward, -forward
+
+
+@pytest.fixture(scope="module")
+def damaged_clip(panning_clip):
+    frames, masks = panning_clip
+    damaged = frames.copy()
+    damaged[masks] = 0
+    return frames, damaged, masks
+
+
+@pytest.fixture(scope="module")
+def clip_flows(damaged_clip):
+    _, damaged, masks = damaged_clip
+    return estimate_video_flows(damaged, masks)
+
+
+def test_propagation_fills_a_static_hole_on_a_panning_clip(damaged_clip, clip_flows):
+    truth, damaged, masks = damaged_clip
+    guess, validity = propagation_guess(damaged, masks, flows=clip_flows)
+    assert guess.dtype == np.uint8 and guess.shape == truth.shape
+    assert validity.dtype == bool and validity.shape == masks.shape
+    filled = masks & validity
+    assert filled.sum() > 0.8 * masks.sum()
+    assert np.abs(guess.astype(float) - truth)[filled].mean() < 10.0
+    telea = np.stack([cv2.inpaint(frame, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA) for frame, mask in zip(damaged, masks)])
+    assert _psnr_in_mask(guess, truth, masks) > _psnr_in_mask(telea, truth, masks) + 1.0
+
+
+def test_guess_equals_the_input_outside_the_mask_byte_for_byte(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    guess, validity = propagation_guess(damaged, masks, flows=clip_flows)
+    np.testing.assert_array_equal(guess[~masks], damaged[~masks])
+    assert validity[~masks].all()
+
+
+def test_flows_are_estimated_when_not_given(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    given, _ = propagation_guess(damaged, masks, flows=clip_flows)
+    estimated, _ = propagation_guess(damaged, masks)
+    np.testing.assert_array_equal(given, estimated)
+
+
+def test_exact_flows_copy_source_pixels_exactly():
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, size=(40, 80, 3), dtype=np.uint8)
+    frames = np.stack([scene[:, 2 * t : 2 * t + 40] for t in range(6)])  # scene moves 2 px left
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[:, 14:26, 14:26] = True
+    forward, backward = _translation_flows(6, 40, 40, -2.0, 0.0)
+    propagated, validity = propagate_known_pixels(*_to_tensors(frames, masks, forward, backward))
+    reached = validity[0, :, 0].numpy() > 0.5
+    assert (reached & masks).sum() > 0.9 * masks.sum()
+    # Integer motion: every filled pixel is a bit-exact copy of the true scene pixel.
+    np.testing.assert_array_equal(propagated[0].permute(0, 2, 3, 1).numpy()[reached], frames[reached])
+
+
+def test_inconsistent_flows_are_rejected():
+    rng = np.random.default_rng(1)
+    frames = rng.integers(0, 256, size=(4, 24, 24, 3), dtype=np.uint8)
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[:, 8:16, 8:16] = True
+    forward, _ = _translation_flows(4, 24, 24, 5.0, 0.0)
+    # The reverse flow says "nothing moved": every hop fails the forward-backward check.
+    _, validity = propagate_known_pixels(*_to_tensors(frames, masks, forward, np.zeros_like(forward)))
+    assert not (validity[0, :, 0].numpy() > 0.5)[masks].any()
+
+
+def test_known_pixels_are_returned_exactly_and_the_value_range_does_not_matter(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    video, hole, forward, backward = _to_tensors(damaged, masks, *clip_flows)
+    unit = video / 255.0
+    signed = unit * 2.0 - 1.0
+    from_unit, validity_unit = propagate_known_pixels(unit, hole, forward, backward)
+    from_signed, validity_signed = propagate_known_pixels(signed, hole, forward, backward)
+    known = (hole < 0.5).expand_as(unit)
+    assert torch.equal(from_unit[known], unit[known]) and torch.equal(from_signed[known], signed[known])
+    assert torch.equal(validity_unit, validity_signed)
+    torch.testing.assert_close(from_signed, from_unit * 2.0 - 1.0, atol=1e-5, rtol=0)
+
+
+def test_batch_equals_items_one_at_a_time(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    first = _to_tensors(damaged, masks, *clip_flows)
+    # A second, different item: the clip played backwards has the flows swapped and reversed.
+    reverse_forward, reverse_backward = clip_flows[1][::-1].copy(), clip_flows[0][::-1].copy()
+    second = _to_tensors(damaged[::-1].copy(), masks[::-1].copy(), reverse_forward, reverse_backward)
+    batched = propagate_known_pixels(*(torch.cat(pair) for pair in zip(first, second)))
+    for index, item in enumerate((first, second)):
+        single = propagate_known_pixels(*item)
+        torch.testing.assert_close(batched[0][index : index + 1], single[0], atol=1e-4, rtol=0)
+        assert torch.equal(batched[1][index : index + 1], single[1])
+
+
+def test_single_frame_and_empty_mask_are_returned_unchanged(damaged_clip):
+    _, damaged, masks = damaged_clip
+    no_flow = np.zeros((0, 64, 64, 2), np.float32)
+    video, hole, forward, backward = _to_tensors(damaged[:1], masks[:1], no_flow, no_flow)
+    propagated, validity = propagate_known_pixels(video, hole, forward, backward)
+    assert torch.equal(propagated, video) and torch.equal(validity, 1.0 - hole)
+    clean_masks = np.zeros_like(masks)
+    guess, validity = propagation_guess(damaged, clean_masks)
+    np.testing.assert_array_equal(guess, damaged)
+    assert validity.all()
+
+
+def test_unreachable_pixels_are_finished_by_telea():
+    # A static camera and a static hole: no frame ever shows what is behind the hole.
+    frames = np.repeat(np.random.default_rng(2).integers(0, 256, (1, 32, 32, 3), dtype=np.uint8), 4, axis=0)
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[:, 12:20, 12:20] = True
+    damaged = frames.copy()
+    damaged[masks] = 255
+    guess, validity = propagation_guess(damaged, masks)
+    assert not validity[masks].any()
+    telea = np.stack([cv2.inpaint(frame, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA) for frame, mask in zip(damaged, masks)])
+    np.testing.assert_array_equal(guess, telea)
+
+
+def test_bad_shapes_and_parameters_are_clear_errors(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    video, hole, forward, backward = _to_tensors(damaged, masks, *clip_flows)
+    with pytest.raises(SeedVRError):
+        propagate_known_pixels(video[0], hole, forward, backward)
+    with pytest.raises(SeedVRError):
+        propagate_known_pixels(video, hole[:, :-1], forward, backward)
+    with pytest.raises(SeedVRError):
+        propagate_known_pixels(video, hole, forward[:, :-1], backward)
+    with pytest.raises(SeedVRError):
+        propagate_known_pixels(video, hole, forward, backward, consistency_threshold=0.0)
+    with pytest.raises(SeedVRError):
+        propagation_guess(damaged.astype(np.float32), masks)
+    with pytest.raises(SeedVRError):
+        propagation_guess(damaged, masks, flows=(clip_flows[0][:-1], clip_flows[1]))
+    with pytest.raises(SeedVRError):
+        propagation_guess(damaged, masks, inpaint_radius=0)
