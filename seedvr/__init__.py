@@ -21,6 +21,7 @@ _LAZY_EXPORTS = {
     "TexturePreservationNetwork": "seedvr.models.detail",
     "PatchDiscriminator3D": "seedvr.models.discriminator",
     "SeedVRError": "seedvr.errors",
+    "repair_video": "seedvr.engine.repair",
     # diffusers matches a component's base class by name inside its library when loading.
     "ModelMixin": "diffusers",
     "SchedulerMixin": "diffusers",

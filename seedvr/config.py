@@ -115,11 +115,11 @@ class TrainParams(Section):
     init: str = "scratch"  # "scratch", a pipeline folder, or models:/NAME@ALIAS
     out: str = "work/model"
     seed: int = 0
-    crop_size: int = Field(64, ge=16, le=4096)
+    crop_size: int = Field(32, ge=16, le=4096)
     clip_frames: int = Field(8, ge=2, le=256)
-    batch_size: int = Field(2, ge=1, le=1024)
-    samples_per_epoch: int = Field(32, ge=1)
-    max_epochs: int = Field(6, ge=1)
+    batch_size: int = Field(4, ge=1, le=1024)
+    samples_per_epoch: int = Field(64, ge=1)
+    max_epochs: int = Field(10, ge=1)
     max_steps: int = -1
     max_minutes: float | None = Field(None, gt=0)
     lr: float = Field(1e-4, gt=0, lt=1)

@@ -95,3 +95,24 @@ def promote(
         typer.echo(f"  {reason}")
     verdict = "promoted to champion" if result.decision.promote else "rejected (champion unchanged)"
     typer.echo(f"{result.model_name} version {result.version}: {verdict}; aliases: {', '.join(result.aliases)}")
+
+
+@registry_app.command()
+@user_errors
+def register(
+    params: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml (logged; `register` holds the gates)."),
+    model: Path = typer.Option(..., "--model", help="Trained pipeline folder (seedvr train output)."),
+    eval_dir: Path = typer.Option(..., "--eval", help="Its evaluation folder (seedvr evaluate output, with metrics.json)."),
+    data: Path = typer.Option(..., "--data", help="Damaged dataset the evaluation used (the champion is re-evaluated on it)."),
+    out: Path = typer.Option(Path("work/registration.json"), "--out", help="Write the outcome here as JSON."),
+    root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
+) -> None:
+    """The pipeline's register stage: log the run, register the model, promote it if the gates pass."""
+    from seedvr.registry.stage import register_stage
+
+    record = register_stage(load_params(params), model, eval_dir, data, repo_root=root, out_path=out)
+    for reason in record["reasons"]:
+        typer.echo(f"  {reason}")
+    verdict = "promoted to champion" if record["promoted"] else "not promoted (champion unchanged)"
+    typer.echo(f"{record['model_name']} version {record['version']}: {verdict}; aliases: {', '.join(record['aliases'])}")
+    typer.echo(f"run: {record['run_url']}  (written to {out})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -18,15 +19,20 @@ def train(
     data: Path = typer.Option(None, help="Damaged dataset folder (manifest.csv); default: damage.out from params."),
     init: str = typer.Option(None, help="'scratch' or a saved pipeline folder; default: train.init from params."),
     out: Path = typer.Option(None, help="Output pipeline folder; default: train.out from params."),
+    progress_file: Path = typer.Option(None, help="Rewrite this JSON file with the latest epoch's metrics (for dashboards)."),
 ) -> None:
     """Fine-tune the repair model (Lightning) and save a from_pretrained-ready folder."""
     from seedvr.config import load_params
+    from seedvr.io import atomic_output
     from seedvr.train.fit import train_model
 
     settings = load_params(params)
     console = Console(stderr=True)
 
     def report(row: dict) -> None:
+        if progress_file is not None:
+            with atomic_output(progress_file) as staging:
+                Path(staging).write_text(json.dumps(row))
         console.print(
             f"epoch {row['epoch'] + 1}/{row['max_epochs']}  val_loss {row.get('val_loss', float('nan')):.4f}  "
             f"psnr_mask {row.get('val/psnr_mask', float('nan')):.2f} dB "

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from seedvr.engine.methods import METHODS, resolve_device, resolve_dtype
+from seedvr.engine.methods import METHODS, RepairMethod, make_method, resolve_device, resolve_dtype
 from seedvr.engine.repair import repair_video
 from seedvr.engine.streaming import check_chunking
 from seedvr.errors import SeedVRError
@@ -220,6 +220,46 @@ def model_identity(model: str) -> str:
     with _cache_lock:
         _folder_digests[key] = result
     return result
+
+
+_method_lock = threading.Lock()
+_loaded_method: tuple[tuple, RepairMethod] | None = None
+
+
+def loaded_method(settings: RepairSettings) -> RepairMethod | str:
+    """What :func:`repair_item` hands to ``repair_video``: the method name, or for ``seedvr``
+    a method around a pipeline loaded once per process.
+
+    A worker repairs many videos with one model; loading multi-gigabyte weights per video
+    would dominate the run. Only the latest model is kept, so a long-lived worker that sees a
+    promotion frees the old one. Calls into the pipeline are serialised: its scheduler holds
+    per-call state, and two videos on one GPU would only compete anyway.
+    """
+    global _loaded_method
+    if not settings.uses_model or not settings.model:
+        return settings.method
+    settings = pin_model(settings)
+    identity = settings.model if _is_registry_uri(settings.model) else model_identity(settings.model)
+    key = (identity, settings.device, settings.precision, settings.steps, settings.seed)
+    # Held while loading: a second thread wants the same model and must not load it twice.
+    with _method_lock:
+        if _loaded_method is not None and _loaded_method[0] == key:
+            return _loaded_method[1]
+        _loaded_method = None
+        method = make_method(
+            "seedvr", model=resolve_model(settings.model), steps=settings.steps, device=settings.device,
+            precision=settings.precision, seed=settings.seed,
+        )
+        one_at_a_time = threading.Lock()
+        pipeline_repair = method.repair
+
+        def serialized_repair(frames, masks):
+            with one_at_a_time:
+                return pipeline_repair(frames, masks)
+
+        shared = RepairMethod(method.name, serialized_repair, {**method.details, "model_uri": settings.model})
+        _loaded_method = (key, shared)
+        return shared
 
 
 # --------------------------------------------------------------------------- discovery
@@ -513,12 +553,13 @@ def repair_item(
     outbox: str | os.PathLike,
     settings: RepairSettings,
     digest: str | None = None,
+    method: RepairMethod | str | None = None,
 ) -> ItemResult:
     """Repair one item into ``outbox/NAME.EXT`` + ``NAME.report.json``, then commit it to the ledger.
 
     Both files appear atomically; the ledger line is written last, so a crash at any point
     leaves the item to be redone by the next run. Does not consult the ledger (see
-    :func:`plan_batch` for skipping).
+    :func:`plan_batch` for skipping). ``method`` defaults to :func:`loaded_method`.
 
     Raises:
         SeedVRError: the item has a problem or its input is bad (see :func:`repair_video`).
@@ -528,9 +569,8 @@ def repair_item(
     outbox = Path(outbox)
     digest = digest or input_hash(item, settings)
     target = output_path(item, outbox, settings)
-    model = resolve_model(settings.model) if settings.uses_model and settings.model else settings.model
     report = repair_video(
-        item.video, item.mask, target, method=settings.method, model=model, chunk=settings.chunk,
+        item.video, item.mask, target, method=method or loaded_method(settings), chunk=settings.chunk,
         overlap=settings.overlap, steps=settings.steps, device=settings.device, precision=settings.precision,
         mask_dilate=settings.mask_dilate, max_side=settings.max_side, seed=settings.seed, crf=settings.crf,
     )
@@ -592,8 +632,11 @@ def process_item(
     otherwise claim the item is still broken.
     """
     digest = digest or input_hash(item, settings)
+    # Loaded outside the try: a model that cannot be fetched or loaded (registry down, bad
+    # weights) is not this video's fault and must not brand it bad for good.
+    method = loaded_method(settings)
     try:
-        result = repair_item(item, outbox, settings, digest)
+        result = repair_item(item, outbox, settings, digest, method)
     except SeedVRError as error:
         return quarantine_item(item, quarantine_dir, error, Ledger(outbox), digest)
     with contextlib.suppress(FileNotFoundError):

@@ -7,15 +7,21 @@ known pixels travel along chains t±1, t±2, ... as far as the motion uncovers t
 
 Colours are not resampled at every hop (repeated bilinear sampling blurs the texture a
 little more at each step). Each pass instead propagates a *pointer* per pixel: the index of
-the frame where its source pixel is known and the displacement to it. The pointer of the
-neighbour is read with nearest sampling (two neighbouring pointers may lead to different
-frames, so they must not be averaged) and the displacement is accumulated; at the end every
-filled pixel samples its colour once, bilinearly, from the original frame it points to.
+the frame where its source pixel is known and its position there. A hole pixel takes the
+pointer of the neighbour-frame pixel nearest to where its flow lands (two neighbouring
+pointers may lead to different frames, so they must not be averaged) plus the sub-pixel
+rest; at the end every filled pixel samples its colour once, bilinearly, from the original
+frame it points to. With exact integer motion the copies are bit-exact.
 
 A hop is rejected when it leaves the frame, lands on a pixel without a source, or fails the
 forward-backward consistency check (the flow there and the reverse flow at its target do not
 cancel: the source is occluded, or the flow is wrong). The two passes are merged by
 preferring the source fewer hops away and averaging the two when they are equally near.
+
+Only hole pixels are visited (gathered by index, sampled with the same pixel-centre
+convention as :func:`seedvr.models.warp.backward_warp`), so the cost grows with the damaged
+area rather than with the frame size; everything is batched over ``B`` and runs on any
+device the tensors live on.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import torch
 
 from seedvr.errors import SeedVRError
 from seedvr.models.flow import check_video_and_masks, estimate_video_flows, reduced_size
-from seedvr.models.warp import backward_warp
 
 # Relative slack of the consistency check (Sundaram et al. 2010): long motions are allowed a
 # proportionally larger forward-backward mismatch than short ones.
@@ -49,82 +54,123 @@ def _check_inputs(frames, masks, forward_flow, backward_flow) -> None:
             raise SeedVRError(f"{name} must have shape {expected}, got {tuple(flow.shape)}")
 
 
-def _consistent(step: torch.Tensor, reverse: torch.Tensor, threshold: float) -> torch.Tensor:
-    """True where ``step(p)`` and ``reverse(p + step(p))`` cancel within the tolerance."""
-    reverse_at_target, _ = backward_warp(reverse, step)
-    mismatch = (step + reverse_at_target).square().sum(1, keepdim=True)
-    magnitude = step.square().sum(1, keepdim=True) + reverse_at_target.square().sum(1, keepdim=True)
-    return mismatch <= _RELATIVE_CONSISTENCY * magnitude + threshold**2
+def _bilinear(image: torch.Tensor, batch: torch.Tensor, frame, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Bilinear corners of ``image [B, T, C, H, W]`` at points ``(batch, frame, x, y)``.
+
+    Returns the four corner values ``[K, C]`` and their weights ``[K, 1]``, so callers can
+    weight corners (by a known mask) before normalising. Points are clamped inside the frame.
+    Pixel centres sit at integer coordinates, as in ``backward_warp`` (``align_corners``).
+    """
+    height, width = image.shape[-2:]
+    x = x.clamp(0, width - 1)
+    y = y.clamp(0, height - 1)
+    x0, y0 = x.floor().long(), y.floor().long()
+    x1, y1 = (x0 + 1).clamp(max=width - 1), (y0 + 1).clamp(max=height - 1)
+    wx, wy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+    corners = tuple(image[batch, frame, :, row, col] for row, col in ((y0, x0), (y0, x1), (y1, x0), (y1, x1)))
+    weights = ((1 - wx) * (1 - wy), wx * (1 - wy), (1 - wx) * wy, wx * wy)
+    return corners, weights
+
+
+def _sample_bilinear(image: torch.Tensor, batch: torch.Tensor, frame, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    corners, weights = _bilinear(image, batch, frame, x, y)
+    return sum(value * weight for value, weight in zip(corners, weights))
+
+
+class _HolePixels:
+    """The hole pixels of a clip, numbered, with one source pointer each.
+
+    ``slot[b, t, y, x]`` is the number of hole pixel ``(b, t, y, x)`` or -1 for a known
+    pixel (a known pixel is its own source). Per hole pixel: the frame where its source is
+    known (-1 while none), the source position there and the number of hops to it. Memory
+    is one int32 per pixel plus a few numbers per hole pixel.
+    """
+
+    def __init__(self, hole: torch.Tensor):
+        self.batch, self.frame, self.row, self.col = torch.nonzero(hole, as_tuple=True)
+        count = self.batch.numel()
+        self.slot = torch.full(hole.shape, -1, dtype=torch.int32, device=hole.device)
+        self.slot[self.batch, self.frame, self.row, self.col] = torch.arange(count, dtype=torch.int32, device=hole.device)
+
+    def new_pointers(self) -> dict[str, torch.Tensor]:
+        count, device = self.batch.numel(), self.batch.device
+        return {
+            "source": torch.full((count,), -1, dtype=torch.long, device=device),
+            "x": torch.zeros(count, dtype=torch.float32, device=device),
+            "y": torch.zeros(count, dtype=torch.float32, device=device),
+            "hops": torch.zeros(count, dtype=torch.long, device=device),
+        }
 
 
 def _trace_pointers(
-    hole: torch.Tensor,
+    holes: _HolePixels,
     step_flows: torch.Tensor,
     reverse_flows: torch.Tensor,
     from_later: bool,
     threshold: float,
-) -> torch.Tensor:
-    """One propagation pass: per pixel ``[source frame, dx, dy, hops]`` as ``[B, T, 4, H, W]``.
+) -> dict[str, torch.Tensor]:
+    """One propagation pass: a source pointer per hole pixel (see :class:`_HolePixels`).
 
-    ``from_later`` picks the backward pass (sources in later frames, following
-    ``step_flows[t]`` from t to t+1) rather than the forward pass (following
-    ``step_flows[t-1]`` from t to t-1). Pixels without a source get frame index -1.
+    ``from_later`` picks the backward pass (sources in later frames: frame t follows
+    ``step_flows[t]`` into frame t+1) rather than the forward pass (frame t follows
+    ``step_flows[t-1]`` into frame t-1). Only hole pixels are visited, so the cost grows
+    with the damaged area, not with the frame size.
     """
-    batch, count, _, height, width = hole.shape
-    pointers = torch.zeros(batch, count, 4, height, width, device=hole.device, dtype=torch.float32)
-    order = range(count - 1, -1, -1) if from_later else range(count)
-    previous = None
+    count, height, width = holes.slot.shape[1:]
+    pointers = holes.new_pointers()
+    order = range(count - 2, -1, -1) if from_later else range(1, count)
     for frame in order:
-        known = ~hole[:, frame]
-        state = torch.zeros(batch, 4, height, width, device=hole.device, dtype=torch.float32)
-        state[:, 0:1] = torch.where(known, float(frame), -1.0)
-        if previous is not None:
-            pair = frame if from_later else frame - 1
-            step, reverse = step_flows[:, pair], reverse_flows[:, pair]
-            neighbour, inside = backward_warp(pointers[:, previous], step, mode="nearest")
-            reachable = (inside > 0.5) & (neighbour[:, 0:1] >= 0) & _consistent(step, reverse, threshold)
-            take = (~known) & reachable
-            hopped = torch.cat((neighbour[:, 0:1], step + neighbour[:, 1:3], neighbour[:, 3:4] + 1.0), dim=1)
-            state = torch.where(take, hopped, state)
-        pointers[:, frame] = state
-        previous = frame
+        slots = torch.nonzero(holes.frame == frame, as_tuple=True)[0]
+        if slots.numel() == 0:
+            continue
+        batch, row, col = holes.batch[slots], holes.row[slots], holes.col[slots]
+        neighbour = frame + 1 if from_later else frame - 1
+        pair = frame if from_later else frame - 1
+        step = step_flows[batch, pair, :, row, col]  # [K, 2], exact: p sits on the pixel grid
+        target_x, target_y = col + step[:, 0], row + step[:, 1]
+        inside = (target_x >= 0) & (target_x <= width - 1) & (target_y >= 0) & (target_y <= height - 1)
+        # Nearest neighbour: two neighbouring pointers may lead to different frames, and
+        # averaging them would point nowhere. The sub-pixel rest is added to the position.
+        near_x = target_x.round().clamp(0, width - 1).long()
+        near_y = target_y.round().clamp(0, height - 1).long()
+        near_slot = holes.slot[batch, neighbour, near_y, near_x].long()
+        near_known = near_slot < 0
+        near_slot = near_slot.clamp_min(0)
+        source = torch.where(near_known, neighbour, pointers["source"][near_slot])
+        reverse = _sample_bilinear(reverse_flows, batch, pair, target_x, target_y)
+        mismatch = (step + reverse).square().sum(1)
+        magnitude = step.square().sum(1) + reverse.square().sum(1)
+        take = inside & (source >= 0) & (mismatch <= _RELATIVE_CONSISTENCY * magnitude + threshold**2)
+        rest_x, rest_y = target_x - near_x, target_y - near_y
+        near_position_x = torch.where(near_known, near_x.float(), pointers["x"][near_slot])
+        near_position_y = torch.where(near_known, near_y.float(), pointers["y"][near_slot])
+        near_hops = torch.where(near_known, 0, pointers["hops"][near_slot])
+        slots = slots[take]
+        pointers["source"][slots] = source[take]
+        pointers["x"][slots] = (near_position_x + rest_x)[take]
+        pointers["y"][slots] = (near_position_y + rest_y)[take]
+        pointers["hops"][slots] = near_hops[take] + 1
     return pointers
 
 
-def _gather_sources(values: torch.Tensor, known: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample every pointed-to source pixel once; returns colours and their validity.
+def _gather_sources(
+    values: torch.Tensor, known: torch.Tensor, holes: _HolePixels, pointers: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Colour ``[K, C]``, validity ``[K]`` and hops ``[K]`` of every hole pixel.
 
-    All frames are stacked into one tall image so a single ``backward_warp`` reads sources
-    from any frame: a pointer into frame ``s`` from frame ``t`` becomes a vertical offset of
-    ``(s - t) * H``. Source positions are clamped inside their frame so bilinear sampling
-    never mixes rows of two stacked frames. Colours are weighted by the source's known mask
-    so hole contents never leak in.
+    Every source is sampled once, bilinearly, from the original frame it points to, with
+    the corners weighted by that frame's known mask so hole contents never leak in.
     """
-    batch, count, channels, height, width = values.shape
-    grid = torch.stack(
-        torch.meshgrid(
-            torch.arange(width, device=values.device, dtype=torch.float32),
-            torch.arange(height, device=values.device, dtype=torch.float32),
-            indexing="xy",
-        )
-    )  # [2, H, W] as (x, y)
-    frame_index = torch.arange(count, device=values.device, dtype=torch.float32).view(1, count, 1, 1, 1)
-    source = pointers[:, :, 0:1]
+    source = pointers["source"]
     has_source = source >= 0
-    target_x = (grid[0] + pointers[:, :, 1:2]).clamp(0, width - 1)
-    target_y = (grid[1] + pointers[:, :, 2:3]).clamp(0, height - 1)
-    offset_x = torch.where(has_source, target_x - grid[0], 0.0)
-    offset_y = torch.where(has_source, target_y - grid[1] + (source - frame_index) * height, 0.0)
-
-    def tall(video: torch.Tensor) -> torch.Tensor:
-        return video.permute(0, 2, 1, 3, 4).reshape(batch, video.shape[2], count * height, width)
-
-    weighted = torch.cat((values * known, known), dim=2)
-    sampled, _ = backward_warp(tall(weighted), tall(torch.cat((offset_x, offset_y), dim=2)))
-    sampled = sampled.reshape(batch, channels + 1, count, height, width).permute(0, 2, 1, 3, 4)
-    weight = sampled[:, :, channels:]
-    colours = sampled[:, :, :channels] / weight.clamp_min(1e-6)
-    return colours, has_source & (weight >= _MIN_SOURCE_WEIGHT)
+    source_frame = source.clamp_min(0)
+    corners, weights = _bilinear(values, holes.batch, source_frame, pointers["x"], pointers["y"])
+    known_corners, _ = _bilinear(known, holes.batch, source_frame, pointers["x"], pointers["y"])
+    weights = [weight * known_corner.float() for weight, known_corner in zip(weights, known_corners)]
+    total = sum(weights)
+    colours = sum(value * weight for value, weight in zip(corners, weights)) / total.clamp_min(1e-6)
+    valid = has_source & (total[:, 0] >= _MIN_SOURCE_WEIGHT)
+    return colours, valid, pointers["hops"]
 
 
 def propagate_known_pixels(
@@ -150,27 +196,33 @@ def propagate_known_pixels(
     _check_inputs(frames, masks, forward_flow, backward_flow)
     if consistency_threshold <= 0:
         raise SeedVRError(f"consistency_threshold must be positive, got {consistency_threshold}")
-    hole = masks > 0.5
+    hole = masks[:, :, 0] > 0.5
+    validity = (~hole).unsqueeze(2).to(frames.dtype)
     if frames.shape[1] < 2 or not bool(hole.any()):
-        return frames.clone(), (~hole).to(frames.dtype)
+        return frames.clone(), validity
     values = frames.float()
-    known = (~hole).float()
+    known = (~hole).unsqueeze(2)  # bool: a quarter of the memory of a float mask
     forward_flow, backward_flow = forward_flow.float(), backward_flow.float()
 
-    from_later = _trace_pointers(hole, forward_flow, backward_flow, True, consistency_threshold)
-    from_earlier = _trace_pointers(hole, backward_flow, forward_flow, False, consistency_threshold)
-    later_colours, later_valid = _gather_sources(values, known, from_later)
-    earlier_colours, earlier_valid = _gather_sources(values, known, from_earlier)
+    holes = _HolePixels(hole)
+    from_later = _trace_pointers(holes, forward_flow, backward_flow, True, consistency_threshold)
+    from_earlier = _trace_pointers(holes, backward_flow, forward_flow, False, consistency_threshold)
+    later_colours, later_valid, later_hops = _gather_sources(values, known, holes, from_later)
+    earlier_colours, earlier_valid, earlier_hops = _gather_sources(values, known, holes, from_earlier)
 
-    later_hops, earlier_hops = from_later[:, :, 3:4], from_earlier[:, :, 3:4]
     use_later = later_valid & (~earlier_valid | (later_hops < earlier_hops))
     use_earlier = earlier_valid & (~later_valid | (earlier_hops < later_hops))
     merged = torch.where(
-        use_later, later_colours, torch.where(use_earlier, earlier_colours, 0.5 * (later_colours + earlier_colours))
+        use_later.unsqueeze(1),
+        later_colours,
+        torch.where(use_earlier.unsqueeze(1), earlier_colours, 0.5 * (later_colours + earlier_colours)),
     )
-    reached = hole & (later_valid | earlier_valid)
-    propagated = torch.where(reached, merged.to(frames.dtype), frames)
-    validity = (~hole | reached).to(frames.dtype)
+    reached = later_valid | earlier_valid
+    batch, frame, row, col = (index[reached] for index in (holes.batch, holes.frame, holes.row, holes.col))
+    propagated = frames.clone()
+    # Indexing [b, t, :, y, x] with index tensors puts the K points first: values are [K, C].
+    propagated[batch, frame, :, row, col] = merged[reached].to(frames.dtype)
+    validity[batch, frame, 0, row, col] = 1
     return propagated, validity
 
 

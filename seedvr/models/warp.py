@@ -24,11 +24,14 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear
     frame, so callers never trust values invented by border padding.
     """
     n, _, height, width = image.shape
-    coords = pixel_grid(height, width, device=image.device, dtype=flow.dtype).unsqueeze(0) + flow
+    # Coordinates and sampling run in at least float32: in bf16/fp16 the pixel grid itself is
+    # not exact (bf16 rounds 431 to 432), which moves samples by whole pixels.
+    compute = torch.promote_types(torch.promote_types(image.dtype, flow.dtype), torch.float32)
+    coords = pixel_grid(height, width, device=image.device, dtype=compute).unsqueeze(0) + flow.to(compute)
     # grid_sample wants coordinates in [-1, 1] with align_corners=True mapping to pixel centres.
     norm_x = 2.0 * coords[:, 0] / max(width - 1, 1) - 1.0
     norm_y = 2.0 * coords[:, 1] / max(height - 1, 1) - 1.0
     grid = torch.stack((norm_x, norm_y), dim=-1)
-    warped = F.grid_sample(image, grid.to(image.dtype), mode=mode, padding_mode="border", align_corners=True)
+    warped = F.grid_sample(image.to(compute), grid, mode=mode, padding_mode="border", align_corners=True).to(image.dtype)
     inside = (norm_x.abs() <= 1.0) & (norm_y.abs() <= 1.0)
     return warped, inside.unsqueeze(1).to(image.dtype)

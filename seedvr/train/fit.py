@@ -8,6 +8,7 @@ crashed run never leaves a folder that looks like a model.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from seedvr.train.datamodule import SeedVRDataModule
 from seedvr.train.module import SeedVRLightningModule
 
 ProgressHook = Callable[[dict], None]
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,13 +78,45 @@ def scheduler_from_params(params: Params) -> HierarchicalRepairScheduler:
     )
 
 
+def resolve_init(init: str, params: Params) -> str:
+    """``auto`` -> the registered champion, pinned to its version (``models:/NAME/VERSION``),
+    or ``scratch`` when the registry has none; any other value is returned as it is.
+
+    Pinning the version means a promotion during training cannot change what was loaded.
+    """
+    if init != "auto":
+        return init
+    # Imported here: only `auto` needs the registry (and MLflow's import time).
+    from seedvr.registry.promotion import current_champion
+    from seedvr.registry.tracking import ensure_tracking_configured
+
+    ensure_tracking_configured()
+    name = params.register_.model_name
+    version = current_champion(name)
+    resolved = "scratch" if version is None else f"models:/{name}/{version}"
+    LOGGER.info("train.init auto: starting from %s", resolved)
+    return resolved
+
+
 def load_initial_pipeline(init: str, params: Params) -> SeedVRPipeline:
-    """``scratch`` builds the configured preset; a folder continues from its weights."""
+    """The pipeline training starts from.
+
+    ``scratch`` builds the configured preset; a folder continues from its weights;
+    ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` from a registered version; ``auto``
+    from the registered champion when one exists, else from scratch.
+    """
+    init = resolve_init(init, params)
     if init == "scratch":
         return SeedVRPipeline.from_preset(params.model.preset, scheduler_from_params(params), seed=params.train.seed)
+    if init.startswith("models:/"):
+        from seedvr.registry.models import download_registered_pipeline
+
+        return SeedVRPipeline.from_pretrained(str(download_registered_pipeline(init)), use_safetensors=True)
     path = Path(init)
     if not (path / "model_index.json").is_file():
-        raise SeedVRError(f"--init {init}: not 'scratch' and not a saved pipeline folder (no model_index.json)")
+        raise SeedVRError(
+            f"--init {init}: not 'scratch', 'auto', a models:/ URI or a saved pipeline folder (no model_index.json)"
+        )
     return SeedVRPipeline.from_pretrained(str(path), use_safetensors=True)
 
 

@@ -285,3 +285,100 @@ def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
 
     assert batch.sweep_stale_temporaries(tmp_path) == [stale]
     assert not stale.exists() and fresh.exists() and unrelated.exists()
+
+
+def _inbox_of(tmp_path: Path, names: tuple[str, ...]) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for seed, name in enumerate(names):
+        _video(inbox / f"{name}.mkv", seed)
+        _mask_image(inbox / f"{name}.mask.png")
+    return inbox
+
+
+def test_the_model_is_loaded_once_for_a_whole_batch(tmp_path: Path, monkeypatch) -> None:
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+    model = tmp_path / "model"
+    SeedVRPipeline.from_preset("tiny", seed=3).save_pretrained(str(model))
+    inbox = _inbox_of(tmp_path, ("a", "b"))
+    loads = []
+    real_make_method = batch.make_method
+
+    def counting_make_method(*args, **kwargs):
+        loads.append(kwargs.get("model"))
+        return real_make_method(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "make_method", counting_make_method)
+    monkeypatch.setattr(batch, "_loaded_method", None)
+    settings = RepairSettings(method="seedvr", model=str(model), steps=1, device="cpu")
+
+    results = run_batch(inbox, tmp_path / "outbox", settings)
+
+    assert [result.status for result in results] == ["repaired", "repaired"]
+    assert loads == [str(model)]
+    repaired = read_video(tmp_path / "outbox" / "b.mkv")
+    assert np.array_equal(repaired[:, ~_hole()], _frames(1)[:, ~_hole()])
+    assert json.loads((tmp_path / "outbox" / "a.report.json").read_text())["method"] == "seedvr"
+
+
+def test_a_registry_alias_is_pinned_and_a_promotion_redoes_the_batch(tmp_path: Path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from seedvr.engine.methods import RepairMethod
+    from seedvr.registry import models as registry
+
+    champion = {"version": 1}
+    downloads = []
+
+    def fake_resolve(uri: str):
+        name, alias, version = registry.parse_model_uri(uri)
+        number = champion["version"] if alias else version
+        return SimpleNamespace(name=name, version=number, source=f"runs:/run{number}/model", run_id=f"run{number}")
+
+    def fake_download(uri: str) -> Path:
+        downloads.append(uri)
+        folder = tmp_path / "downloads" / uri.rsplit("/", 1)[-1]
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    monkeypatch.setattr(registry, "resolve_model_version", fake_resolve)
+    monkeypatch.setattr(registry, "download_registered_pipeline", fake_download)
+    # Stands in for the loaded pipeline: returns the frames (the hole keeps its pixels).
+    monkeypatch.setattr(batch, "make_method", lambda *args, **kwargs: RepairMethod("seedvr", lambda frames, masks: frames.copy()))
+    monkeypatch.setattr(batch, "_loaded_method", None)
+    monkeypatch.setattr(batch, "_pinned_folders", {})
+    inbox, outbox = _inbox_of(tmp_path, ("a", "b")), tmp_path / "outbox"
+    settings = RepairSettings(method="seedvr", model="models:/seedvr-repair@champion", device="cpu")
+
+    first = run_batch(inbox, outbox, settings)
+    again = run_batch(inbox, outbox, settings)
+    champion["version"] = 2  # a promotion
+    after_promotion = run_batch(inbox, outbox, settings)
+
+    assert [result.status for result in first] == ["repaired", "repaired"]
+    assert [result.status for result in again] == ["skipped", "skipped"]
+    assert [result.status for result in after_promotion] == ["repaired", "repaired"]
+    # Each version was fetched once, by its pinned URI, however many videos used it.
+    assert downloads == ["models:/seedvr-repair/1", "models:/seedvr-repair/2"]
+    report = json.loads((outbox / "a.report.json").read_text())
+    assert report["model_uri"] == "models:/seedvr-repair/2"
+
+
+def test_a_model_that_fails_to_load_does_not_brand_the_videos_bad(tmp_path: Path, monkeypatch) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model_index.json").write_text("{}")
+
+    def unloadable(*args, **kwargs):
+        raise SeedVRError(f"--model {model}: cannot load the pipeline (truncated weights)")
+
+    monkeypatch.setattr(batch, "make_method", unloadable)
+    monkeypatch.setattr(batch, "_loaded_method", None)
+    inbox, outbox = _inbox_of(tmp_path, ("a",)), tmp_path / "outbox"
+
+    [result] = run_batch(inbox, outbox, RepairSettings(method="seedvr", model=str(model), device="cpu"))
+
+    assert result.status == "quarantined" and "cannot load the pipeline" in result.error
+    assert json.loads(Path(result.report).read_text())["retry"] == "on the next run"
+    assert Ledger(outbox).entries() == []  # not recorded: the next run tries again

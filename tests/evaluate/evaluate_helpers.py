@@ -9,7 +9,7 @@ import torch
 from seedvr.evaluate import EvaluationResult, evaluate_dataset
 
 ALL_METHODS = ("seedvr", "propagate", "telea", "ns")
-EVALUATED_CLIPS = 3
+EVALUATED_CLIPS = 2
 STRIPS = 2
 STEPS = 2
 

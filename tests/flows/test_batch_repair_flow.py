@@ -67,7 +67,7 @@ def test_a_crash_mid_video_leaves_no_partial_output_and_the_next_run_finishes(
             raise RuntimeError("simulated crash while repairing")
         return telea(frames, masks)
 
-    monkeypatch.setitem(methods.CLASSICAL_METHODS, "telea", fails_on_second_chunk)
+    monkeypatch.setattr(methods, "CLASSICAL_METHODS", {**methods.CLASSICAL_METHODS, "telea": fails_on_second_chunk})
     crashed = batch_repair(str(inbox), str(outbox), method="telea", chunk=4, overlap=1)
 
     assert len(calls) == 4  # first attempt + one retry, two chunks each

@@ -2,6 +2,8 @@
 triggered through the API and a served child process repairs the inbox.
 
 Everything runs on loopback with its own PREFECT_HOME (database, settings) in ``tmp_path``.
+``seedvr serve`` gets no PREFECT_API_URL: it must find the server on its ``--port`` and hand
+the URL on to the processes that run the flows.
 """
 
 from __future__ import annotations
@@ -87,23 +89,23 @@ def test_served_batch_repair_deployment_runs_to_completion(tmp_path: Path, make_
     inbox = make_inbox(good=("a",), corrupt=("bad",))
     outbox = tmp_path / "outbox"
     inputs_before = folder_fingerprint(inbox)
-    api_url = f"http://127.0.0.1:{_free_port()}/api"
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
     home = tmp_path / "prefect-home"
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"},
         "PREFECT_HOME": str(home),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
-        "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",  # skips building the UI bundle on a first start
         "DO_NOT_TRACK": "1",
-        # The flow file imports seedvr; the served child must find flows/ as well.
+        # `seedvr serve` imports flows/ (the project may be installed without it mapped).
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
-    server_command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", api_url.split(":")[2].split("/")[0]]
+    server_command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     serve_command = [
-        str(BIN / "seedvr"), "serve", "--inbox", str(inbox), "--outbox", str(outbox),
+        str(BIN / "seedvr"), "serve", "--inbox", str(inbox), "--outbox", str(outbox), "--port", str(port),
         "--method", "telea", "--interval", "0", "--no-training",
     ]
 

@@ -122,3 +122,13 @@ def test_bad_frame_pair_is_a_clear_error():
         farneback_flow(frame, np.zeros((16, 17, 3), np.uint8))
     with pytest.raises(SeedVRError):
         farneback_flow(frame, frame, max_side=2)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_backward_warp_keeps_whole_pixels_in_low_precision(dtype):
+    # bf16 cannot hold the pixel grid of a 432-wide frame exactly (431 rounds to 432); the
+    # warp must still sample each pixel at its own place under a zero flow.
+    ramp = torch.arange(432, dtype=torch.float32).view(1, 1, 1, 432).expand(1, 1, 4, 432).to(dtype)
+    warped, inside = backward_warp(ramp, torch.zeros(1, 2, 4, 432, dtype=dtype))
+    assert warped.dtype == dtype and bool(inside.all())
+    assert torch.equal(warped, ramp)

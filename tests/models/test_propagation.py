@@ -80,8 +80,16 @@ def test_exact_flows_copy_source_pixels_exactly():
     forward, backward = _translation_flows(6, 40, 40, -2.0, 0.0)
     propagated, validity = propagate_known_pixels(*_to_tensors(frames, masks, forward, backward))
     reached = validity[0, :, 0].numpy() > 0.5
-    assert (reached & masks).sum() > 0.9 * masks.sum()
-    # Integer motion: every filled pixel is a bit-exact copy of the true scene pixel.
+    # Column x of frame t is seen in frame t+k at x-2k and in frame t-k at x+2k: it can be
+    # filled when one of those lands left of the hole (x-2k < 14) or right of it (x+2k >= 26)
+    # within the clip.
+    t, x = np.arange(6)[:, None], np.arange(40)[None, :]
+    seen_later = np.ceil((x - 13) / 2) <= 5 - t
+    seen_earlier = np.ceil((26 - x) / 2) <= t
+    expected = ~masks | (seen_later | seen_earlier)[:, None, :]
+    np.testing.assert_array_equal(reached, expected)
+    # Integer motion: every filled pixel is a copy of the true scene pixel (no blur from
+    # resampling along the chain).
     np.testing.assert_array_equal(propagated[0].permute(0, 2, 3, 1).numpy()[reached], frames[reached])
 
 
@@ -145,6 +153,10 @@ def test_unreachable_pixels_are_finished_by_telea():
     assert not validity[masks].any()
     telea = np.stack([cv2.inpaint(frame, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA) for frame, mask in zip(damaged, masks)])
     np.testing.assert_array_equal(guess, telea)
+    # A single frame has no neighbour at all: Telea does everything.
+    single, single_validity = propagation_guess(damaged[:1], masks[:1])
+    np.testing.assert_array_equal(single, telea[:1])
+    assert not single_validity[masks[:1]].any()
 
 
 def test_bad_shapes_and_parameters_are_clear_errors(damaged_clip, clip_flows):

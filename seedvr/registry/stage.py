@@ -1,0 +1,205 @@
+"""The ``register`` stage of the pipeline as one call: log, register, promote, record.
+
+:func:`register_stage` is what ``dvc.yaml``'s ``register`` stage (``seedvr registry
+register``) and the Prefect training flow run after training and evaluation. In ONE MLflow
+run it logs everything that explains the model:
+
+* params, data version and git commit (:func:`~seedvr.registry.tracking.start_run`);
+* the training history from ``<model>/training_summary.json`` (``train/*``, ``val/*`` at
+  their optimiser step), the training time and the perceptual backend the loss used;
+* the evaluation: metrics, plots, sample strips and report
+  (:mod:`seedvr.evaluate.mlflow_logging`);
+* the pipeline as a pyfunc model, registered as a new version (alias ``challenger``).
+
+When a champion exists it is evaluated on the candidate's evaluation set (same split,
+steps, seed and clips, in a nested run) so the no-regression gate compares like with like;
+``champion`` then moves only if every gate passes. The outcome is written as JSON
+(atomically) for the pipeline's next consumers: the flow's summary, ``dvc``, a person.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from pathlib import Path
+
+import mlflow
+
+from seedvr.config import Params
+from seedvr.errors import SeedVRError
+from seedvr.registry.models import log_pipeline_model
+from seedvr.registry.promotion import champion_metrics_on, register_and_promote
+from seedvr.registry.tracking import DATA_VERSION_TAG, GIT_COMMIT_TAG, configure_tracking, run_url, start_run
+
+TRAINING_SUMMARY_FILE = "training_summary.json"
+METRICS_FILE = "metrics.json"
+PERCEPTUAL_BACKEND_PARAM = "perceptual_backend"
+# Columns of a history row that place it in time rather than measure anything.
+_HISTORY_POSITION_KEYS = ("epoch", "step", "max_epochs")
+# MLflow rejects longer tag values on some stores.
+_MAX_TAG_CHARS = 5000
+
+
+def _read_json_object(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise SeedVRError(f"{what} not found: {path}")
+    try:
+        content = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise SeedVRError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(content, dict):
+        raise SeedVRError(f"{path} must hold a JSON object")
+    return content
+
+
+def read_training_summary(model_dir: Path) -> dict | None:
+    """``<model_dir>/training_summary.json`` (written by ``seedvr train``), ``None`` when the
+    pipeline was not trained here (a downloaded or hand-made folder has no history)."""
+    path = model_dir / TRAINING_SUMMARY_FILE
+    return _read_json_object(path, "training summary") if path.is_file() else None
+
+
+def history_metrics(history: list[dict]) -> list[tuple[str, float, int]]:
+    """``(name, value, step)`` for every finite figure of every epoch row of the history.
+
+    Names are kept as training logged them (``train/total``, ``val/psnr_mask``,
+    ``val_loss``...), so the MLflow charts read like the training log.
+    """
+    logged = []
+    for row in history:
+        step = int(row.get("step", row.get("epoch", 0)))
+        for name, value in row.items():
+            if name in _HISTORY_POSITION_KEYS or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if math.isfinite(value):
+                logged.append((name, float(value), step))
+    return logged
+
+
+def _log_training(summary: dict | None, params: Params) -> str:
+    """Log the training history and totals; return the perceptual backend the loss used."""
+    if summary is None:
+        # No record of the training: say which backend these params would use, and that
+        # the history is missing, instead of inventing one.
+        from seedvr.losses import build_perceptual_backend
+
+        mlflow.set_tag("train.history", "absent (no training_summary.json)")
+        return build_perceptual_backend(params.loss.vgg16_weights).name
+    client = mlflow.MlflowClient()
+    run_id = mlflow.active_run().info.run_id
+    for name, value, step in history_metrics(summary.get("history") or []):
+        client.log_metric(run_id, name, value, step=step)
+    totals = {f"train/{key}": float(summary[key]) for key in ("epochs", "steps", "seconds") if key in summary}
+    if totals:
+        mlflow.log_metrics(totals)
+    return str(summary.get(PERCEPTUAL_BACKEND_PARAM) or "unknown")
+
+
+def _log_evaluation(eval_dir: Path, metrics: dict) -> None:
+    """Metrics, tags and every file of the evaluation folder (plots, strips, report)."""
+    from seedvr.evaluate.mlflow_logging import log_to_active_run
+
+    try:
+        log_to_active_run(metrics, eval_dir)
+    except (KeyError, TypeError) as error:
+        raise SeedVRError(f"{eval_dir / METRICS_FILE} is not an evaluation's metrics.json (missing {error})") from None
+
+
+def _evaluate_champion(params: Params, dataset_dir: Path, work_dir: Path) -> dict | None:
+    """The current champion's metrics on the candidate's evaluation set, ``None`` without one."""
+    from seedvr.evaluate import evaluate_dataset
+
+    settings = params.evaluate
+    return champion_metrics_on(
+        params.register_.model_name,
+        dataset_dir,
+        settings.split,
+        evaluate_dataset,
+        work_dir / "champion-eval",
+        steps=settings.steps,
+        seed=settings.seed,
+        max_clips=settings.max_clips,
+        strips=settings.strips,
+        vgg16_weights=params.loss.vgg16_weights,
+    )
+
+
+def _write_record(record: dict, out_path: Path) -> None:
+    from seedvr.io import atomic_output
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out_path) as staging:
+        Path(staging).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def register_stage(
+    params: Params,
+    model_dir: str | Path,
+    eval_dir: str | Path,
+    dataset_dir: str | Path,
+    repo_root: str | Path = ".",
+    out_path: str | Path | None = None,
+) -> dict:
+    """Log the trained model and its evaluation in one MLflow run, register and promote it.
+
+    Args:
+        params: the whole ``params.yaml`` (logged; ``register`` holds the gates and names,
+            ``evaluate`` the settings the champion is re-evaluated with).
+        model_dir: the trained pipeline folder (``seedvr train`` output).
+        eval_dir: the candidate's evaluation folder (``seedvr evaluate`` output).
+        dataset_dir: the damaged dataset the evaluation used (for the champion's evaluation).
+        repo_root: project root: default tracking store, data version and git commit.
+        out_path: where to write the outcome as JSON (atomically); nothing written if ``None``.
+
+    Returns:
+        ``{run_id, run_url, experiment_id, model_name, version, aliases, promoted, reasons,
+        data_version, git_commit, champion, previous_champion}``.
+
+    Raises:
+        SeedVRError: a missing or malformed model folder or evaluation, or a registry error;
+            ``out_path`` is not written then.
+    """
+    model_dir, eval_dir, dataset_dir = Path(model_dir), Path(eval_dir), Path(dataset_dir)
+    if not (model_dir / "model_index.json").is_file():
+        raise SeedVRError(f"{model_dir} is not a saved SeedVR pipeline folder (no model_index.json)")
+    metrics = _read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
+    summary = read_training_summary(model_dir)
+    if not dataset_dir.exists():
+        raise SeedVRError(f"dataset folder not found: {dataset_dir}")
+    settings = params.register_
+
+    configure_tracking(repo_root)
+    with start_run(params, experiment=settings.experiment, run_name="register", repo_root=repo_root) as run:
+        run_id = run.info.run_id
+        # The champion's evaluation opens a nested run without naming an experiment: make
+        # this run's experiment the active one so it lands beside its parent, not in Default.
+        mlflow.set_experiment(experiment_id=run.info.experiment_id)
+        backend = _log_training(summary, params)
+        mlflow.log_param(PERCEPTUAL_BACKEND_PARAM, backend)
+        mlflow.set_tag("train.perceptual_backend", backend)
+        _log_evaluation(eval_dir, metrics)
+        log_pipeline_model(model_dir)
+        with tempfile.TemporaryDirectory(prefix="seedvr-champion-eval-") as work:
+            champion = _evaluate_champion(params, dataset_dir, Path(work))
+        result = register_and_promote(run_id, metrics, settings, champion)
+        mlflow.set_tag("promotion.reasons", " | ".join(result.decision.reasons)[:_MAX_TAG_CHARS])
+    tags = mlflow.MlflowClient().get_run(run_id).data.tags
+
+    record = {
+        "run_id": run_id,
+        "run_url": run_url(run_id),
+        "experiment_id": run.info.experiment_id,
+        "model_name": result.model_name,
+        "version": result.version,
+        "aliases": list(result.aliases),
+        "promoted": result.decision.promote,
+        "reasons": list(result.decision.reasons),
+        "data_version": tags.get(DATA_VERSION_TAG),
+        "git_commit": tags.get(GIT_COMMIT_TAG),
+        "champion": result.champion,
+        "previous_champion": result.previous_champion,
+    }
+    if out_path is not None:
+        _write_record(record, Path(out_path))
+    return record

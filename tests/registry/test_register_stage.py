@@ -1,0 +1,145 @@
+"""``register_stage``: one MLflow run with history, evaluation and model; register; promote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from seedvr.config import Params
+from seedvr.errors import SeedVRError
+
+# Two epochs as `seedvr train` writes them (the keys its LightningModule logs).
+HISTORY = [
+    {"epoch": 0, "step": 2, "train/total": 0.9, "train_loss": 0.9, "val/total": 0.8, "val_loss": 0.8, "val/psnr_mask": 21.0},
+    {"epoch": 1, "step": 4, "train/total": 0.7, "train_loss": 0.7, "val/total": 0.6, "val_loss": 0.6, "val/psnr_mask": 22.5},
+]
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory) -> str:
+    """A temporary SQLite store for this module's runs and registered models."""
+    from seedvr.registry import configure_tracking
+
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.setenv("SEEDVR_MODEL_CACHE", str(folder / "model-cache"))
+        configure_tracking(uri=uri)
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def params() -> Params:
+    # An untrained pipeline reproduces propagation exactly: against propagate its gain is 0,
+    # which passes the default gates (>= 0), so the outcome does not hang on model quality.
+    return Params.model_validate(
+        {
+            "evaluate": {"methods": ["seedvr", "propagate"], "steps": 1, "max_clips": 1, "strips": 1},
+            "register": {"model_name": "stage-test", "experiment": "stage-test"},
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_model(tiny_pipeline_dir: str, tmp_path_factory) -> Path:
+    """The tiny untrained pipeline with a training summary, as `seedvr train` leaves it."""
+    folder = tmp_path_factory.mktemp("trained") / "model"
+    shutil.copytree(tiny_pipeline_dir, folder)
+    summary = {"epochs": 2, "steps": 4, "seconds": 1.5, "perceptual_backend": "structural", "history": HISTORY}
+    (folder / "training_summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def evaluation(trained_model: Path, tiny_dataset_dir: str, params: Params, tmp_path_factory) -> Path:
+    from seedvr.evaluate import evaluate_dataset
+
+    out = tmp_path_factory.mktemp("evaluation") / "eval"
+    settings = params.evaluate
+    evaluate_dataset(
+        model=trained_model, data_dir=tiny_dataset_dir, split=settings.split, methods=settings.methods,
+        out_dir=out, steps=settings.steps, seed=settings.seed, strips=settings.strips, max_clips=settings.max_clips,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_registration(tracking, params: Params, trained_model: Path, evaluation: Path, tiny_dataset_dir: str, tmp_path_factory) -> dict:
+    """``register_stage`` on an empty registry: version 1, written to registration.json."""
+    from seedvr.registry.stage import register_stage
+
+    out = tmp_path_factory.mktemp("stage") / "registration.json"
+    record = register_stage(params, trained_model, evaluation, tiny_dataset_dir, repo_root=out.parent, out_path=out)
+    assert json.loads(out.read_text()) == record
+    return record
+
+
+def test_register_stage_logs_one_run_with_history_evaluation_and_model_then_promotes(first_registration: dict) -> None:
+    from seedvr.registry import current_champion
+
+    record = first_registration
+    assert (record["model_name"], record["version"], record["promoted"]) == ("stage-test", 1, True)
+    assert record["aliases"] == ["challenger", "champion"] and current_champion("stage-test") == 1
+    assert record["reasons"][-1] == "no champion yet: the champion gate does not apply"
+    client = mlflow.MlflowClient()
+    run = client.get_run(record["run_id"])
+    assert run.info.experiment_id == record["experiment_id"]
+    assert record["run_url"].endswith(f"/runs/{record['run_id']}")
+    # Params, the training history at its steps, the evaluation and the backend, in one run.
+    assert run.data.params["evaluate.steps"] == "1" and run.data.params["perceptual_backend"] == "structural"
+    history = client.get_metric_history(run.info.run_id, "val/psnr_mask")
+    assert sorted((metric.step, metric.value) for metric in history) == [(2, 21.0), (4, 22.5)]
+    assert run.data.metrics["train/steps"] == 4.0
+    assert "eval/seedvr/psnr_mask" in run.data.metrics and "eval/propagate/psnr_mask" in run.data.metrics
+    artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert {"evaluation/metrics.json", "evaluation/report.md", "evaluation/strips", "evaluation/plots"} <= artifacts
+    assert run.data.tags["promotion.decision"] == "promoted"
+    assert client.get_model_version("stage-test", "1").run_id == record["run_id"]
+
+
+def test_a_candidate_failing_a_gate_is_registered_as_challenger_and_the_champion_stays(
+    first_registration: dict, params: Params, trained_model: Path, evaluation: Path, tiny_dataset_dir: str, tmp_path: Path
+) -> None:
+    from seedvr.registry import current_champion
+    from seedvr.registry.stage import register_stage
+
+    strict = params.model_copy(update={"register_": params.register_.model_copy(update={"min_gain_psnr_mask_db": 50.0})})
+    record = register_stage(strict, trained_model, evaluation, tiny_dataset_dir, repo_root=tmp_path)
+
+    assert record["promoted"] is False and record["champion"] == record["previous_champion"] == 1
+    assert record["aliases"] == ["challenger"] and current_champion("stage-test") == 1
+    assert record["reasons"][0].startswith("fail: psnr_mask")
+    # The champion was re-evaluated on the same clips (the same model: no regression), in a
+    # run nested under the candidate's.
+    assert any(reason.startswith("pass") and "champion v1" in reason for reason in record["reasons"])
+    nested = mlflow.search_runs(
+        experiment_ids=[record["experiment_id"]],
+        filter_string=f"tags.mlflow.parentRunId = '{record['run_id']}'",
+        output_format="list",
+    )
+    assert [run.info.run_name for run in nested] == ["champion-v1-evaluation"]
+
+
+def test_train_init_auto_starts_from_the_champion_when_there_is_one(first_registration: dict, params: Params) -> None:
+    from seedvr.train.fit import load_initial_pipeline, resolve_init
+
+    fresh = params.model_copy(update={"register_": params.register_.model_copy(update={"model_name": "never-registered"})})
+    assert resolve_init("auto", fresh) == "scratch"
+    assert resolve_init("work/model", params) == "work/model"
+    assert resolve_init("auto", params) == "models:/stage-test/1"
+    pipeline = load_initial_pipeline("auto", params)
+    assert sum(parameter.numel() for parameter in pipeline.denoiser.parameters()) > 0
+
+
+def test_register_stage_refuses_a_folder_that_is_not_a_pipeline(tracking, params: Params, evaluation: Path, tmp_path: Path) -> None:
+    from seedvr.registry.stage import register_stage
+
+    out = tmp_path / "registration.json"
+    with pytest.raises(SeedVRError, match="not a saved SeedVR pipeline"):
+        register_stage(params, tmp_path, evaluation, tmp_path, out_path=out)
+    assert not out.exists()
