@@ -128,6 +128,8 @@ class TrainParams(Section):
     diffusion_weight: float = Field(1.0, ge=0)
     diffusion_mask_weight: float = Field(5.0, ge=1)
     prediction_type: Literal["sample", "epsilon", "v_prediction"] = "sample"
+    # Share of training samples noised from the propagation guess (as sampling starts) rather than the truth.
+    guess_start_probability: float = Field(0.8, ge=0.0, le=1.0)
     precision: str = "32-true"
     accelerator: str = "cpu"
     devices: int | str = 1

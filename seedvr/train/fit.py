@@ -171,6 +171,7 @@ def train_model(
         discriminator=discriminator,
         val_steps=train.val_steps,
         seed=train.seed,
+        guess_start_probability=train.guess_start_probability,
     )
     datamodule = SeedVRDataModule(
         dataset_dir,

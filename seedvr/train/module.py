@@ -53,6 +53,7 @@ class SeedVRLightningModule(L.LightningModule):
         discriminator: torch.nn.Module | None = None,
         val_steps: int = 6,
         seed: int = 0,
+        guess_start_probability: float = 0.8,
     ):
         super().__init__()
         self.denoiser = pipeline.denoiser
@@ -70,6 +71,7 @@ class SeedVRLightningModule(L.LightningModule):
         self.diffusion_mask_weight = diffusion_mask_weight
         self.prediction_type = prediction_type
         self.val_steps = val_steps
+        self.guess_start_probability = guess_start_probability
         self.seed = seed
         # Adversarial training alternates two optimisers, which Lightning leaves to us.
         self.automatic_optimization = discriminator is None
@@ -104,11 +106,19 @@ class SeedVRLightningModule(L.LightningModule):
         return (error**2 * weight).sum() / (weight.sum() * x0.shape[2])
 
     def denoise_once(self, conditions: RepairConditions, clean: torch.Tensor, features: torch.Tensor, generator=None):
-        """The x0 estimate from clean frames noised to a random timestep (known pixels kept)."""
+        """The x0 estimate from a noised clip at a random timestep (known pixels kept).
+
+        Sampling starts each pass from the noised *guess*, not from the truth, so most
+        training samples are noised guesses too: a model that only ever saw the noised truth
+        learns to read the answer out of ``x_t`` and has nothing to add to a guess at
+        inference. The rest are noised truths, the usual diffusion objective.
+        """
         batch = clean.shape[0]
         t = torch.randint(0, self.max_training_timestep(), (batch,), generator=generator).to(clean.device)
         noise = torch.randn(clean.shape, generator=generator).to(clean)
-        noisy = self.scheduler.add_noise(clean, noise, t)
+        from_guess = (torch.rand(batch, generator=generator) < self.guess_start_probability).to(clean.device)
+        start = torch.where(from_guess.view(-1, 1, 1, 1, 1), conditions.guess, clean)
+        noisy = self.scheduler.add_noise(start, noise, t)
         x0 = self.denoiser(noisy, t, conditions.masked_frames, conditions.mask, conditions.guess, conditions.validity, features)
         x0 = x0 * conditions.mask + conditions.guess * (1.0 - conditions.mask)
         return x0, noisy, t
