@@ -8,6 +8,8 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := False
 export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
+# Idle OpenMP threads sleep instead of spinning (see seedvr/__init__.py for the figures).
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: run test install bench clean
 
@@ -22,15 +24,18 @@ $(BIN)/seedvr: pyproject.toml
 
 install: $(BIN)/seedvr
 
+# The training pipeline (Prefect tasks over the DVC stages), then a demo batch repair with the
+# promoted model; prints where to look. A second `make run` skips every unchanged stage.
 run: install
-	$(BIN)/seedvr data ensure
-	$(BIN)/dvc repro
+	$(BIN)/python -m flows.main
 
 test: install
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python benchmarks/bench_damage.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_repair.py
 
 clean:
 	rm -rf work outputs .pytest_cache

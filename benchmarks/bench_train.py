@@ -21,6 +21,7 @@ from pathlib import Path
 
 CASE_SCRIPT = r"""
 import json, resource, sys, time
+import seedvr  # first: it sets OMP_WAIT_POLICY before torch loads
 import numpy as np, torch
 args = json.loads(sys.argv[1])
 from fractions import Fraction

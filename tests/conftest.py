@@ -13,6 +13,7 @@ _OFFLINE_ENV = {
     "DVC_NO_ANALYTICS": "1",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "HF_HUB_OFFLINE": "1",
+    "OMP_WAIT_POLICY": "PASSIVE",
 }
 for _key, _value in _OFFLINE_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -17,6 +17,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,17 +94,22 @@ def build_project(project: Path) -> None:
 
 
 @pytest.fixture
-def training_project(tmp_path: Path, monkeypatch) -> Path:
+def training_project(tmp_path: Path, monkeypatch) -> Iterator[Path]:
     """The tiny project, with MLflow (this process and the stage commands) in its own SQLite."""
+    import mlflow
+
     from seedvr.registry import configure_tracking
 
     project = tmp_path / "project"
     build_project(project)
     uri = f"sqlite:///{(tmp_path / 'mlflow' / 'mlflow.db').as_posix()}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # inherited by the stage commands
     monkeypatch.setenv("SEEDVR_MODEL_CACHE", str(tmp_path / "model-cache"))
     configure_tracking(uri=uri)
-    return project
+    yield project
+    mlflow.set_tracking_uri(previous[0])
+    mlflow.set_registry_uri(previous[1])
 
 
 def _ran(summary: dict) -> dict[str, bool]:
@@ -115,7 +121,7 @@ def test_pipeline_registers_a_champion_skips_unchanged_stages_and_gates_promotio
 ) -> None:
     from prefect.artifacts import Artifact
 
-    from flows.training import SUMMARY_ARTIFACT_KEY, training_pipeline
+    from flows.training import PROGRESS_ARTIFACT_KEY, SUMMARY_ARTIFACT_KEY, training_pipeline
     from seedvr.registry import current_champion, list_versions
 
     project = training_project
@@ -135,8 +141,12 @@ def test_pipeline_registers_a_champion_skips_unchanged_stages_and_gates_promotio
     summary = Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert "version 1 (gates passed" in summary and registration["run_url"] in summary
     assert "| seedvr |" in summary and "| propagate |" in summary
-    assert Artifact.get("training-progress") is not None
+    assert float(Artifact.get(PROGRESS_ARTIFACT_KEY).data) == 100.0
     assert dvc_status(project) == {}
+    shown = json.loads(_run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], project))
+    (workspace,) = shown.values()  # one revision: the workspace
+    metrics_file = workspace["data"]["work/eval/metrics.json"]["data"]
+    assert metrics_file["methods"]["seedvr"]["psnr_mask"] == first["metrics"]["methods"]["seedvr"]["psnr_mask"]
 
     second = training_pipeline(root=str(project))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -20,17 +21,23 @@ HISTORY = [
 
 
 @pytest.fixture(scope="module")
-def tracking(tmp_path_factory) -> str:
+def tracking(tmp_path_factory) -> Iterator[str]:
     """A temporary SQLite store for this module's runs and registered models."""
     from seedvr.registry import configure_tracking
 
     folder = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{(folder / 'mlflow.db').as_posix()}"
+    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # Set as the user's override, so register_stage's configure_tracking keeps this store.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         patch.setenv("SEEDVR_MODEL_CACHE", str(folder / "model-cache"))
         configure_tracking(uri=uri)
         yield uri
+        # Other modules' session store must not find this one in its place (inside the
+        # context: MLflow exports the URI to the environment, which the context then restores).
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])
 
 
 @pytest.fixture(scope="module")
