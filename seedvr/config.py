@@ -112,7 +112,7 @@ class ModelParams(Section):
 class TrainParams(Section):
     """Fine-tuning: data sampling, optimisation and the Lightning trainer."""
 
-    init: str = "scratch"  # "scratch", a pipeline folder, or models:/NAME@ALIAS
+    init: str = "scratch"  # "scratch", "auto" (the champion when one exists), a pipeline folder, models:/NAME@ALIAS
     out: str = "work/model"
     seed: int = 0
     crop_size: int = Field(32, ge=16, le=4096)

@@ -17,7 +17,7 @@ from seedvr.cli._common import user_errors
 def train(
     params: Path = typer.Option(Path("params.yaml"), help="params.yaml with model/train/loss sections."),
     data: Path = typer.Option(None, help="Damaged dataset folder (manifest.csv); default: damage.out from params."),
-    init: str = typer.Option(None, help="'scratch' or a saved pipeline folder; default: train.init from params."),
+    init: str = typer.Option(None, help="scratch, auto (the registered champion if any), a pipeline folder or models:/NAME@ALIAS; default: train.init."),
     out: Path = typer.Option(None, help="Output pipeline folder; default: train.out from params."),
     progress_file: Path = typer.Option(None, help="Rewrite this JSON file with the latest epoch's metrics (for dashboards)."),
 ) -> None:

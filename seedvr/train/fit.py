@@ -41,6 +41,7 @@ class TrainResult:
     steps: int
     seconds: float
     perceptual_backend: str
+    started_from: str = "scratch"  # the resolved init: scratch, a folder or a pinned models:/NAME/VERSION
     history: list[dict] = field(default_factory=list)  # one row of mean metrics per epoch
 
     def first_and_last(self, key: str) -> tuple[float, float]:
@@ -157,7 +158,8 @@ def train_model(
         raise SeedVRError(f"output folder's parent does not exist: {out_dir.parent}")
     train = params.train
     L.seed_everything(train.seed, workers=True, verbose=False)
-    pipeline = load_initial_pipeline(init or train.init, params)
+    started_from = resolve_init(init or train.init, params)
+    pipeline = load_initial_pipeline(started_from, params)
     loss = SeedVRLoss.from_params(params.loss)
     discriminator = PatchDiscriminator3D() if params.loss.adversarial > 0 else None
     module = SeedVRLightningModule(
@@ -198,6 +200,7 @@ def train_model(
         steps=trainer.global_step,
         seconds=round(seconds, 2),
         perceptual_backend=loss.perceptual_backend,
+        started_from=started_from,
         history=history.rows,
     )
     if trainer.is_global_zero:
