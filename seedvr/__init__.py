@@ -7,8 +7,9 @@ pipeline's components by ``getattr(importlib.import_module("seedvr"), class_name
 
 from __future__ import annotations
 
-import importlib
 import os
+
+from seedvr._lazy import lazy_getattr
 
 # PyTorch's OpenMP threads spin while waiting for work. On a CPU shared with anything else
 # (a Prefect flow's other tasks, a DVC stage, a data loader) the spinning threads starve the
@@ -38,10 +39,4 @@ _LAZY_EXPORTS = {
 __all__ = sorted(_LAZY_EXPORTS)
 
 
-def __getattr__(name: str):
-    module_name = _LAZY_EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'seedvr' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("seedvr", _LAZY_EXPORTS, globals())

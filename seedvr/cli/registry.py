@@ -11,7 +11,6 @@ import typer
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
 from seedvr.config import load_params
-from seedvr.errors import SeedVRError
 
 registry_app = typer.Typer(
     help="MLflow model registry: versions, aliases (challenger, champion) and promotion gates.",
@@ -20,18 +19,6 @@ registry_app = typer.Typer(
 app.add_typer(registry_app, name="registry")
 
 _ROOT_HELP = "Project root: the default store is sqlite:///<root>/mlflow/mlflow.db (MLFLOW_TRACKING_URI overrides)."
-
-
-def _read_metrics(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise SeedVRError(f"{what} not found: {path}")
-    try:
-        content = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise SeedVRError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(content, dict):
-        raise SeedVRError(f"{path} must hold a JSON object (an evaluation's metrics.json)")
-    return content
 
 
 @registry_app.command()
@@ -84,11 +71,12 @@ def promote(
 ) -> None:
     """Register the run's model as `challenger`; move `champion` to it only if the gates pass."""
     from seedvr.registry.promotion import register_and_promote
+    from seedvr.registry.stage import read_json_object
     from seedvr.registry.tracking import configure_tracking
 
     gates = load_params(params).register_
-    candidate = _read_metrics(metrics, "metrics file")
-    champion = _read_metrics(champion_metrics, "champion metrics file") if champion_metrics is not None else None
+    candidate = read_json_object(metrics, "metrics file")
+    champion = read_json_object(champion_metrics, "champion metrics file") if champion_metrics is not None else None
     configure_tracking(root)
     result = register_and_promote(run_id, candidate, gates, champion)
     for reason in result.decision.reasons:

@@ -6,7 +6,7 @@ validation suites, does not pull in video I/O or OpenCV drawing code it does not
 
 from __future__ import annotations
 
-import importlib
+from seedvr._lazy import lazy_getattr
 
 _LAZY_EXPORTS = {
     # synthetic damage
@@ -50,10 +50,4 @@ _LAZY_EXPORTS = {
 __all__ = sorted(_LAZY_EXPORTS)
 
 
-def __getattr__(name: str):
-    module_name = _LAZY_EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'seedvr.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("seedvr.data", _LAZY_EXPORTS, globals())

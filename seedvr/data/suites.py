@@ -27,6 +27,7 @@ import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from seedvr.config import ValidateParams
+from seedvr.data.manifest import MANIFEST_COLUMNS
 
 ExpectationFactory = Callable[[], Any]
 
@@ -77,20 +78,6 @@ def _format_ratio_bounds(bounds: tuple[float, float]) -> str:
 
 # --------------------------------------------------------------------------- manifest suite
 
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "clip_id",
-    "split",
-    "frames",
-    "height",
-    "width",
-    "fps",
-    "mask_ratio",
-    "damage_kinds",
-    "seed",
-    "clean_path",
-    "damaged_path",
-    "mask_path",
-)
 
 
 def manifest_checks(params: ValidateParams) -> list[Check]:

@@ -55,10 +55,11 @@ def load_pipeline(model: str | Path, device: torch.device, dtype: torch.dtype):
     if not (path / "model_index.json").is_file():
         raise SeedVRError(f"--model {model}: not a saved SeedVR pipeline folder (no model_index.json)")
     try:
-        pipeline = SeedVRPipeline.from_pretrained(str(path), use_safetensors=True)
+        # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
+        pipeline = SeedVRPipeline.from_pretrained(str(path), use_safetensors=True, torch_dtype=dtype, low_cpu_mem_usage=False)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise SeedVRError(f"--model {model}: cannot load the pipeline ({str(error).splitlines()[0]})") from None
-    return pipeline.to(device=device, dtype=dtype)
+    return pipeline.to(device)
 
 
 @dataclass

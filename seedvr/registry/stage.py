@@ -41,7 +41,7 @@ _HISTORY_POSITION_KEYS = ("epoch", "step", "max_epochs")
 _MAX_TAG_CHARS = 5000
 
 
-def _read_json_object(path: Path, what: str) -> dict:
+def read_json_object(path: Path, what: str) -> dict:
     if not path.is_file():
         raise SeedVRError(f"{what} not found: {path}")
     try:
@@ -57,7 +57,7 @@ def read_training_summary(model_dir: Path) -> dict | None:
     """``<model_dir>/training_summary.json`` (written by ``seedvr train``), ``None`` when the
     pipeline was not trained here (a downloaded or hand-made folder has no history)."""
     path = model_dir / TRAINING_SUMMARY_FILE
-    return _read_json_object(path, "training summary") if path.is_file() else None
+    return read_json_object(path, "training summary") if path.is_file() else None
 
 
 def history_metrics(history: list[dict]) -> list[tuple[str, float, int]]:
@@ -163,7 +163,7 @@ def register_stage(
     model_dir, eval_dir, dataset_dir = Path(model_dir), Path(eval_dir), Path(dataset_dir)
     if not (model_dir / "model_index.json").is_file():
         raise SeedVRError(f"{model_dir} is not a saved SeedVR pipeline folder (no model_index.json)")
-    metrics = _read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
+    metrics = read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
     summary = read_training_summary(model_dir)
     if not dataset_dir.exists():
         raise SeedVRError(f"dataset folder not found: {dataset_dir}")
