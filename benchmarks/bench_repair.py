@@ -38,7 +38,7 @@ limit = args.pop("limit")
 progress_state = {"start": time.perf_counter()}
 
 class Budget(Exception):
-    pass
+    "Raised from the progress hook once a case has used its seconds."
 
 def stop_when_over_budget(done, total):
     progress_state["done"] = done
@@ -84,10 +84,11 @@ def write_case_inputs(folder: Path, width: int, height: int, frames: int) -> tup
     return video_path, mask_path
 
 
-def run_case(video: Path, mask: Path, out_dir: Path, method: str, model: str | None, steps: int | None, budget: float) -> dict:
+def run_case(video: Path, mask: Path, out_dir: Path, method: str, model: str | None, steps: int | None,
+             budget: float, chunk: int, overlap: int) -> dict:
     args = {
         "input_path": str(video), "mask_path": str(mask), "output_path": str(out_dir / f"{method}.mp4"),
-        "method": method, "model": model, "steps": steps, "chunk": 32, "overlap": 8, "limit": budget,
+        "method": method, "model": model, "steps": steps, "chunk": chunk, "overlap": overlap, "limit": budget,
     }
     completed = subprocess.run([sys.executable, "-c", CASE_SCRIPT, json.dumps(args)], capture_output=True, text=True)
     if completed.returncode != 0:
@@ -107,6 +108,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="pipeline folder for seedvr (default: an untrained tiny one)")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per case before it is cut short")
+    parser.add_argument("--chunk", type=int, default=32, help="frames per window (the budget is checked between windows)")
+    parser.add_argument("--overlap", type=int, default=8)
     parser.add_argument("--out", default="benchmarks/results/bench_repair.json")
     args = parser.parse_args()
 
@@ -127,7 +130,8 @@ def main() -> None:
                 video, mask = write_case_inputs(scratch, width, height, frames)
                 case_rows = []
                 for method in methods:
-                    result = run_case(video, mask, scratch, method, model if method == "seedvr" else None, args.steps, args.budget)
+                    result = run_case(video, mask, scratch, method, model if method == "seedvr" else None, args.steps,
+                                      args.budget, args.chunk, args.overlap)
                     case_rows.append({"method": method, "size": f"{width}x{height}", "frames": frames, **result})
                     print(json.dumps(case_rows[-1]), flush=True)
                 telea = next((row for row in case_rows if row["method"] == "telea" and "fps" in row), None)
@@ -140,7 +144,7 @@ def main() -> None:
                 mask.unlink()
 
     report = {"benchmark": "repair", "machine": platform.platform(), "python": platform.python_version(),
-              "budget_seconds": args.budget, "model": args.model or "tiny (untrained)", "rows": rows}
+              "budget_seconds": args.budget, "chunk": args.chunk, "overlap": args.overlap, "steps": args.steps, "model": args.model or "tiny (untrained)", "rows": rows}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
