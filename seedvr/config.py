@@ -146,7 +146,9 @@ class EvaluateParams(Section):
     split: Literal["train", "val", "test"] = "test"
     methods: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
     out: str = "work/eval"
-    steps: int | None = Field(None, ge=1, le=1000)  # None: the model's own num_inference_steps
+    # None: the model's own num_inference_steps, exactly what batch repair runs. Any other
+    # value measures a sampler that does not ship, and the promotion gates refuse it.
+    steps: int | None = Field(None, ge=1, le=1000)
     strips: int = Field(3, ge=0, le=100)  # how many clips get a PNG sample strip
     seed: int = 0
     max_clips: int | None = Field(None, ge=1)  # None: every clip of the split
@@ -165,17 +167,56 @@ class RegisterParams(Section):
     """Model registry and promotion gates (:mod:`seedvr.registry.promotion`).
 
     A new version always gets the ``challenger`` alias; ``champion`` moves to it only when
-    every gate passes on the same evaluation set.
+    every gate passes on the same evaluation set. A gate must be able to fail: an untrained
+    pipeline reproduces ``propagate`` exactly, so the margin over ``propagate`` must be
+    strictly positive (0 would let it through on a tie).
     """
 
     model_name: str = Field("seedvr-repair", min_length=1)
     experiment: str = Field("seedvr-repair", min_length=1)
-    # psnr_mask (dB) the candidate must gain over the best classical baseline.
-    min_gain_psnr_mask_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
-    # How much the candidate's ewarp may exceed the best baseline's (0 = not worse).
+    # psnr_mask (dB) the candidate must gain over propagate, its own starting point (> 0).
+    min_gain_over_propagate_db: float = Field(0.05, gt=0.0, allow_inf_nan=False)
+    # On every damage kind (and on all clips), how far (dB) the candidate's psnr_mask may fall
+    # below the best other method's on that kind.
+    max_kind_regression_db: float = Field(0.5, ge=0.0, allow_inf_nan=False)
+    # How much the candidate's ewarp_mask (x1e-3, inside the mask) may exceed propagate's (0 = not worse).
     max_ewarp_regression: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     # How far (dB) below the current champion's psnr_mask the candidate may fall.
     champion_tolerance_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_gate(cls, values):
+        if isinstance(values, dict) and "min_gain_psnr_mask_db" in values:
+            raise ValueError(
+                "min_gain_psnr_mask_db was replaced by min_gain_over_propagate_db (a gain over propagate, "
+                "which must be > 0) and max_kind_regression_db (per damage kind, against the best other method)"
+            )
+        return values
+
+
+class PretrainParams(Section):
+    """The shipped base model (``seedvr pretrain``): data at real-footage scale, longer training.
+
+    Source clips are rendered over every photograph at hand (scikit-image's and the real
+    photographs of the footage cache), damaged with every kind, and the full model is trained
+    from scratch on them; the ``train``/``loss``/``model`` sections supply everything else.
+    """
+
+    out: str = "models/seedvr-base"
+    work: str = "work/pretrain"
+    clips: int = Field(48, ge=3)
+    frames: int = Field(24, ge=2)
+    width: int = Field(192, ge=16)
+    height: int = Field(128, ge=16)
+    seed: int = Field(7, ge=0)
+    crop_size: int = Field(64, ge=16)
+    clip_frames: int = Field(8, ge=2)
+    batch_size: int = Field(4, ge=1)
+    samples_per_epoch: int = Field(128, ge=1)
+    max_epochs: int = Field(1000, ge=1)
+    max_minutes: float = Field(50.0, gt=0)
+    lr: float = Field(2e-4, gt=0, lt=1)
 
 
 class Params(Section):
@@ -188,6 +229,7 @@ class Params(Section):
     train: TrainParams = TrainParams()
     loss: LossParams = LossParams()
     evaluate: EvaluateParams = EvaluateParams()
+    pretrain: PretrainParams = PretrainParams()
     # `register_` with an alias, like `validate_`: `register` would shadow ABCMeta.register.
     register_: RegisterParams = Field(RegisterParams(), alias="register")
 

@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("train", "model", "repair", "data", "validate", "data_version", "evaluate", "registry", "serve")
+COMMAND_MODULES: tuple[str, ...] = ("train", "pretrain", "model", "repair", "data", "validate", "data_version", "evaluate", "registry", "serve")
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"seedvr.cli.{_module}")

@@ -50,10 +50,20 @@ def _read(file_name: str, flags: int) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def load_photo(name: str) -> np.ndarray:
-    """The photo ``name`` (see :data:`PHOTO_NAMES`) as read-only ``uint8 [H, W, 3]`` RGB."""
-    if name not in PHOTO_FILES:
-        raise SeedVRError(f"unknown photo {name!r}; choose from {', '.join(PHOTO_NAMES)}")
-    rgb = cv2.cvtColor(_read(PHOTO_FILES[name], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    """The photo ``name`` as read-only ``uint8 [H, W, 3]`` RGB.
+
+    ``name`` is one of :data:`PHOTO_NAMES` (bundled with scikit-image) or the path of an
+    image file (the pretraining set adds the photographs of the real-footage cache).
+    """
+    if name in PHOTO_FILES:
+        bgr = _read(PHOTO_FILES[name], cv2.IMREAD_COLOR)
+    elif Path(name).suffix.lower() in (".png", ".jpg", ".jpeg") and Path(name).is_file():
+        bgr = cv2.imread(name, cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise SeedVRError(f"photo {name} cannot be read as an image")
+    else:
+        raise SeedVRError(f"unknown photo {name!r}; choose from {', '.join(PHOTO_NAMES)} or give an image file")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     rgb.setflags(write=False)
     return rgb
 

@@ -19,7 +19,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -122,9 +122,16 @@ class ClipSpec:
 
 
 def make_clip_spec(
-    rng: np.random.Generator, clip_id: str, background: str, frames: int, width: int, height: int, fps: Fraction
+    rng: np.random.Generator,
+    clip_id: str,
+    background: str,
+    frames: int,
+    width: int,
+    height: int,
+    fps: Fraction,
+    photos: Sequence[str] = PHOTO_NAMES,
 ) -> ClipSpec:
-    """Draw the motion, sprites and lighting of a clip over ``background``."""
+    """Draw the motion, sprites and lighting of a clip over ``background``; sprites come from ``photos``."""
     photo_h, photo_w = load_photo(background).shape[:2]
     # The view covers 45-70 % of the photo, so there is room to pan and zoom inside it.
     coverage = rng.uniform(0.45, 0.7)
@@ -142,7 +149,7 @@ def make_clip_spec(
         log_zoom=random_wave(rng, zoom, 0.2),
         roll_degrees=random_wave(rng, rng.uniform(0.5, 4.0), 0.2),
     )
-    others = [name for name in PHOTO_NAMES if name != background]
+    others = [name for name in photos if name != background]
     sprites = tuple(
         _make_sprite_spec(rng, str(rng.choice(others)), width, height) for _ in range(int(rng.integers(1, 4)))
     )
@@ -285,20 +292,26 @@ def check_synth_arguments(clips: int, frames: int, width: int, height: int, seed
         raise SeedVRError(f"fps must be a positive fraction, got {fps!r}")
 
 
-def plan_source_clips(clips: int, frames: int, width: int, height: int, seed: int, fps: Fraction) -> list[ClipSpec]:
+def plan_source_clips(
+    clips: int, frames: int, width: int, height: int, seed: int, fps: Fraction, photos: Sequence[str] = PHOTO_NAMES
+) -> list[ClipSpec]:
     """The specs of ``clips`` clips; clip ``i`` depends only on ``(seed, i)``, not on ``clips``.
 
-    Backgrounds go through the photos in an order shuffled by the seed, so consecutive
-    clips show different photos and every photo is used before one repeats.
+    Backgrounds go through ``photos`` (names of bundled photos or image paths) in an order
+    shuffled by the seed, so consecutive clips show different photos and every photo is
+    used before one repeats.
     """
     fps = Fraction(fps)
     check_synth_arguments(clips, frames, width, height, seed, fps)
-    order = np.random.default_rng([seed, zlib.crc32(b"backgrounds")]).permutation(len(PHOTO_NAMES))
+    if len(photos) < 2:
+        raise SeedVRError("at least two photos are needed: one for the background, others for the sprites")
+    order = np.random.default_rng([seed, zlib.crc32(b"backgrounds")]).permutation(len(photos))
     specs = []
     for index in range(clips):
         rng = np.random.default_rng([seed, index])
-        background = PHOTO_NAMES[order[index % len(order)]]
-        specs.append(make_clip_spec(rng, CLIP_ID_PATTERN.format(index=index), background, frames, width, height, fps))
+        background = photos[order[index % len(order)]]
+        clip_id = CLIP_ID_PATTERN.format(index=index)
+        specs.append(make_clip_spec(rng, clip_id, background, frames, width, height, fps, photos))
     return specs
 
 
@@ -311,6 +324,7 @@ def generate_source_clips(
     seed: int,
     fps: Fraction = Fraction(24),
     progress: Callable[[str], None] | None = None,
+    photos: Sequence[str] = PHOTO_NAMES,
 ) -> list[Path]:
     """Render ``clips`` clips into ``out_dir/clip_XXXX.mkv`` (FFV1) plus ``out_dir/sources.json``.
 
@@ -323,7 +337,7 @@ def generate_source_clips(
     from seedvr.io.atomic import remove_path, temporary_sibling
 
     fps = _as_fraction(fps)
-    specs = plan_source_clips(clips, frames, width, height, seed, fps)
+    specs = plan_source_clips(clips, frames, width, height, seed, fps, photos)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SeedVRError(f"output {out_dir} is a file, not a folder")

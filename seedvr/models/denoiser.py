@@ -7,6 +7,7 @@ training only has to learn what propagation misses.
 
 Inputs, all ``[B, T, C, H, W]`` in [-1, 1] (masks and validity in {0, 1}):
   sample (noisy x_t, 3), masked_frames (3), mask (1, 1 = hole), propagated (3), validity (1),
+  spatial (3: the holes filled from each frame alone, by Navier-Stokes inpainting),
 are concatenated channel-wise and cut into 3D patches. Temporal features from the
 :class:`~seedvr.models.temporal_encoder.TemporalConsistencyEncoder` are resized to the token
 grid, projected and added to the tokens; their global average also joins the timestep in the
@@ -27,7 +28,11 @@ from seedvr.models.embeddings import PatchEmbed3D, TimestepEmbedder, rotary_cos_
 from seedvr.models.video_checks import check_channels, check_video_inputs
 
 RGB_CHANNELS = 3
-CONDITION_CHANNELS = 3 + 3 + 1 + 3 + 1  # sample, masked frames, mask, propagated, validity
+# sample, masked frames, mask, propagated, validity, spatial fill. The spatial candidate lets
+# the model choose per pixel between what propagation carried in and what the frame itself
+# suggests: on real footage per-frame Navier-Stokes beats propagation on thin damage
+# (scratches, dust) and where the completed motion is wrong, and loses elsewhere.
+CONDITION_CHANNELS = 3 + 3 + 1 + 3 + 1 + 3
 
 
 def _as_triple(value, name: str) -> tuple[int, int, int]:
@@ -157,21 +162,22 @@ class SeedVRDenoiser(ModelMixin, ConfigMixin):
         mask: torch.Tensor,
         propagated: torch.Tensor,
         validity: torch.Tensor,
+        spatial: torch.Tensor,
         temporal_features: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Return the x0 estimate ``[B, T, 3, H, W]`` (``propagated`` + learned residual)."""
         batch, frames, height, width = check_video_inputs(
-            sample=sample, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity
+            sample=sample, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity, spatial=spatial
         )
         for name, tensor, channels in (
             ("sample", sample, 3), ("masked_frames", masked_frames, 3), ("mask", mask, 1),
-            ("propagated", propagated, 3), ("validity", validity, 1),
+            ("propagated", propagated, 3), ("validity", validity, 1), ("spatial", spatial, 3),
         ):
             check_channels(name, tensor, channels)
         layout = self.plan(frames, height, width)
         dtype = self.patch_embed.proj.weight.dtype
 
-        video = torch.cat([sample, masked_frames, mask, propagated, validity], dim=2).to(dtype)
+        video = torch.cat([sample, masked_frames, mask, propagated, validity, spatial], dim=2).to(dtype)
         video = video.permute(0, 2, 1, 3, 4)  # [B, C, T, H, W]
         pad_t, pad_h, pad_w = (g * p - s for g, p, s in zip(layout.grid, self.patch_size, (frames, height, width)))
         if pad_t or pad_h or pad_w:

@@ -6,6 +6,7 @@ The pipeline follows diffusers' shape (modules and scheduler registered, ``save_
 1. optical flow between neighbouring frames, completed inside the holes, carries known
    pixels into the holes (the *propagation guess*, with a validity map);
 2. the TemporalConsistencyEncoder reads the guess, the mask and the flow at the coarse scale;
+   the spatial candidate fills each hole from its own frame (see :mod:`.conditions`);
 3. the denoiser repairs the holes at each scale of the HierarchicalRepairScheduler; every
    pass starts from the propagation guess at its own scale plus the correction the previous
    pass made, so structure flows down the scales while propagation keeps its sharp pixels;
@@ -29,18 +30,10 @@ from diffusers.utils import BaseOutput
 from seedvr.errors import SeedVRError
 from seedvr.models.denoiser import SeedVRDenoiser
 from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNetwork
-from seedvr.models.flow import estimate_video_flows
-from seedvr.models.propagation import propagation_guess
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
+from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
-from seedvr.pipeline.video_tensors import (
-    flows_to_tensor,
-    frames_to_tensor,
-    masks_to_tensor,
-    resize_mask,
-    resize_video,
-    tensor_to_frames,
-)
+from seedvr.pipeline.video_tensors import resize_video, tensor_to_frames
 
 
 @dataclass
@@ -49,31 +42,6 @@ class SeedVRPipelineOutput(BaseOutput):
 
     frames: np.ndarray
     guess: np.ndarray
-
-
-@dataclass
-class RepairConditions:
-    """Everything the learned stages are conditioned on, as ``[B, T, C, H, W]`` tensors."""
-
-    frames: torch.Tensor  # input frames in [-1, 1] (damaged inside the mask)
-    mask: torch.Tensor  # 1 = hole
-    guess: torch.Tensor  # propagation guess in [-1, 1], complete frames
-    validity: torch.Tensor  # 1 where the guess came from a propagated pixel
-    flow: torch.Tensor  # forward flow in frame units, zero for the last frame
-
-    @property
-    def masked_frames(self) -> torch.Tensor:
-        return self.frames * (1.0 - self.mask)
-
-    def at(self, height: int, width: int) -> "RepairConditions":
-        """The same conditions at another scale (holes never shrink away)."""
-        return RepairConditions(
-            frames=resize_video(self.frames, height, width),
-            mask=resize_mask(self.mask, height, width),
-            guess=resize_video(self.guess, height, width),
-            validity=(resize_video(self.validity, height, width) > 0.999).to(self.validity.dtype),
-            flow=resize_video(self.flow, height, width),
-        )
 
 
 def check_video_and_mask(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -123,18 +91,10 @@ class SeedVRPipeline(DiffusionPipeline):
     # -- conditions ---------------------------------------------------------------------------
 
     def prepare_conditions(self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256) -> tuple[RepairConditions, np.ndarray]:
-        """Flow, propagation guess and validity for one video; returns tensors and the uint8 guess."""
-        forward_flows, backward_flows = estimate_video_flows(frames, masks, max_side=flow_max_side)
-        guess, validity = propagation_guess(frames, masks, flows=(forward_flows, backward_flows))
-        device, dtype = self._execution_device, self.denoiser.dtype
-        conditions = RepairConditions(
-            frames=frames_to_tensor(frames, device, dtype),
-            mask=masks_to_tensor(masks, device, dtype),
-            guess=frames_to_tensor(guess, device, dtype),
-            validity=masks_to_tensor(validity, device, dtype),
-            flow=flows_to_tensor(forward_flows, device, dtype),
-        )
-        return conditions, guess
+        """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
+        arrays = compute_condition_arrays(frames, masks, flow_max_side)
+        conditions = RepairConditions.from_arrays(frames, masks, arrays, self._execution_device, self.denoiser.dtype)
+        return conditions, arrays.guess
 
     def temporal_features(self, conditions: RepairConditions, stage: RepairStage) -> torch.Tensor:
         """Temporal-consistency features, computed once at the coarsest scale."""
@@ -169,7 +129,7 @@ class SeedVRPipeline(DiffusionPipeline):
         estimate = start
         for index, timestep in enumerate(timesteps):
             t = timestep.repeat(batch).to(start.device)
-            estimate = self.denoiser(sample, t, masked, conditions.mask, start, conditions.validity, features)
+            estimate = self.denoiser(sample, t, masked, conditions.mask, start, conditions.validity, conditions.spatial, features)
             estimate = estimate * conditions.mask + start * known
             if index + 1 < len(timesteps):
                 sample = sampler.step(estimate, timestep, sample).prev_sample

@@ -24,7 +24,8 @@ import torch
 
 from seedvr.losses import SeedVRLoss
 from seedvr.losses.adversarial import discriminator_loss
-from seedvr.pipeline.pipeline import RepairConditions, SeedVRPipeline
+from seedvr.pipeline.conditions import RepairConditions
+from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
 from seedvr.pipeline.video_tensors import resize_video
 
@@ -82,7 +83,8 @@ class SeedVRLightningModule(L.LightningModule):
     @staticmethod
     def conditions(batch: dict[str, torch.Tensor]) -> RepairConditions:
         return RepairConditions(
-            frames=batch["frames"], mask=batch["mask"], guess=batch["guess"], validity=batch["validity"], flow=batch["flow"]
+            frames=batch["frames"], mask=batch["mask"], guess=batch["guess"], validity=batch["validity"],
+            spatial=batch["spatial"], flow=batch["flow"],
         )
 
     def max_training_timestep(self) -> int:
@@ -119,7 +121,9 @@ class SeedVRLightningModule(L.LightningModule):
         from_guess = (torch.rand(batch, generator=generator) < self.guess_start_probability).to(clean.device)
         start = torch.where(from_guess.view(-1, 1, 1, 1, 1), conditions.guess, clean)
         noisy = self.scheduler.add_noise(start, noise, t)
-        x0 = self.denoiser(noisy, t, conditions.masked_frames, conditions.mask, conditions.guess, conditions.validity, features)
+        x0 = self.denoiser(
+            noisy, t, conditions.masked_frames, conditions.mask, conditions.guess, conditions.validity, conditions.spatial, features
+        )
         x0 = x0 * conditions.mask + conditions.guess * (1.0 - conditions.mask)
         return x0, noisy, t
 

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from seedvr.models.flow import estimate_video_flows
-from seedvr.models.propagation import propagation_guess
-from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor
+from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
+from seedvr.pipeline.video_tensors import frames_to_tensor
 
-SAMPLE_KEYS = ("frames", "clean", "mask", "guess", "validity", "flow", "target_flow")
+SAMPLE_KEYS = ("frames", "clean", "mask", "guess", "validity", "spatial", "flow", "target_flow")
 
 
 def prepare_sample(clean: np.ndarray, damaged: np.ndarray, mask: np.ndarray, flow_max_side: int = 256) -> dict[str, torch.Tensor]:
@@ -23,15 +23,9 @@ def prepare_sample(clean: np.ndarray, damaged: np.ndarray, mask: np.ndarray, flo
     sees at inference); ``target_flow`` is the clean clip's backward flow in pixels, which
     aligns frames for the temporal-consistency loss.
     """
-    forward, backward = estimate_video_flows(damaged, mask, max_side=flow_max_side)
-    guess, validity = propagation_guess(damaged, mask, flows=(forward, backward))
+    conditions = RepairConditions.from_arrays(damaged, mask, compute_condition_arrays(damaged, mask, flow_max_side))
     _, clean_backward = estimate_video_flows(clean, None, max_side=flow_max_side)
-    return {
-        "frames": frames_to_tensor(damaged)[0],
-        "clean": frames_to_tensor(clean)[0],
-        "mask": masks_to_tensor(mask)[0],
-        "guess": frames_to_tensor(guess)[0],
-        "validity": masks_to_tensor(validity)[0],
-        "flow": flows_to_tensor(forward)[0],
-        "target_flow": torch.from_numpy(np.ascontiguousarray(clean_backward)).permute(0, 3, 1, 2).float(),
-    }
+    sample = {name: getattr(conditions, name)[0] for name in ("frames", "mask", "guess", "validity", "spatial", "flow")}
+    sample["clean"] = frames_to_tensor(clean)[0]
+    sample["target_flow"] = torch.from_numpy(np.ascontiguousarray(clean_backward)).permute(0, 3, 1, 2).float()
+    return sample

@@ -42,6 +42,7 @@ def make_inputs(b=1, t=4, h=16, w=16, seed=0, features=True):
         mask=mask,
         propagated=propagated,
         validity=1 - mask,
+        spatial=torch.rand(b, t, 3, h, w, generator=generator) * 2 - 1,
         temporal_features=torch.randn(b, t, TINY["temporal_feature_channels"], (h + 1) // 2, (w + 1) // 2, generator=generator)
         if features
         else None,
