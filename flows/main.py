@@ -3,7 +3,8 @@
 1. the training pipeline (``flows.training``): data versioning, validation, damage,
    fine-tuning, evaluation, registration with promotion gates;
 2. a demo inbox made from damaged test clips, repaired by the batch flow
-   (``flows.repair``) with the promoted model ``models:/seedvr-repair@champion``;
+   (``flows.repair``) with the promoted model ``models:/seedvr-repair@champion``, or with the
+   shipped base model while no version has passed the gates (the gates decide, not the demo);
 3. where to look: the MLflow run and model version, the Prefect runs, the repaired videos.
 
 Everything runs embedded (Prefect's ephemeral API, MLflow on SQLite under ``mlflow/``).
@@ -41,6 +42,18 @@ def make_demo_inbox(dataset_dir: Path, inbox: Path, count: int = DEMO_VIDEOS) ->
     return videos
 
 
+def demo_repair_model(model_name: str) -> str:
+    """The champion when there is one, else the shipped base model (the product's default)."""
+    from seedvr.pipeline.shipped import shipped_base_model
+    from seedvr.registry.promotion import current_champion
+    from seedvr.registry.tracking import ensure_tracking_configured
+
+    ensure_tracking_configured()
+    if current_champion(model_name) is not None:
+        return f"models:/{model_name}@champion"
+    return str(shipped_base_model())
+
+
 def main(root: str = ".") -> None:
     from flows.repair import batch_repair
     from flows.training import training_pipeline
@@ -52,7 +65,8 @@ def main(root: str = ".") -> None:
 
     inbox, outbox = root_path / DEMO_INBOX, root_path / DEMO_OUTBOX
     make_demo_inbox(root_path / settings.damage.out, inbox)
-    batch = batch_repair(inbox=str(inbox), outbox=str(outbox), model=f"models:/{settings.register_.model_name}@champion")
+    demo_model = demo_repair_model(settings.register_.model_name)
+    batch = batch_repair(inbox=str(inbox), outbox=str(outbox), model=demo_model)
 
     gains = (summary.get("metrics") or {}).get("gains", {})
     print("\n== SeedVR Repair: done ==")
@@ -64,6 +78,7 @@ def main(root: str = ".") -> None:
     print(f"model             {registration.get('model_name')} v{registration.get('version')} "
           f"aliases {registration.get('aliases')} promoted={registration.get('promoted')}")
     print("Prefect runs      prefect server start, then http://127.0.0.1:4200 (the embedded API kept them in ~/.prefect)")
+    print(f"demo repaired by  {demo_model}")
     print(f"repaired videos   {outbox}  ({batch['repaired']} repaired, {batch['skipped']} skipped, {batch['quarantined']} quarantined)")
     print(f"evaluation        {root_path / settings.evaluate.out / 'report.md'}")
 

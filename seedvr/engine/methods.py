@@ -17,6 +17,7 @@ import torch
 
 from seedvr.baselines.classical import CLASSICAL_METHODS
 from seedvr.errors import SeedVRError
+from seedvr.pipeline.shipped import shipped_base_model
 
 METHODS: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -88,7 +89,7 @@ def make_method(
         classical = CLASSICAL_METHODS[name]
         return RepairMethod(name, lambda frames, masks: classical(frames, masks))
     if model is None:
-        raise SeedVRError("method seedvr needs --model (a pipeline folder or models:/NAME@ALIAS)")
+        model = shipped_base_model()
     torch_device = resolve_device(device)
     dtype = resolve_dtype(precision, torch_device)
     method = pipeline_method(load_pipeline(model, torch_device, dtype), steps=steps, seed=seed)

@@ -15,15 +15,20 @@ replacing an earlier evaluation there)::
 ``metrics.json``::
 
     {"split": "test", "clips": N, "frames": N,
+     "sampler": {"steps", "model_steps", "seed"},
      "methods": {"<method>": {"psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif",
-                              "ewarp", "tof", "flicker", "sec_per_frame", "lpips",
+                              "ewarp", "ewarp_mask", "tof", "flicker", "sec_per_frame", "lpips",
                               "per_kind": {"<kind>": {"psnr_mask", "ssim_mask", "ewarp",
-                                                      "clips", "frames"}}}},
-     "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp",
-               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp"}}}}
+                                                      "ewarp_mask", "clips", "frames"}}}},
+     "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask",
+               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}}}}
 
 ``null`` marks a figure that is undefined or not computed (``lpips`` without local VGG16
-weights). ``gains`` is present only when seedvr and a classical method were evaluated.
+weights). ``ewarp`` is the warping error over the whole frame, ``ewarp_mask`` inside the
+repaired region only (:func:`seedvr.metrics.warping_error_in_mask`). ``sampler`` (present
+when seedvr was evaluated) holds the sampling steps seedvr ran and the model's own
+``num_inference_steps``. ``gains`` is present only when seedvr and a classical method were
+evaluated.
 Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedvr.evaluate.per_frame`.
 """
 
@@ -83,6 +88,15 @@ def _json_ready(value):
     return value
 
 
+def sampler_settings(seedvr_details: dict | None, seed: int) -> dict | None:
+    """metrics.json's ``sampler``: the steps seedvr ran, the model's own, the seed (``None``
+    when seedvr was not evaluated). The promotion gates refuse an evaluation whose ``steps``
+    differ from ``model_steps``: it would not measure what batch repair ships."""
+    if seedvr_details is None:
+        return None
+    return {"steps": seedvr_details["steps"], "model_steps": seedvr_details["model_steps"], "seed": seed}
+
+
 def _check_output_folder(out_dir: Path, data_root: Path) -> None:
     """Refuse to replace anything that is not an earlier evaluation: a mistyped path must not
     wipe unrelated files."""
@@ -127,7 +141,10 @@ def evaluate_dataset(
         data_dir: damaged dataset folder (``manifest.csv``) or the manifest itself.
         methods: names (or comma-separated text) among :data:`seedvr.engine.methods.METHODS`.
         out_dir: output folder, replaced as a whole (only if it is empty or an earlier evaluation).
-        steps: sampling steps per pass for seedvr (``None``: the model's default).
+        steps: sampling steps per pass for seedvr. ``None`` (the default, and what the
+            pipeline's evaluate stage uses): the model's own ``num_inference_steps``, exactly
+            what batch repair runs; any other value is for quick looks only, and the
+            promotion gates refuse such an evaluation (``sampler`` in metrics.json).
         seed: diffusion noise seed; the same seed gives the same metrics.
         strips: number of clips (the first ones) that get a sample strip.
         max_clips: evaluate only the first clips of the split.
@@ -153,11 +170,9 @@ def evaluate_dataset(
 
     measured = run_methods_on_clips(clips, data_root, repair_methods, strips, vgg16_weights, progress)
     details = measured.method_details
-    if "seedvr" in details:
-        details["seedvr"].update({"steps": steps if steps is not None else "model default", "seed": seed})
     per_clip = per_clip_table(measured.runs)
     per_frame = per_frame_table(measured.runs)
-    metrics = _json_ready(summarize(per_clip, split, names))
+    metrics = _json_ready(summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed)))
 
     pending = PendingOutput(out_dir, make_parents=True)
     try:

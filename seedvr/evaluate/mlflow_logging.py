@@ -3,13 +3,17 @@
 Metric names (MLflow allows ``/`` in them, and its UI groups by the prefix):
 
 * ``eval/<method>/<metric>``: every aggregate of ``metrics.json`` (``lpips`` only when computed);
-* ``eval/<method>/<kind>/<metric>``: per damage kind (``psnr_mask``, ``ssim_mask``, ``ewarp``);
-* ``eval/gain_psnr_mask_db``, ``eval/gain_ssim_mask``, ``eval/gain_ewarp`` and
+* ``eval/<method>/<kind>/<metric>``: per damage kind (``psnr_mask``, ``ssim_mask``, ``ewarp``,
+  ``ewarp_mask``);
+* ``eval/gain_psnr_mask_db``, ``eval/gain_ssim_mask``, ``eval/gain_ewarp``,
+  ``eval/gain_ewarp_mask`` and
   ``eval/<kind>/gain_psnr_mask_db`` etc.: seedvr against the best classical baseline
   (positive = seedvr better), whose name is the tag ``eval.baseline``.
 
 Undefined figures (``null`` in ``metrics.json``) are not logged: a missing metric is honest,
-a fake number is not. The output folder is logged as artifacts under ``evaluation/``.
+a fake number is not. ``eval/sampler_steps`` and ``eval/sampler_model_steps`` record the
+sampling steps seedvr ran and the model's own. The output folder is logged as artifacts
+under ``evaluation/``.
 """
 
 from __future__ import annotations
@@ -38,13 +42,17 @@ def evaluation_metrics(metrics: dict) -> dict[str, float]:
                     flat[f"eval/{method}/{kind}/{key}"] = float(value)
     gains = metrics.get("gains")
     if gains is not None:
-        for key in ("psnr_mask_db", "ssim_mask", "ewarp"):
-            if _is_number(gains[key]):
+        for key in ("psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"):
+            if _is_number(gains.get(key)):
                 flat[f"eval/gain_{key}"] = float(gains[key])
         for kind, kind_gains in gains.get("per_kind", {}).items():
             for key, value in kind_gains.items():
                 if _is_number(value):
                     flat[f"eval/{kind}/gain_{key}"] = float(value)
+    sampler = metrics.get("sampler") or {}
+    for key in ("steps", "model_steps"):
+        if _is_number(sampler.get(key)):
+            flat[f"eval/sampler_{key}"] = float(sampler[key])
     flat["eval/clips"] = float(metrics["clips"])
     flat["eval/frames"] = float(metrics["frames"])
     return flat

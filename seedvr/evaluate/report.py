@@ -14,6 +14,7 @@ _METRIC_LABELS = {
     "ms_ssim": "MS-SSIM",
     "vif": "VIF",
     "ewarp": "E_warp (×1e-3)",
+    "ewarp_mask": "E_warp mask (×1e-3)",
     "tof": "tOF (px)",
     "flicker": "flicker",
     "lpips": "LPIPS",
@@ -74,12 +75,18 @@ def gains_section(metrics: dict) -> list[str]:
         "Positive numbers mean seedvr is better.",
         "",
     ]
-    rows = [["all", _signed(gains["psnr_mask_db"]), _signed(gains["ssim_mask"], 4), _signed(gains["ewarp"])]]
-    rows += [
-        [kind, _signed(kind_gain["psnr_mask_db"]), _signed(kind_gain["ssim_mask"], 4), _signed(kind_gain["ewarp"])]
-        for kind, kind_gain in gains.get("per_kind", {}).items()
-    ]
-    return lines + _table(["clips", "PSNR mask gain (dB)", "SSIM mask gain", "E_warp gain (×1e-3)"], rows)
+    def row(label: str, figures: dict) -> list[str]:
+        return [
+            label,
+            _signed(figures.get("psnr_mask_db")),
+            _signed(figures.get("ssim_mask"), 4),
+            _signed(figures.get("ewarp")),
+            _signed(figures.get("ewarp_mask")),
+        ]
+
+    rows = [row("all", gains)] + [row(kind, kind_gain) for kind, kind_gain in gains.get("per_kind", {}).items()]
+    header = ["clips", "PSNR mask gain (dB)", "SSIM mask gain", "E_warp gain (×1e-3)", "E_warp mask gain (×1e-3)"]
+    return lines + _table(header, rows)
 
 
 def render_report(metrics: dict, plots: dict[str, str], strips: list[str], details: dict[str, dict]) -> str:
@@ -106,7 +113,7 @@ def render_report(metrics: dict, plots: dict[str, str], strips: list[str], detai
         "",
         "## Warping error in the mask by damage kind (×1e-3)",
         "",
-        *kind_table(metrics, "ewarp"),
+        *kind_table(metrics, "ewarp_mask"),
         "",
         "## Plots",
         "",
@@ -122,11 +129,19 @@ def render_report(metrics: dict, plots: dict[str, str], strips: list[str], detai
         "- Every figure is the mean over clips weighted by frame count; PSNR figures are the mean "
         "of per-clip PSNR in dB (not the PSNR of the pooled error).",
         "- A damage kind's figures use the clips containing that kind.",
-        "- E_warp: warping error of Lai et al. 2018 along ground-truth flow, ×1e-3. The per-frame "
-        "series is the same error between frames t and t+1 restricted to the repaired region.",
+        "- E_warp: warping error of Lai et al. 2018 along ground-truth flow, ×1e-3, over the whole "
+        "frame. E_warp mask: the same error restricted to the repaired region (damaged pixels and "
+        "pixels whose match in the next frame is damaged, non-occluded); the per-frame series is "
+        "its value for each pair of frames t, t+1.",
         "- s/frame: repair wall time divided by frames, model loading excluded.",
     ]
     if model_details:
         lines.append("- seedvr: " + ", ".join(f"{key} {value}" for key, value in model_details.items()) + ".")
+        if model_details.get("steps") != model_details.get("model_steps"):
+            lines.append(
+                f"- **seedvr ran {model_details.get('steps')} sampling steps, not the model's own "
+                f"{model_details.get('model_steps')}**: these numbers are not what batch repair ships, "
+                "and the promotion gates refuse them."
+            )
     lines += ["", "Files: `metrics.json`, `per_clip.csv`, `per_frame.csv`."]
     return "\n".join(lines) + "\n"

@@ -110,12 +110,51 @@ def check_model_given(names: Sequence[str], model: str | Path | None) -> None:
         raise SeedVRError("method seedvr needs a model (--model: a pipeline folder or models:/NAME@ALIAS)")
 
 
+def resolve_model_folder(model: str | Path) -> Path:
+    """The local pipeline folder of ``model``: itself, or the downloaded registered version of a
+    ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` URI (resolved once, so the weights loaded
+    and the sampler settings read below come from the same version)."""
+    if str(model).startswith("models:/"):
+        from seedvr.registry.models import download_registered_pipeline
+
+        return download_registered_pipeline(str(model))
+    return Path(model)
+
+
+def model_sampling_steps(folder: str | Path) -> int:
+    """The pipeline's own ``num_inference_steps``: what batch repair and serving run when no
+    ``steps`` is asked for. Read from its saved scheduler, as ``from_pretrained`` reads it."""
+    from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
+
+    try:
+        scheduler = HierarchicalRepairScheduler.from_pretrained(str(folder), subfolder="scheduler")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SeedVRError(f"--model {folder}: cannot read its scheduler ({str(error).splitlines()[0]})") from None
+    return int(scheduler.config.num_inference_steps)
+
+
 def load_methods(
     names: Sequence[str], model: str | Path | None, steps: int | None, seed: int, device: str = "auto"
 ) -> dict[str, RepairMethod]:
-    """Build every method up front, so a model that cannot load fails before any clip is repaired."""
+    """Build every method up front, so a model that cannot load fails before any clip is repaired.
+
+    seedvr's details record the sampling steps it runs (``steps``) and the model's own
+    (``model_steps``, what batch repair ships): ``steps`` ``None`` makes them equal.
+    """
     check_model_given(names, model)
-    return {name: make_method(name, model=model, steps=steps, device=device, seed=seed) for name in names}
+    methods = {}
+    for name in names:
+        if name != "seedvr":
+            methods[name] = make_method(name, steps=steps, device=device, seed=seed)
+            continue
+        folder = resolve_model_folder(model)
+        method = make_method(name, model=folder, steps=steps, device=device, seed=seed)
+        model_steps = model_sampling_steps(folder)
+        method.details.update(
+            {"model": str(model), "steps": steps if steps is not None else model_steps, "model_steps": model_steps}
+        )
+        methods[name] = method
+    return methods
 
 
 def strip_frame_indices(frames: int, rows: int = STRIP_ROWS) -> list[int]:
@@ -151,7 +190,7 @@ def run_methods_on_clips(
             repaired = method.repair(damaged, mask)
             seconds = time.perf_counter() - started
             try:
-                metrics = compute_all(repaired, clean, mask, vgg16_weights=vgg16_weights)
+                metrics = compute_all(repaired, clean, mask, vgg16_weights=vgg16_weights, target_flows=truth_flows)
             except SeedVRError as error:
                 raise SeedVRError(f"{clip['clip_id']}: {error}") from None
             if truth_flows is not None:

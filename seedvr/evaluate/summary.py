@@ -28,12 +28,15 @@ import numpy as np
 import pandas as pd
 
 from seedvr.data.manifest import KIND_SEPARATOR
+from seedvr.evaluate.comparison import CANDIDATE_METHOD, best_baseline
 from seedvr.evaluate.runner import MethodRun
 from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
 
-MODEL_METHOD = "seedvr"
+MODEL_METHOD = CANDIDATE_METHOD
 SPEED_KEY = "sec_per_frame"
-PER_KIND_KEYS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp")
+PER_KIND_KEYS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp", "ewarp_mask")
+# The figures `gains` compares (psnr_mask under its historical name psnr_mask_db).
+GAIN_KEYS: dict[str, str] = {"psnr_mask_db": "psnr_mask", "ssim_mask": "ssim_mask", "ewarp": "ewarp", "ewarp_mask": "ewarp_mask"}
 PER_CLIP_ID_COLUMNS: tuple[str, ...] = ("clip_id", "method", "damage_kinds", "frames", "mask_ratio")
 PER_FRAME_COLUMNS: tuple[str, ...] = ("frame", "clip_id", "method", "psnr_mask", "ewarp_frame")
 
@@ -143,18 +146,16 @@ def _difference(model: float | None, baseline: float | None, key: str) -> float 
 def compute_gains(methods: dict[str, dict]) -> dict | None:
     """seedvr against the best classical method (by ``psnr_mask``); ``None`` without both.
 
-    ``psnr_mask_db`` and ``ssim_mask`` are seedvr minus baseline, ``ewarp`` is baseline minus
-    seedvr: positive numbers mean seedvr is better on every key, also in ``per_kind``.
+    The baseline is chosen by :func:`seedvr.evaluate.comparison.best_baseline`, the rule the
+    promotion gates use too. ``psnr_mask_db`` and ``ssim_mask`` are seedvr minus baseline,
+    ``ewarp`` and ``ewarp_mask`` are baseline minus seedvr: positive numbers mean seedvr is
+    better on every key, also in ``per_kind``.
     """
-    baselines = {
-        name: figures["psnr_mask"]
-        for name, figures in methods.items()
-        if name != MODEL_METHOD and figures.get("psnr_mask") is not None
-    }
-    if MODEL_METHOD not in methods or not baselines:
+    if MODEL_METHOD not in methods:
         return None
-    # max() keeps the first of equal scores, so ties go to the method listed first.
-    baseline = max(baselines, key=lambda name: baselines[name])
+    baseline = best_baseline({name: figures.get("psnr_mask") for name, figures in methods.items()})
+    if baseline is None:
+        return None
     model, classical = methods[MODEL_METHOD], methods[baseline]
     per_kind = {}
     for kind, model_kind in model["per_kind"].items():
@@ -162,30 +163,29 @@ def compute_gains(methods: dict[str, dict]) -> dict | None:
         if baseline_kind is None:
             continue
         per_kind[kind] = {
-            "psnr_mask_db": _difference(model_kind["psnr_mask"], baseline_kind["psnr_mask"], "psnr_mask"),
-            "ssim_mask": _difference(model_kind["ssim_mask"], baseline_kind["ssim_mask"], "ssim_mask"),
-            "ewarp": _difference(model_kind["ewarp"], baseline_kind["ewarp"], "ewarp"),
+            gain: _difference(model_kind.get(key), baseline_kind.get(key), key) for gain, key in GAIN_KEYS.items()
         }
     return {
         "baseline": baseline,
-        "psnr_mask_db": _difference(model["psnr_mask"], classical["psnr_mask"], "psnr_mask"),
-        "ssim_mask": _difference(model["ssim_mask"], classical["ssim_mask"], "ssim_mask"),
-        "ewarp": _difference(model["ewarp"], classical["ewarp"], "ewarp"),
+        **{gain: _difference(model.get(key), classical.get(key), key) for gain, key in GAIN_KEYS.items()},
         "per_kind": per_kind,
     }
 
 
-def summarize(per_clip: pd.DataFrame, split: str, methods: Iterable[str]) -> dict:
-    """The content of ``metrics.json`` (see :func:`seedvr.evaluate.evaluate_dataset`)."""
+def summarize(per_clip: pd.DataFrame, split: str, methods: Iterable[str], sampler: dict | None = None) -> dict:
+    """The content of ``metrics.json`` (see :func:`seedvr.evaluate.evaluate_dataset`);
+    ``sampler`` (seedvr's sampling settings) is included when given."""
     methods = list(methods)
     first_method_rows = per_clip[per_clip["method"] == methods[0]]
     by_method = {name: summarize_method(per_clip[per_clip["method"] == name]) for name in methods}
-    summary = {
+    summary: dict = {
         "split": split,
         "clips": int(len(first_method_rows)),
         "frames": int(first_method_rows["frames"].sum()),
-        "methods": by_method,
     }
+    if sampler is not None:
+        summary["sampler"] = dict(sampler)
+    summary["methods"] = by_method
     gains = compute_gains(by_method)
     if gains is not None:
         summary["gains"] = gains

@@ -1,4 +1,5 @@
-"""Temporal-consistency metrics: warping error (E_warp), tOF and flicker.
+"""Temporal-consistency metrics: warping error (E_warp, whole frame and inside the mask), tOF
+and flicker.
 
 Flow convention (``seedvr.models.flow``): ``farneback_flow(a, b)`` returns ``f`` with
 ``a(p) ≈ b(p + f(p))``, so ``backward_warp(b, f)`` redraws ``a``. ``estimate_video_flows``
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from seedvr.errors import SeedVRError
 from seedvr.metrics._inputs import check_videos
 from seedvr.models.flow import estimate_video_flows, farneback_flow
 from seedvr.models.warp import backward_warp
@@ -84,6 +86,84 @@ def warping_error(pred: np.ndarray, target: np.ndarray, target_flows: VideoFlows
         squared = ((_frame_tensor(pred[t]) - warped_next) ** 2).sum(dim=1)[0].numpy()
         errors.append(float(squared[keep].sum() / keep.sum()))
     return float(np.mean(errors)) * 1e3
+
+
+def _mask_tensor(mask: np.ndarray) -> torch.Tensor:
+    """``bool [H, W]`` -> ``[1, 1, H, W]`` float32 (1 = damaged)."""
+    return torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+
+
+def repaired_region(mask_t: np.ndarray, mask_next: np.ndarray, forward_flow: np.ndarray, backward_flow: np.ndarray) -> np.ndarray:
+    """The pixels of frame t on which the in-mask warping error is measured, ``bool [H, W]``.
+
+    A pixel belongs when it is damaged in frame t, or when its match ``p + F_t(p)`` in frame
+    t+1 touches a damaged pixel there (bilinear footprint: a moving hole is judged in both
+    frames). Occluded pixels (:func:`non_occluded_mask`) are dropped, unless that would
+    drop every pixel of the region: then the whole region is kept, as :func:`warping_error`
+    keeps the whole frame. Empty when neither frame has a damaged pixel in view.
+    """
+    flow = _flow_tensor(forward_flow)
+    next_hole, _ = backward_warp(_mask_tensor(mask_next), flow)
+    region = np.asarray(mask_t, dtype=bool) | (next_hole[0, 0].numpy() > 0.0)
+    if not region.any():
+        return region
+    trusted = region & non_occluded_mask(np.asarray(forward_flow), np.asarray(backward_flow))
+    return trusted if trusted.any() else region
+
+
+def _check_mask_shape(mask: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.shape != pred.shape[:3]:
+        raise SeedVRError(f"mask shape {mask.shape} does not match the video's frames {pred.shape[:3]}")
+    return mask.astype(bool)
+
+
+def warping_errors_in_mask(pred: np.ndarray, mask: np.ndarray, target_flows: VideoFlows) -> np.ndarray:
+    """``float64 [T-1]``: the in-mask warping error of each pair (t, t+1), x1e-3.
+
+    ``sum_{p in R_t} ||O_t(p) - warp(O_{t+1})(p)||^2 / |R_t|`` with ``R_t`` the
+    :func:`repaired_region` of the pair; ``nan`` for a pair whose region is empty.
+    """
+    forward, backward = target_flows
+    mask = _check_mask_shape(mask, pred)
+    values = np.full(max(pred.shape[0] - 1, 0), np.nan)
+    for t in range(pred.shape[0] - 1):
+        region = repaired_region(mask[t], mask[t + 1], np.asarray(forward[t]), np.asarray(backward[t]))
+        if not region.any():
+            continue
+        warped_next, _ = backward_warp(_frame_tensor(pred[t + 1]), _flow_tensor(forward[t]))
+        squared = ((_frame_tensor(pred[t]) - warped_next) ** 2).sum(dim=1)[0].numpy()
+        values[t] = float(squared[region].sum() / region.sum()) * 1e3
+    return values
+
+
+def warping_error_in_mask(
+    pred: np.ndarray, target: np.ndarray, mask: np.ndarray, target_flows: VideoFlows | None = None
+) -> float:
+    """E_warp restricted to the repaired region: :func:`warping_error`'s formula, x1e-3.
+
+    Same flows (the ground truth's), same per-pixel residual ``||O_t(p) - warp(O_{t+1})(p)||^2``
+    over RGB in [0, 1], same mean over pairs, but each pair's average runs over
+    :func:`repaired_region` (damaged pixels of frame t and pixels whose match is damaged in
+    frame t+1, non-occluded) instead of the whole frame. Outside the mask every method
+    returns the input's pixels, so the whole-frame ``ewarp`` dilutes the repair's flicker
+    by the hole's area; this one does not.
+
+    Pairs without damage are left out of the mean; ``nan`` for a single frame or a clip
+    without any damaged pixel. A perfect repair (``pred == target``) scores the truth's own
+    residual inside the region (bilinear resampling and flow error, 0 on a static scene):
+    the floor every method is measured against. Pixels outside the region (farther from
+    every hole than the flow plus one pixel) do not change it.
+    """
+    check_videos(pred, target)
+    mask = _check_mask_shape(mask, pred)
+    if pred.shape[0] < 2 or not mask.any():
+        return float("nan")
+    flows = target_flows if target_flows is not None else estimate_video_flows(target)
+    values = warping_errors_in_mask(pred, mask, flows)
+    if np.isnan(values).all():
+        return float("nan")
+    return float(np.nanmean(values))
 
 
 def tof(pred: np.ndarray, target: np.ndarray, target_forward: np.ndarray | None = None, max_side: int = 256) -> float:

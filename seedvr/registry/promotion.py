@@ -1,21 +1,34 @@
 """Promotion gates: does a newly trained model deserve the ``champion`` alias?
 
-Inputs are ``metrics.json`` documents written by the evaluation stage::
+Inputs are ``metrics.json`` documents written by the evaluation stage (layout:
+:mod:`seedvr.evaluate.evaluation`)::
 
     {"split": ..., "clips": ..., "frames": ...,
-     "methods": {"seedvr": {"psnr_mask": ..., "ewarp": ..., ...}, "telea": {...}, ...}}
+     "sampler": {"steps": ..., "model_steps": ..., "seed": ...},
+     "methods": {"seedvr": {"psnr_mask": ..., "ewarp": ..., "ewarp_mask": ...,
+                            "per_kind": {"<kind>": {"psnr_mask": ..., ...}}},
+                 "propagate": {...}, "telea": {...}, ...}}
 
-Gates (thresholds from the ``register`` section of ``params.yaml``):
+Gates (thresholds from the ``register`` section of ``params.yaml``), each able to fail:
 
-1. the candidate's ``psnr_mask`` beats the best classical baseline's by ``min_gain_psnr_mask_db``;
-2. its ``ewarp`` (temporal warping error, lower is better) exceeds that baseline's by at most
-   ``max_ewarp_regression``;
-3. when a champion exists, its ``psnr_mask`` is at most ``champion_tolerance_db`` below the
-   champion's, both measured on the same evaluation set (see :func:`champion_metrics_on`).
+1. **propagate**: the candidate's ``psnr_mask`` beats ``propagate``'s (the model's own
+   starting point: an untrained pipeline returns it exactly) by at least
+   ``min_gain_over_propagate_db``, which the schema holds strictly positive, so a tie fails;
+2. **per kind**: on all clips and on every damage kind present, the candidate's ``psnr_mask``
+   is at most ``max_kind_regression_db`` below the best other method on that kind (chosen by
+   :func:`seedvr.evaluate.comparison.best_baseline`, the evaluation's own rule for ``gains``);
+3. **temporal**: its ``ewarp_mask`` (warping error inside the repaired region, lower is
+   better) exceeds ``propagate``'s by at most ``max_ewarp_regression``;
+4. **sampler**: the evaluation ran the model's own sampling steps (``sampler.steps ==
+   sampler.model_steps``), i.e. it measured what batch repair ships;
+5. **champion**: when a champion exists, the candidate's ``psnr_mask`` is at most
+   ``champion_tolerance_db`` below the champion's, both measured on the same evaluation set
+   (see :func:`champion_metrics_on`).
 
-Every new version becomes ``challenger``; ``champion`` moves only when all gates pass, so a
-rejected candidate leaves production untouched. The decision and its reasons (sentences with
-the numbers) are logged to the run and tagged on the model version.
+An undefined figure (``null``) fails its gate instead of passing it. Every new version
+becomes ``challenger``; ``champion`` moves only when all gates pass, so a rejected candidate
+leaves production untouched. The decision and its reasons (one sentence per gate, with the
+numbers) are logged to the run and tagged on the model version.
 """
 
 from __future__ import annotations
@@ -31,9 +44,10 @@ from mlflow.exceptions import MlflowException
 
 from seedvr.config import RegisterParams
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.comparison import CANDIDATE_METHOD, REFERENCE_METHOD
+from seedvr.evaluate.comparison import best_baseline as _best_method
 from seedvr.registry.models import CHAMPION, MODEL_ARTIFACT, register_model
 
-CANDIDATE_METHOD = "seedvr"
 DECISION_ARTIFACT = "promotion/decision.json"
 DECISION_TAG = "promotion.decision"
 PROMOTED_METRIC = "promotion/promoted"
@@ -77,33 +91,159 @@ def _require_methods(metrics: Mapping, source: str) -> Mapping:
     return methods
 
 
-def _method_metric(metrics: Mapping, method: str, key: str, source: str) -> float:
-    _require_methods(metrics, source)
+def _number(value, where: str, source: str) -> float:
+    """A figure as a float; ``None`` (undefined) is ``nan``, anything else not a number is an error."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise SeedVRError(f"{source} metrics: {where} is not a number ({value!r})")
     try:
-        value = metrics["methods"][method][key]
-    except (KeyError, TypeError):
-        raise SeedVRError(f"{source} metrics have no methods.{method}.{key}; was {method} evaluated?") from None
-    try:
-        return float(value) if value is not None else math.nan
+        return float(value)
     except (TypeError, ValueError):
-        raise SeedVRError(f"{source} metrics: methods.{method}.{key} is not a number ({value!r})") from None
+        raise SeedVRError(f"{source} metrics: {where} is not a number ({value!r})") from None
+
+
+def _method_metric(metrics: Mapping, method: str, key: str, source: str, required: bool = True) -> float:
+    """``methods.<method>.<key>``; a missing key is an error when ``required``, else ``nan``."""
+    methods = _require_methods(metrics, source)
+    figures = methods.get(method)
+    if not isinstance(figures, Mapping) or (required and key not in figures):
+        raise SeedVRError(f"{source} metrics have no methods.{method}.{key}; was {method} evaluated?")
+    return _number(figures.get(key), f"methods.{method}.{key}", source)
+
+
+def _kind_psnr(metrics: Mapping, method: str, kind: str) -> float | None:
+    """``methods.<method>.per_kind.<kind>.psnr_mask``; ``None`` when the method has no such kind."""
+    per_kind = metrics["methods"][method].get("per_kind")
+    if not isinstance(per_kind, Mapping) or not isinstance(per_kind.get(kind), Mapping):
+        return None
+    return _number(per_kind[kind].get("psnr_mask"), f"methods.{method}.per_kind.{kind}.psnr_mask", "candidate")
+
+
+def _damage_kinds(metrics: Mapping) -> list[str]:
+    """Every damage kind of any method's ``per_kind`` block, in first-seen order."""
+    per_kind = metrics["methods"][CANDIDATE_METHOD].get("per_kind")
+    if not isinstance(per_kind, Mapping):
+        raise SeedVRError(
+            f"candidate metrics have no methods.{CANDIDATE_METHOD}.per_kind: pass the evaluation's metrics.json"
+        )
+    kinds: dict[str, None] = {}
+    for figures in metrics["methods"].values():
+        if isinstance(figures, Mapping) and isinstance(figures.get("per_kind"), Mapping):
+            kinds.update(dict.fromkeys(figures["per_kind"]))
+    return list(kinds)
 
 
 def best_baseline(metrics: Mapping) -> tuple[str, float, float]:
-    """``(name, psnr_mask, ewarp)`` of the classical method with the highest ``psnr_mask``."""
+    """``(name, psnr_mask, ewarp)`` of the classical method with the highest ``psnr_mask``.
+
+    The choice is :func:`seedvr.evaluate.comparison.best_baseline`'s, the evaluation's rule
+    for ``gains.baseline``: highest ``psnr_mask``, ties to the method listed first.
+    """
     methods = _require_methods(metrics, "candidate")
-    candidates = []
-    for name in methods:
-        if name == CANDIDATE_METHOD:
-            continue
-        psnr = _method_metric(metrics, name, "psnr_mask", "candidate")
-        if not math.isnan(psnr):
-            candidates.append((psnr, name))
-    if not candidates:
+    scores = {
+        name: _method_metric(metrics, name, "psnr_mask", "candidate") for name in methods if name != CANDIDATE_METHOD
+    }
+    name = _best_method(scores)
+    if name is None:
         raise SeedVRError("candidate metrics hold no classical baseline with a psnr_mask to compare against")
-    # Same choice as the evaluation's gains: highest psnr_mask, ties to the method listed first.
-    psnr, name = max(candidates, key=lambda candidate: candidate[0])
-    return name, psnr, _method_metric(metrics, name, "ewarp", "candidate")
+    return name, scores[name], _method_metric(metrics, name, "ewarp", "candidate", required=False)
+
+
+def _verdict(ok: bool) -> str:
+    return "pass" if ok else "fail"
+
+
+def _propagate_gate(psnr: float, propagate_psnr: float, gates: RegisterParams) -> tuple[bool, str]:
+    gain = psnr - propagate_psnr
+    margin = gates.min_gain_over_propagate_db
+    if math.isnan(gain):
+        return False, (
+            f"fail: psnr_mask vs {REFERENCE_METHOD} cannot be compared (seedvr {psnr}, {REFERENCE_METHOD} "
+            f"{propagate_psnr}): gain over {REFERENCE_METHOD} unknown, required {margin:.3f} dB"
+        )
+    ok = gain >= margin
+    return ok, (
+        f"{_verdict(ok)}: psnr_mask {psnr:.3f} dB vs {REFERENCE_METHOD} {propagate_psnr:.3f} dB (the model's "
+        f"starting point): gain {gain:+.3f} dB {'>=' if ok else '<'} required {margin:.3f} dB"
+    )
+
+
+def _kind_gate(metrics: Mapping, psnr: float, gates: RegisterParams) -> tuple[bool, str]:
+    """All clips and every damage kind: seedvr against the best other method on it."""
+    tolerance = gates.max_kind_regression_db
+    baseline, baseline_psnr, _ = best_baseline(metrics)
+    rows = [("all clips", psnr, baseline, baseline_psnr)]
+    for kind in _damage_kinds(metrics):
+        others = {
+            name: _kind_psnr(metrics, name, kind) for name in metrics["methods"] if name != CANDIDATE_METHOD
+        }
+        best = _best_method(others)
+        if best is None:
+            continue  # no other method measured on this kind: nothing to compare with
+        own = _kind_psnr(metrics, CANDIDATE_METHOD, kind)
+        rows.append((kind, math.nan if own is None else own, best, others[best]))
+    differences = [(label, own - other, own, name, other) for label, own, name, other in rows]
+    failing = [row for row in differences if math.isnan(row[1]) or row[1] < -tolerance]
+
+    def describe(row) -> str:
+        label, difference, own, name, other = row
+        return f"{label} {own:.2f} dB vs {name} {other:.2f} dB ({difference:+.2f} dB)"
+
+    kinds = len(rows) - 1
+    if failing:
+        return False, (
+            f"fail: psnr_mask below the best other method by more than allowed {tolerance:.2f} dB on "
+            + ", ".join(describe(row) for row in failing)
+        )
+    closest = min(differences, key=lambda row: row[1])
+    return True, (
+        f"pass: psnr_mask within {tolerance:.2f} dB of the best other method on all clips and "
+        f"{kinds} damage kind{'s' if kinds != 1 else ''}: lowest {describe(closest)}"
+    )
+
+
+def _temporal_gate(ewarp_mask: float, propagate_ewarp_mask: float, gates: RegisterParams) -> tuple[bool, str]:
+    excess = ewarp_mask - propagate_ewarp_mask
+    allowed = gates.max_ewarp_regression
+    if math.isnan(excess):
+        return False, (
+            f"fail: ewarp_mask cannot be compared (seedvr {ewarp_mask}, {REFERENCE_METHOD} {propagate_ewarp_mask}): "
+            "no in-mask temporal metric (re-run the evaluation)"
+        )
+    ok = excess <= allowed
+    return ok, (
+        f"{_verdict(ok)}: ewarp_mask {ewarp_mask:.4f} vs {REFERENCE_METHOD} {propagate_ewarp_mask:.4f}: "
+        f"excess {excess:+.4f} {'<=' if ok else '>'} allowed {allowed:.4f}"
+    )
+
+
+def _sampler_gate(metrics: Mapping) -> tuple[bool, str, int | None]:
+    """The evaluation must have run the steps the model ships (batch repair's ``steps`` None)."""
+    sampler = metrics.get("sampler")
+    steps = sampler.get("steps") if isinstance(sampler, Mapping) else None
+    model_steps = sampler.get("model_steps") if isinstance(sampler, Mapping) else None
+    if not isinstance(steps, int) or not isinstance(model_steps, int):
+        return False, (
+            "fail: the evaluation does not record its sampling steps (no sampler.steps and "
+            "sampler.model_steps in metrics.json): re-run it with evaluate.steps null"
+        ), None
+    if steps != model_steps:
+        return False, (
+            f"fail: evaluated with {steps} sampling steps but the model ships {model_steps} (what batch repair "
+            "runs): re-run the evaluation with evaluate.steps null"
+        ), steps
+    return True, f"pass: evaluated with the model's own {steps} sampling steps, as batch repair runs it", steps
+
+
+def _champion_gate(psnr: float, champion_psnr: float, version, gates: RegisterParams) -> tuple[bool, str]:
+    difference = psnr - champion_psnr
+    ok = not math.isnan(difference) and difference >= -gates.champion_tolerance_db
+    label = f"champion v{version}" if version is not None else "champion"
+    return ok, (
+        f"{_verdict(ok)}: psnr_mask {psnr:.2f} dB vs {label} {champion_psnr:.2f} dB: "
+        f"difference {difference:+.2f} dB {'>=' if ok else '<'} allowed -{gates.champion_tolerance_db:.2f} dB"
+    )
 
 
 def check_same_evaluation_set(candidate_metrics: Mapping, champion_metrics: Mapping) -> None:
@@ -123,62 +263,56 @@ def decide_promotion(
 ) -> PromotionDecision:
     """Apply the gates; ``promote`` is true only when every gate passes.
 
-    ``champion_metrics`` (a metrics.json of the current champion on the same evaluation set,
-    ``None`` when there is no champion) adds the no-regression gate; an optional
-    ``model_version`` key in it names the champion in the reasons.
+    Reasons come in gate order (propagate, per kind, temporal, sampler, champion), one
+    sentence each. ``champion_metrics`` (a metrics.json of the current champion on the same
+    evaluation set, ``None`` when there is no champion) adds the no-regression gate; an
+    optional ``model_version`` key in it names the champion in the reasons.
+
+    Raises:
+        SeedVRError: a document that is not an evaluation's metrics.json (no ``methods``, no
+            ``seedvr`` or ``propagate`` psnr_mask, no ``per_kind``, a figure that is not a
+            number) or a champion measured on another evaluation set.
     """
     psnr = _method_metric(candidate_metrics, CANDIDATE_METHOD, "psnr_mask", "candidate")
-    ewarp = _method_metric(candidate_metrics, CANDIDATE_METHOD, "ewarp", "candidate")
+    ewarp = _method_metric(candidate_metrics, CANDIDATE_METHOD, "ewarp", "candidate", required=False)
+    ewarp_mask = _method_metric(candidate_metrics, CANDIDATE_METHOD, "ewarp_mask", "candidate", required=False)
+    propagate_psnr = _method_metric(candidate_metrics, REFERENCE_METHOD, "psnr_mask", "candidate")
+    propagate_ewarp_mask = _method_metric(candidate_metrics, REFERENCE_METHOD, "ewarp_mask", "candidate", required=False)
     baseline, baseline_psnr, baseline_ewarp = best_baseline(candidate_metrics)
-    reasons: list[str] = []
-    passed: list[bool] = []
 
-    gain = psnr - baseline_psnr
-    ok = not math.isnan(gain) and gain >= gates.min_gain_psnr_mask_db
-    passed.append(ok)
-    reasons.append(
-        f"{'pass' if ok else 'fail'}: psnr_mask {psnr:.2f} dB vs best baseline {baseline} {baseline_psnr:.2f} dB: "
-        f"gain {gain:+.2f} dB {'>=' if ok else '<'} required {gates.min_gain_psnr_mask_db:.2f} dB"
-    )
-
-    excess = ewarp - baseline_ewarp
-    ok = not math.isnan(excess) and excess <= gates.max_ewarp_regression
-    passed.append(ok)
-    if math.isnan(excess):
-        reasons.append(f"fail: ewarp cannot be compared (seedvr {ewarp}, {baseline} {baseline_ewarp}): no temporal metric")
-    else:
-        reasons.append(
-            f"{'pass' if ok else 'fail'}: ewarp {ewarp:.4f} vs {baseline} {baseline_ewarp:.4f}: "
-            f"excess {excess:+.4f} {'<=' if ok else '>'} allowed {gates.max_ewarp_regression:.4f}"
-        )
+    outcomes = [
+        _propagate_gate(psnr, propagate_psnr, gates),
+        _kind_gate(candidate_metrics, psnr, gates),
+        _temporal_gate(ewarp_mask, propagate_ewarp_mask, gates),
+    ]
+    sampler_ok, sampler_reason, steps = _sampler_gate(candidate_metrics)
+    outcomes.append((sampler_ok, sampler_reason))
 
     champion = None
     if champion_metrics is not None:
         check_same_evaluation_set(candidate_metrics, champion_metrics)
         champion_psnr = _method_metric(champion_metrics, CANDIDATE_METHOD, "psnr_mask", "champion")
-        champion_ewarp = _method_metric(champion_metrics, CANDIDATE_METHOD, "ewarp", "champion")
+        champion_ewarp = _method_metric(champion_metrics, CANDIDATE_METHOD, "ewarp", "champion", required=False)
         version = champion_metrics.get("model_version")
         champion = {"version": version, "psnr_mask": champion_psnr, "ewarp": champion_ewarp}
-        difference = psnr - champion_psnr
-        ok = not math.isnan(difference) and difference >= -gates.champion_tolerance_db
-        passed.append(ok)
-        label = f"champion v{version}" if version is not None else "champion"
-        reasons.append(
-            f"{'pass' if ok else 'fail'}: psnr_mask {psnr:.2f} dB vs {label} {champion_psnr:.2f} dB: "
-            f"difference {difference:+.2f} dB {'>=' if ok else '<'} allowed -{gates.champion_tolerance_db:.2f} dB"
-        )
+        outcomes.append(_champion_gate(psnr, champion_psnr, version, gates))
+        reasons = [reason for _, reason in outcomes]
     else:
-        reasons.append("no champion yet: the champion gate does not apply")
+        reasons = [reason for _, reason in outcomes] + ["no champion yet: the champion gate does not apply"]
 
     return PromotionDecision(
-        promote=all(passed),
+        promote=all(ok for ok, _ in outcomes),
         reasons=reasons,
         candidate={
             "psnr_mask": psnr,
             "ewarp": ewarp,
+            "ewarp_mask": ewarp_mask,
+            "propagate_psnr_mask": propagate_psnr,
+            "propagate_ewarp_mask": propagate_ewarp_mask,
             "baseline": baseline,
             "baseline_psnr_mask": baseline_psnr,
             "baseline_ewarp": baseline_ewarp,
+            "steps": steps,
             "split": candidate_metrics.get("split"),
         },
         champion=champion,
@@ -242,6 +376,8 @@ def _version_tags(decision: PromotionDecision) -> dict[str, str]:
         "promotion.reasons": " | ".join(decision.reasons)[:_MAX_TAG_LENGTH],
         "eval.psnr_mask": f"{candidate['psnr_mask']:.4f}",
         "eval.ewarp": f"{candidate['ewarp']:.6f}",
+        "eval.ewarp_mask": f"{candidate['ewarp_mask']:.6f}",
+        "eval.propagate_psnr_mask": f"{candidate['propagate_psnr_mask']:.4f}",
         "eval.baseline": str(candidate["baseline"]),
         "eval.baseline_psnr_mask": f"{candidate['baseline_psnr_mask']:.4f}",
         "eval.split": str(candidate.get("split")),

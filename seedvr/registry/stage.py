@@ -11,9 +11,11 @@ run it logs everything that explains the model:
   (:mod:`seedvr.evaluate.mlflow_logging`);
 * the pipeline as a pyfunc model, registered as a new version (alias ``challenger``).
 
-When a champion exists it is evaluated on the candidate's evaluation set (same split,
-steps, seed and clips, in a nested run) so the no-regression gate compares like with like;
-``champion`` then moves only if every gate passes. The outcome is written as JSON
+When a champion exists it is evaluated on the candidate's evaluation set (same split, seed
+and clips, in a nested run) so the no-regression gate compares like with like; with
+``evaluate.steps`` null (the default) each model runs its own sampling steps, exactly as batch
+repair runs it. ``champion`` then moves only if every gate passes; one gate refuses an
+evaluation made with other steps than the model ships (``sampler`` in metrics.json). The outcome is written as JSON
 (atomically) for the pipeline's next consumers: the flow's summary, ``dvc``, a person.
 """
 
@@ -106,8 +108,28 @@ def _log_evaluation(eval_dir: Path, metrics: dict) -> None:
         raise SeedVRError(f"{eval_dir / METRICS_FILE} is not an evaluation's metrics.json (missing {error})") from None
 
 
+def _check_evaluated_model(metrics: dict, model_dir: Path, eval_dir: Path) -> None:
+    """The evaluation must be of this model: its recorded ``sampler.model_steps`` (the steps the
+    evaluated model ships) must be the model folder's own."""
+    from seedvr.evaluate.runner import model_sampling_steps
+
+    sampler = metrics.get("sampler")
+    recorded = sampler.get("model_steps") if isinstance(sampler, dict) else None
+    if recorded is None:
+        return  # an evaluation that does not record it: the sampler gate fails on it
+    shipped = model_sampling_steps(model_dir)
+    if recorded != shipped:
+        raise SeedVRError(
+            f"{eval_dir / METRICS_FILE} evaluated a model with {recorded} sampling steps but {model_dir} ships "
+            f"{shipped}: evaluate this model folder"
+        )
+
+
 def _evaluate_champion(params: Params, dataset_dir: Path, work_dir: Path) -> dict | None:
-    """The current champion's metrics on the candidate's evaluation set, ``None`` without one."""
+    """The current champion's metrics on the candidate's evaluation set, ``None`` without one.
+
+    ``evaluate.steps`` (null by default: the champion's own sampling steps, what it ships) is
+    passed as it is, so candidate and champion are measured with the same setting."""
     from seedvr.evaluate import evaluate_dataset
 
     settings = params.evaluate
@@ -157,8 +179,9 @@ def register_stage(
         data_version, git_commit, champion, previous_champion}``.
 
     Raises:
-        SeedVRError: a missing or malformed model folder or evaluation, or a registry error;
-            ``out_path`` is not written then.
+        SeedVRError: a missing or malformed model folder or evaluation, an evaluation of
+            another model (its recorded ``sampler.model_steps`` is not the folder's), or a
+            registry error; ``out_path`` is not written then.
     """
     model_dir, eval_dir, dataset_dir = Path(model_dir), Path(eval_dir), Path(dataset_dir)
     if not (model_dir / "model_index.json").is_file():
@@ -167,6 +190,7 @@ def register_stage(
     summary = read_training_summary(model_dir)
     if not dataset_dir.exists():
         raise SeedVRError(f"dataset folder not found: {dataset_dir}")
+    _check_evaluated_model(metrics, model_dir, eval_dir)
     settings = params.register_
 
     configure_tracking(repo_root)

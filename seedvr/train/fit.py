@@ -79,9 +79,16 @@ def scheduler_from_params(params: Params) -> HierarchicalRepairScheduler:
     )
 
 
+def shipped_base_model(params: Params) -> Path | None:
+    """The base model folder the project ships (``pretrain.out``), if it is there."""
+    path = Path(params.pretrain.out)
+    return path if (path / "model_index.json").is_file() else None
+
+
 def resolve_init(init: str, params: Params) -> str:
     """``auto`` -> the registered champion, pinned to its version (``models:/NAME/VERSION``),
-    or ``scratch`` when the registry has none; any other value is returned as it is.
+    else the shipped base model (``pretrain.out``), else ``scratch``; any other value is
+    returned as it is.
 
     Pinning the version means a promotion during training cannot change what was loaded.
     """
@@ -94,7 +101,11 @@ def resolve_init(init: str, params: Params) -> str:
     ensure_tracking_configured()
     name = params.register_.model_name
     version = current_champion(name)
-    resolved = "scratch" if version is None else f"models:/{name}/{version}"
+    if version is not None:
+        resolved = f"models:/{name}/{version}"
+    else:
+        base = shipped_base_model(params)
+        resolved = "scratch" if base is None else str(base)
     LOGGER.info("train.init auto: starting from %s", resolved)
     return resolved
 
@@ -104,7 +115,7 @@ def load_initial_pipeline(init: str, params: Params) -> SeedVRPipeline:
 
     ``scratch`` builds the configured preset; a folder continues from its weights;
     ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` from a registered version; ``auto``
-    from the registered champion when one exists, else from scratch.
+    from the registered champion when one exists, else from the shipped base model.
     """
     init = resolve_init(init, params)
     if init == "scratch":
@@ -133,7 +144,10 @@ def build_trainer(params: Params, callbacks: list[Callback], checkpoint_dir: Pat
         max_time={"minutes": train.max_minutes} if train.max_minutes else None,
         gradient_clip_val=None if params.loss.adversarial > 0 else train.gradient_clip,
         reload_dataloaders_every_n_epochs=1,
-        callbacks=callbacks + [ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=0)],
+        # save_top_k=1 without a monitor keeps the newest epoch: Lightning 2.6 writes last.ckpt
+        # only when it saved a checkpoint that epoch, so save_top_k=0 would leave no
+        # checkpoint to resume a long run from until the run ended.
+        callbacks=callbacks + [ModelCheckpoint(dirpath=checkpoint_dir, save_last=True, save_top_k=1)],
         logger=loggers,
         enable_progress_bar=False,
         enable_model_summary=False,

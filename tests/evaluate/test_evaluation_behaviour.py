@@ -35,9 +35,20 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not(noisy_pipel
     assert _without_timing(first.metrics)["telea"] == _without_timing(other.metrics)["telea"]
 
 
+def test_by_default_seedvr_runs_the_models_own_steps_as_batch_repair_does(tiny_pipeline_dir, tiny_dataset_dir, tmp_path):
+    from seedvr.evaluate.runner import model_sampling_steps
+
+    options = {"steps": None, "methods": ("seedvr",), "max_clips": 1, "strips": 0}
+    result = run_evaluation(tiny_pipeline_dir, tiny_dataset_dir, tmp_path / "eval", **options)
+    shipped = model_sampling_steps(tiny_pipeline_dir)
+    assert result.metrics["sampler"] == {"steps": shipped, "model_steps": shipped, "seed": 0}
+    report = (tmp_path / "eval" / "report.md").read_text()
+    assert f"steps {shipped}, seed 0" in report and "not the model's own" not in report
+
+
 def test_without_seedvr_there_are_no_gains(tiny_dataset_dir, tmp_path):
     result = evaluate_dataset(None, tiny_dataset_dir, methods="telea,ns", out_dir=tmp_path / "eval", max_clips=1, strips=0)
-    assert "gains" not in result.metrics
+    assert "gains" not in result.metrics and "sampler" not in result.metrics
     assert list(result.metrics["methods"]) == ["telea", "ns"]
     assert not any((tmp_path / "eval" / "strips").iterdir())
     assert "No gains" in (tmp_path / "eval" / "report.md").read_text()

@@ -42,6 +42,9 @@ def test_full_evaluation_is_logged_with_gains_and_per_kind_metrics(experiment_id
             assert metrics[f"eval/{method}/{kind}/psnr_mask"] == pytest.approx(kind_figures["psnr_mask"])
     assert metrics["eval/gain_psnr_mask_db"] == pytest.approx(gains["psnr_mask_db"])
     assert metrics["eval/gain_ewarp"] == pytest.approx(gains["ewarp"])
+    assert metrics["eval/gain_ewarp_mask"] == pytest.approx(gains["ewarp_mask"])
+    assert metrics["eval/seedvr/ewarp_mask"] == pytest.approx(full_evaluation.metrics["methods"]["seedvr"]["ewarp_mask"])
+    assert metrics["eval/sampler_steps"] == full_evaluation.metrics["sampler"]["steps"]
     assert logged.data.tags["eval.baseline"] == gains["baseline"]
     artifacts = _artifact_paths(run.info.run_id, "evaluation")
     assert {"evaluation/metrics.json", "evaluation/per_clip.csv", "evaluation/per_frame.csv", "evaluation/report.md",

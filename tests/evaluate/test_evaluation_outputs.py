@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STRIPS
+from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STEPS, STRIPS
 from seedvr.data import read_manifest
 from seedvr.metrics import METRIC_KEYS
 
@@ -29,12 +29,13 @@ def test_metrics_json_has_every_key_for_every_method(full_evaluation, tiny_datas
         assert set(figures) == AGGREGATE_KEYS, name
         assert figures["lpips"] is None  # no local VGG16 weights in tests: "not computed"
         assert figures["vif"] is None  # 32 px frames are under VIF's 41 px minimum
-        for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "tof", "flicker", "sec_per_frame"):
+        for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "ewarp_mask", "tof", "flicker", "sec_per_frame"):
             assert isinstance(figures[key], float) and np.isfinite(figures[key]), (name, key)
         assert set(figures["per_kind"]) == kinds
         for kind, kind_figures in figures["per_kind"].items():
             assert isinstance(kind_figures["psnr_mask"], float), (name, kind)
             assert isinstance(kind_figures["ewarp"], float), (name, kind)
+            assert isinstance(kind_figures["ewarp_mask"], float), (name, kind)
             assert kind_figures["clips"] == sum(kind in k.split("|") for k in test_clips["damage_kinds"])
 
 
@@ -47,7 +48,20 @@ def test_gains_compare_seedvr_with_the_best_classical_method(full_evaluation):
     assert np.isclose(gains["psnr_mask_db"], seedvr["psnr_mask"] - baseline["psnr_mask"])
     assert np.isclose(gains["ssim_mask"], seedvr["ssim_mask"] - baseline["ssim_mask"])
     assert np.isclose(gains["ewarp"], baseline["ewarp"] - seedvr["ewarp"])  # positive = seedvr better
+    assert np.isclose(gains["ewarp_mask"], baseline["ewarp_mask"] - seedvr["ewarp_mask"])
     assert set(gains["per_kind"]) == set(seedvr["per_kind"])
+    for kind, kind_gains in gains["per_kind"].items():
+        assert set(kind_gains) == {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}, kind
+
+
+def test_sampler_records_the_steps_run_and_the_models_own(full_evaluation, tiny_pipeline_dir):
+    from seedvr.evaluate.runner import model_sampling_steps
+
+    shipped = model_sampling_steps(tiny_pipeline_dir)
+    assert full_evaluation.metrics["sampler"] == {"steps": STEPS, "model_steps": shipped, "seed": 0}
+    report = (full_evaluation.out_dir / "report.md").read_text()
+    # This test evaluation overrides the steps: the report says it is not what ships.
+    assert f"seedvr ran {STEPS} sampling steps, not the model's own {shipped}" in report
 
 
 def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
@@ -59,6 +73,8 @@ def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
         assert np.isclose(full_evaluation.metrics["methods"][name]["psnr_mask"], expected)
         expected_ewarp = np.average(rows["ewarp"], weights=rows["frames"])
         assert np.isclose(full_evaluation.metrics["methods"][name]["ewarp"], expected_ewarp)
+        expected_ewarp_mask = np.average(rows["ewarp_mask"], weights=rows["frames"])
+        assert np.isclose(full_evaluation.metrics["methods"][name]["ewarp_mask"], expected_ewarp_mask)
         first_kind_rows = rows[rows["damage_kinds"].str.split("|").map(lambda kinds: "scratch" in kinds)]
         if len(first_kind_rows):
             scratch = full_evaluation.metrics["methods"][name]["per_kind"]["scratch"]["psnr_mask"]
@@ -71,7 +87,18 @@ def test_untrained_seedvr_reproduces_propagation_exactly(full_evaluation):
     seedvr, propagate = table.loc["seedvr"], table.loc["propagate"]
     assert (seedvr["psnr_mask"] == propagate["psnr_mask"]).all()
     assert (seedvr["ewarp"] == propagate["ewarp"]).all()
+    assert (seedvr["ewarp_mask"] == propagate["ewarp_mask"]).all()
     assert full_evaluation.metrics["gains"]["psnr_mask_db"] == 0.0
+
+
+def test_per_clip_ewarp_mask_is_the_mean_of_the_per_frame_series(full_evaluation):
+    """One definition: the clip's in-mask E_warp averages the pairs the per-frame plot draws."""
+    per_frame = pd.read_csv(full_evaluation.out_dir / "per_frame.csv")
+    table = full_evaluation.per_clip.set_index(["method", "clip_id"])
+    for (method, clip_id), rows in per_frame.groupby(["method", "clip_id"]):
+        assert np.isclose(table.loc[(method, clip_id), "ewarp_mask"], np.nanmean(rows["ewarp_frame"])), (method, clip_id)
+        # In the mask the error is not diluted by the untouched rest of the frame.
+        assert table.loc[(method, clip_id), "ewarp_mask"] > table.loc[(method, clip_id), "ewarp"], (method, clip_id)
 
 
 def test_per_frame_csv_numbers_frames_globally_for_every_method(full_evaluation):

@@ -3,10 +3,12 @@
 One temporary project (a git + DVC repository with this repo's dvc.yaml and a tiny
 params.yaml, MLflow in a temporary SQLite store) goes through three flow runs:
 
-1. everything runs: version 1 is registered and becomes champion;
+1. everything runs: version 1 is registered as challenger; a model that still repairs exactly
+   as propagation does ties ``propagate``, so the production gates (a positive margin over
+   propagate) keep it from becoming champion, and say so;
 2. nothing changed: every stage is skipped and nothing new is registered;
-3. only a promotion gate changed: only ``register`` runs; its impossible gate keeps the
-   champion on version 1 and version 2 is the challenger.
+3. only a promotion gate changed: only ``register`` runs; version 2 is the challenger and
+   there is still no champion.
 
 After each run ``dvc status`` is clean: the flow and ``dvc repro`` agree on what changed.
 """
@@ -36,13 +38,17 @@ TINY_PARAMS = {
     "model": {"num_inference_steps": 2},
     # Training runs for real, but with a learning rate so small that the model still repairs
     # exactly as propagation does (its residual branches start at zero): against propagate
-    # its gain is then 0, which passes the default gates (>= 0) whatever two steps of
-    # training would have done, so the outcome of each run is known in advance.
+    # its gain is then 0, which the production gates (register: the schema's defaults, a
+    # margin > 0) reject whatever two steps of training would have done, so the outcome of
+    # each run is known in advance.
+    # init scratch: `auto` would start from the shipped base model (no champion yet), which
+    # is trained and so would not tie propagate.
     "train": {
-        "init": "auto", "lr": 1e-12, "max_epochs": 1, "samples_per_epoch": 2, "batch_size": 1,
+        "init": "scratch", "lr": 1e-12, "max_epochs": 1, "samples_per_epoch": 2, "batch_size": 1,
         "crop_size": 32, "clip_frames": 4, "val_clips": 1, "val_steps": 1,
     },
-    "evaluate": {"methods": ["seedvr", "propagate"], "steps": 1, "max_clips": 2, "strips": 1},
+    # steps null: the model's own 2 steps, as batch repair runs it (the gates refuse others).
+    "evaluate": {"methods": ["seedvr", "propagate"], "steps": None, "max_clips": 2, "strips": 1},
 }
 
 
@@ -80,6 +86,8 @@ def build_project(project: Path) -> None:
     shutil.copy(PROJECT_ROOT / ".dvcignore", project / ".dvcignore")
     # Only hashed by DVC (the stage commands run the installed seedvr): a copy pins the deps.
     shutil.copytree(PROJECT_ROOT / "seedvr", project / "seedvr", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # The train stage depends on the shipped base model (pretrain.out), as in this repo.
+    shutil.copytree(PROJECT_ROOT / "models" / "seedvr-base", project / "models" / "seedvr-base")
     write_params(project / "params.yaml", TINY_PARAMS)
     (project / ".gitignore").write_text("/data/\n/work/\n/mlflow/\n")
     _run(["git", "init", "--quiet"], project)
@@ -116,7 +124,7 @@ def _ran(summary: dict) -> dict[str, bool]:
     return {stage["stage"]: stage["ran"] for stage in summary["stages"]}
 
 
-def test_pipeline_registers_a_champion_skips_unchanged_stages_and_gates_promotion(
+def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promotion(
     prefect_harness, training_project: Path
 ) -> None:
     from prefect.artifacts import Artifact
@@ -132,14 +140,18 @@ def test_pipeline_registers_a_champion_skips_unchanged_stages_and_gates_promotio
     assert first["stages"][0]["action"] == "generated"  # and recorded in the DVC cache
     assert (project / "data.dvc").read_text() == recorded_data  # the same bytes, the same version
     registration = first["registration"]
-    assert (registration["version"], registration["promoted"]) == (1, True)
-    assert registration["aliases"] == ["challenger", "champion"]
+    # A gate must be able to fail: the model ties propagate, so it is not promoted.
+    assert (registration["version"], registration["promoted"], registration["champion"]) == (1, False, None)
+    assert registration["aliases"] == ["challenger"]
+    assert registration["reasons"][0].startswith("fail: psnr_mask") and "vs propagate" in registration["reasons"][0]
+    assert "gain +0.000 dB < required 0.050 dB" in registration["reasons"][0]
     assert registration["data_version"] == first["data_version"]
-    assert current_champion("seedvr-repair") == 1
+    assert current_champion("seedvr-repair") is None
     assert json.loads((project / "work" / "registration.json").read_text()) == registration
     assert set(first["metrics"]["methods"]) == {"seedvr", "propagate"}
+    assert first["metrics"]["sampler"]["steps"] == first["metrics"]["sampler"]["model_steps"] == 2
     summary = Artifact.get(SUMMARY_ARTIFACT_KEY).data
-    assert "version 1 (gates passed" in summary and registration["run_url"] in summary
+    assert "version 1 (gates failed" in summary and registration["run_url"] in summary
     assert "| seedvr |" in summary and "| propagate |" in summary
     assert float(Artifact.get(PROGRESS_ARTIFACT_KEY).data) == 100.0
     assert dvc_status(project) == {}
@@ -156,18 +168,18 @@ def test_pipeline_registers_a_champion_skips_unchanged_stages_and_gates_promotio
     assert dvc_status(project) == {}
 
     params = yaml.safe_load((project / "params.yaml").read_text())
-    params["register"]["min_gain_psnr_mask_db"] = 100.0
+    params["register"]["min_gain_over_propagate_db"] = 100.0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     third = training_pipeline(root=str(project))
 
     assert [name for name, ran in _ran(third).items() if ran] == ["register"]
     rejected = third["registration"]
-    assert (rejected["version"], rejected["promoted"], rejected["champion"]) == (2, False, 1)
+    assert (rejected["version"], rejected["promoted"], rejected["champion"]) == (2, False, None)
     assert rejected["aliases"] == ["challenger"]
-    assert rejected["reasons"][0].startswith("fail: psnr_mask")
-    assert any("champion v1" in reason for reason in rejected["reasons"])
-    assert current_champion("seedvr-repair") == 1
+    assert rejected["reasons"][0].startswith("fail: psnr_mask") and "required 100.000 dB" in rejected["reasons"][0]
+    assert rejected["reasons"][-1] == "no champion yet: the champion gate does not apply"
+    assert current_champion("seedvr-repair") is None
     assert "gates failed: champion unchanged" in Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert dvc_status(project) == {}
 

@@ -1,4 +1,5 @@
-"""E_warp, tOF and flicker: known answers on static scenes, rankings on moving ones."""
+"""E_warp (whole frame and in the mask), tOF and flicker: known answers on static scenes,
+rankings on moving ones."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from seedvr.metrics import flicker, non_occluded_mask, tof, warping_error
+from seedvr.errors import SeedVRError
+from seedvr.metrics import (
+    flicker,
+    non_occluded_mask,
+    tof,
+    warping_error,
+    warping_error_in_mask,
+    warping_errors_in_mask,
+)
 from seedvr.models.flow import estimate_video_flows
 
 ALTERNATING = [6, -6, 6, -6, 6, -6, 6, -6]
@@ -76,3 +85,74 @@ def test_single_frame_clips_have_no_temporal_metric(moving_video):
     assert math.isnan(warping_error(one, one))
     assert math.isnan(tof(one, one))
     assert math.isnan(flicker(one, one))
+
+
+# -- E_warp inside the mask ---------------------------------------------------------------------
+
+
+def _flicker_inside(video: np.ndarray, mask: np.ndarray, offsets) -> np.ndarray:
+    """``video`` with a per-frame grey-level offset added inside ``mask`` only."""
+    shifted = video.astype(np.int16)
+    for t, offset in enumerate(offsets):
+        shifted[t][mask[t]] += offset
+    assert shifted.min() >= 0 and shifted.max() <= 255
+    return shifted.astype(np.uint8)
+
+
+def test_in_mask_warping_error_of_a_perfect_repair_is_the_truths_own_residual(moving_video, static_video, hole):
+    # pred == target scores the target's own residual inside the region (bilinear resampling
+    # and flow error): 0 up to Farneback noise on a static scene, small on a moving one.
+    assert warping_error_in_mask(static_video, static_video, hole) < 1e-2
+    assert warping_error_in_mask(moving_video, moving_video, hole) < 0.5
+
+
+def test_in_mask_warping_error_known_value_on_a_static_scene(static_video, hole):
+    # +6/-6 grey levels alternating inside the hole: every pair differs by 12 levels on the
+    # 3 channels at every damaged pixel, as for the whole-frame E_warp of a flickering frame.
+    flickering = _flicker_inside(static_video, hole, ALTERNATING)
+    expected = 3 * (12 / 255) ** 2 * 1e3
+    assert warping_error_in_mask(flickering, static_video, hole) == pytest.approx(expected, rel=2e-2)
+    # The whole-frame figure dilutes the same flicker by the hole's share of the frame.
+    assert warping_error(flickering, static_video) < 0.25 * expected
+
+
+def test_flicker_inside_the_mask_scores_worse(moving_video, hole):
+    flickering = _flicker_inside(moving_video, hole, ALTERNATING)
+    steady = _flicker_inside(moving_video, hole, [6] * len(moving_video))  # wrong, but steady in time
+    flows = estimate_video_flows(moving_video)
+    truth = warping_error_in_mask(moving_video, moving_video, hole, flows)
+    flicker_score = warping_error_in_mask(flickering, moving_video, hole, flows)
+    assert flicker_score > 10 * truth + 1.0
+    assert flicker_score > 5 * warping_error_in_mask(steady, moving_video, hole, flows)
+    # In the mask the flicker stands out far more than over the whole frame.
+    assert flicker_score > 3 * warping_error(flickering, moving_video, flows)
+
+
+def test_pixels_outside_the_mask_do_not_change_the_in_mask_warping_error(moving_video, hole):
+    flows = estimate_video_flows(moving_video)
+    changed = moving_video.copy()
+    # Rows 0-9 are far from the hole (rows 20-39) compared with the 2 px motion: outside the
+    # repaired region and outside every bilinear footprint of its matches.
+    noise = np.random.default_rng(0).integers(0, 256, size=changed[:, :10].shape, dtype=np.uint8)
+    changed[:, :10] = noise
+    unchanged = warping_error_in_mask(moving_video, moving_video, hole, flows)
+    assert warping_error_in_mask(changed, moving_video, hole, flows) == unchanged
+    assert warping_error(changed, moving_video, flows) > 10 * warping_error(moving_video, moving_video, flows)
+
+
+def test_in_mask_warping_error_is_the_mean_of_its_pairs_and_needs_damage(moving_video, hole):
+    flows = estimate_video_flows(moving_video)
+    flickering = _flicker_inside(moving_video, hole, ALTERNATING)
+    pairs = warping_errors_in_mask(flickering, hole, flows)
+    assert pairs.shape == (len(moving_video) - 1,) and np.isfinite(pairs).all()
+    assert warping_error_in_mask(flickering, moving_video, hole, flows) == pytest.approx(pairs.mean())
+    # Damage on the first two frames only: later pairs have no region and are left out.
+    early = hole.copy()
+    early[2:] = False
+    early_pairs = warping_errors_in_mask(flickering, early, flows)
+    assert np.isfinite(early_pairs[:2]).all() and np.isnan(early_pairs[2:]).all()
+    assert warping_error_in_mask(flickering, moving_video, early, flows) == pytest.approx(early_pairs[:2].mean())
+    assert math.isnan(warping_error_in_mask(moving_video, moving_video, np.zeros_like(hole)))
+    assert math.isnan(warping_error_in_mask(moving_video[:1], moving_video[:1], hole[:1]))
+    with pytest.raises(SeedVRError, match="mask shape"):
+        warping_error_in_mask(moving_video, moving_video, hole[:, :10])

@@ -1,88 +1,241 @@
-"""The promotion gates on hand-written metrics documents (inputs, not results)."""
+"""The promotion gates on hand-written metrics documents (inputs, not results).
+
+Each gate is shown to reject a document that fails only that gate, with one sentence holding
+the numbers; a document passing every gate is promoted. The untrained model evaluated for real
+is in ``test_untrained_model_gates.py``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from registry_helpers import metrics_doc
 
-from seedvr.config import RegisterParams
+from seedvr.config import RegisterParams, load_params
 from seedvr.errors import SeedVRError
 from seedvr.registry.promotion import best_baseline, decide_promotion
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASELINES = {"propagate": (23.0, 0.020), "telea": (22.3, 0.030), "ns": (21.0, 0.031)}
+GATES = RegisterParams(min_gain_over_propagate_db=0.05, max_kind_regression_db=0.5)
 
 
-def test_candidate_beating_the_best_baseline_is_promoted_without_champion():
-    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES), RegisterParams())
+def verdicts(decision) -> list[str]:
+    return [reason.split(":")[0] for reason in decision.reasons]
+
+
+def test_candidate_passing_every_gate_is_promoted_without_champion():
+    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES), GATES)
     assert decision.promote
-    assert decision.candidate["baseline"] == "propagate"
-    assert decision.champion is None
-    assert decision.reasons[0].startswith("pass: psnr_mask 24.10 dB vs best baseline propagate 23.00 dB: gain +1.10 dB")
-    assert decision.reasons[1].startswith("pass: ewarp 0.0180 vs propagate 0.0200")
-    assert "no champion" in decision.reasons[2]
-
-
-def test_margin_not_reached_rejects_with_the_numbers():
-    gates = RegisterParams(min_gain_psnr_mask_db=1.5)
-    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES), gates)
-    assert not decision.promote
+    assert verdicts(decision) == ["pass", "pass", "pass", "pass", "no champion yet"]
     assert decision.reasons[0] == (
-        "fail: psnr_mask 24.10 dB vs best baseline propagate 23.00 dB: gain +1.10 dB < required 1.50 dB"
+        "pass: psnr_mask 24.100 dB vs propagate 23.000 dB (the model's starting point): "
+        "gain +1.100 dB >= required 0.050 dB"
+    )
+    assert decision.reasons[1] == (
+        "pass: psnr_mask within 0.50 dB of the best other method on all clips and 2 damage kinds: "
+        "lowest all clips 24.10 dB vs propagate 23.00 dB (+1.10 dB)"
+    )
+    assert decision.reasons[2] == "pass: ewarp_mask 0.0180 vs propagate 0.0200: excess -0.0020 <= allowed 0.0000"
+    assert decision.reasons[3] == "pass: evaluated with the model's own 20 sampling steps, as batch repair runs it"
+    assert decision.reasons[4] == "no champion yet: the champion gate does not apply"
+    assert decision.candidate["baseline"] == "propagate" and decision.candidate["propagate_psnr_mask"] == 23.0
+    assert decision.champion is None
+
+
+# -- gate 1: a positive margin over propagate ---------------------------------------------------
+
+
+def test_a_tie_with_propagate_fails_only_the_propagate_gate():
+    # What an untrained pipeline scores: exactly propagate's figures.
+    decision = decide_promotion(metrics_doc((23.0, 0.020), BASELINES), GATES)
+    assert not decision.promote
+    assert verdicts(decision) == ["fail", "pass", "pass", "pass", "no champion yet"]
+    assert decision.reasons[0] == (
+        "fail: psnr_mask 23.000 dB vs propagate 23.000 dB (the model's starting point): "
+        "gain +0.000 dB < required 0.050 dB"
     )
 
 
-def test_worse_temporal_consistency_rejects_unless_allowed():
+def test_a_gain_under_the_margin_fails_only_the_propagate_gate():
+    decision = decide_promotion(metrics_doc((23.03, 0.020), BASELINES), GATES)
+    assert verdicts(decision) == ["fail", "pass", "pass", "pass", "no champion yet"]
+    assert "gain +0.030 dB < required 0.050 dB" in decision.reasons[0]
+    lower = GATES.model_copy(update={"min_gain_over_propagate_db": 0.02})
+    assert decide_promotion(metrics_doc((23.03, 0.020), BASELINES), lower).promote
+
+
+def test_the_propagate_gate_compares_with_propagate_even_when_another_baseline_is_best():
+    # telea is the best classical method, yet the margin is over propagate (the starting point);
+    # telea's lead is judged by the per-kind gate and its tolerance.
+    baselines = {"propagate": (22.0, 0.020), "telea": (23.2, 0.030)}
+    decision = decide_promotion(metrics_doc((23.0, 0.018), baselines), GATES)
+    assert decision.promote
+    assert decision.reasons[0].startswith("pass: psnr_mask 23.000 dB vs propagate 22.000 dB")
+    assert decision.candidate["baseline"] == "telea"
+    assert "lowest all clips 23.00 dB vs telea 23.20 dB (-0.20 dB)" in decision.reasons[1]
+
+
+def test_the_margin_must_be_positive_in_the_schema_and_in_the_repository_params(tmp_path):
+    assert load_params(PROJECT_ROOT / "params.yaml").register_.min_gain_over_propagate_db > 0
+    assert RegisterParams().min_gain_over_propagate_db > 0
+    for margin in (0.0, -0.1):
+        with pytest.raises(ValueError, match="greater than 0"):
+            RegisterParams(min_gain_over_propagate_db=margin)
+    zero = tmp_path / "params.yaml"
+    zero.write_text(yaml.safe_dump({"register": {"min_gain_over_propagate_db": 0.0}}))
+    with pytest.raises(SeedVRError, match="register.min_gain_over_propagate_db: Input should be greater than 0"):
+        load_params(zero)
+
+
+def test_the_old_gate_name_is_refused_with_its_replacement(tmp_path):
+    old = tmp_path / "params.yaml"
+    old.write_text(yaml.safe_dump({"register": {"min_gain_psnr_mask_db": 0.0}}))
+    with pytest.raises(SeedVRError, match="replaced by min_gain_over_propagate_db"):
+        load_params(old)
+
+
+def test_the_repository_evaluates_with_the_models_own_steps():
+    # evaluate.steps null: the model's num_inference_steps, what batch repair ships.
+    assert load_params(PROJECT_ROOT / "params.yaml").evaluate.steps is None
+
+
+# -- gate 2: no damage kind left behind ----------------------------------------------------------
+
+
+def test_a_regression_on_one_damage_kind_fails_only_the_kind_gate():
+    kinds = {
+        "scratch": {"seedvr": 25.0, "propagate": 23.0, "telea": 22.0, "ns": 21.0},
+        "logo": {"seedvr": 20.0, "propagate": 20.4, "telea": 21.0, "ns": 19.0},
+    }
+    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES, kinds=kinds), GATES)
+    assert not decision.promote
+    assert verdicts(decision) == ["pass", "fail", "pass", "pass", "no champion yet"]
+    assert decision.reasons[1] == (
+        "fail: psnr_mask below the best other method by more than allowed 0.50 dB on "
+        "logo 20.00 dB vs telea 21.00 dB (-1.00 dB)"
+    )
+    tolerant = GATES.model_copy(update={"max_kind_regression_db": 1.0})
+    assert decide_promotion(metrics_doc((24.1, 0.018), BASELINES, kinds=kinds), tolerant).promote
+
+
+def test_the_kind_gate_fails_on_an_undefined_figure_and_skips_kinds_nobody_else_measured():
+    undefined = {"scratch": {"seedvr": None, "propagate": 23.0}}
+    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES, kinds=undefined), GATES)
+    assert verdicts(decision)[1] == "fail" and "scratch nan dB vs propagate 23.00 dB" in decision.reasons[1]
+    alone = {"scratch": {"seedvr": 10.0}, "logo": {"seedvr": 24.0, "propagate": 23.0, "telea": 22.0}}
+    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES, kinds=alone), GATES)
+    assert decision.promote
+    assert "on all clips and 1 damage kind:" in decision.reasons[1]
+
+
+# -- gate 3: temporal consistency inside the mask -------------------------------------------------
+
+
+def test_worse_in_mask_temporal_consistency_fails_only_the_temporal_gate():
     candidate = metrics_doc((24.1, 0.025), BASELINES)
-    rejected = decide_promotion(candidate, RegisterParams())
+    rejected = decide_promotion(candidate, GATES)
     assert not rejected.promote
-    assert rejected.reasons[1] == "fail: ewarp 0.0250 vs propagate 0.0200: excess +0.0050 > allowed 0.0000"
-    assert decide_promotion(candidate, RegisterParams(max_ewarp_regression=0.01)).promote
+    assert verdicts(rejected) == ["pass", "pass", "fail", "pass", "no champion yet"]
+    assert rejected.reasons[2] == "fail: ewarp_mask 0.0250 vs propagate 0.0200: excess +0.0050 > allowed 0.0000"
+    assert decide_promotion(candidate, GATES.model_copy(update={"max_ewarp_regression": 0.01})).promote
+
+
+def test_the_temporal_gate_uses_the_in_mask_figure_not_the_whole_frame():
+    candidate = metrics_doc((24.1, 0.018), BASELINES)
+    candidate["methods"]["seedvr"]["ewarp"] = 9.0  # whole frame: informative, not gated
+    candidate["methods"]["seedvr"]["ewarp_mask"] = 0.5
+    decision = decide_promotion(candidate, GATES)
+    assert verdicts(decision)[2] == "fail" and "ewarp_mask 0.5000 vs propagate 0.0200" in decision.reasons[2]
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["null", "absent (an older evaluation)"])
+def test_a_missing_in_mask_temporal_metric_fails_safe(drop):
+    candidate = metrics_doc((24.1, None), BASELINES)
+    if drop:
+        for figures in candidate["methods"].values():
+            del figures["ewarp_mask"]
+    decision = decide_promotion(candidate, GATES)
+    assert not decision.promote
+    assert "ewarp_mask cannot be compared" in decision.reasons[2]
+
+
+# -- gate 4: the sampler batch repair ships --------------------------------------------------------
+
+
+def test_an_evaluation_with_other_steps_than_the_model_ships_fails_only_the_sampler_gate():
+    decision = decide_promotion(metrics_doc((24.1, 0.018), BASELINES, steps=4, model_steps=20), GATES)
+    assert not decision.promote
+    assert verdicts(decision) == ["pass", "pass", "pass", "fail", "no champion yet"]
+    assert decision.reasons[3] == (
+        "fail: evaluated with 4 sampling steps but the model ships 20 (what batch repair runs): "
+        "re-run the evaluation with evaluate.steps null"
+    )
+    unrecorded = decide_promotion(metrics_doc((24.1, 0.018), BASELINES, steps=None, model_steps=None), GATES)
+    assert not unrecorded.promote and "does not record its sampling steps" in unrecorded.reasons[3]
+
+
+# -- gate 5: the champion --------------------------------------------------------------------------
 
 
 def test_champion_gate_uses_the_tolerance():
     candidate = metrics_doc((24.1, 0.018), BASELINES)
     champion = {**metrics_doc((24.5, 0.017), {}), "model_version": 3}
-    rejected = decide_promotion(candidate, RegisterParams(), champion)
+    rejected = decide_promotion(candidate, GATES, champion)
     assert not rejected.promote
-    assert rejected.reasons[2] == "fail: psnr_mask 24.10 dB vs champion v3 24.50 dB: difference -0.40 dB < allowed -0.00 dB"
-    accepted = decide_promotion(candidate, RegisterParams(champion_tolerance_db=0.5), champion)
+    assert verdicts(rejected) == ["pass", "pass", "pass", "pass", "fail"]
+    assert rejected.reasons[4] == "fail: psnr_mask 24.10 dB vs champion v3 24.50 dB: difference -0.40 dB < allowed -0.00 dB"
+    accepted = decide_promotion(candidate, GATES.model_copy(update={"champion_tolerance_db": 0.5}), champion)
     assert accepted.promote
     assert accepted.champion == {"version": 3, "psnr_mask": 24.5, "ewarp": 0.017}
-
-
-def test_missing_temporal_metric_fails_safe():
-    decision = decide_promotion(metrics_doc((24.1, None), BASELINES), RegisterParams())
-    assert not decision.promote
-    assert "ewarp cannot be compared" in decision.reasons[1]
 
 
 def test_champion_from_another_evaluation_set_is_refused():
     candidate = metrics_doc((24.1, 0.018), BASELINES, clips=2)
     champion = metrics_doc((24.0, 0.018), {}, clips=5)
     with pytest.raises(SeedVRError, match="another evaluation set"):
-        decide_promotion(candidate, RegisterParams(), champion)
+        decide_promotion(candidate, GATES, champion)
+
+
+# -- malformed documents and the one baseline rule ----------------------------------------------------
+
+
+def _without_per_kind() -> dict:
+    document = metrics_doc((24.1, 0.018), BASELINES)
+    del document["methods"]["seedvr"]["per_kind"]
+    return document
 
 
 @pytest.mark.parametrize(
     ("document", "message"),
     [
         ({"split": "test"}, "no 'methods' section"),
-        (metrics_doc((24.1, 0.018), {}), "no classical baseline"),
-        ({"methods": {"telea": {"psnr_mask": 22.0, "ewarp": 0.02}}}, "methods.seedvr.psnr_mask"),
+        (metrics_doc((24.1, 0.018), {}), "methods.propagate.psnr_mask; was propagate evaluated"),
+        (metrics_doc((24.1, 0.018), {"telea": (22.0, 0.02)}), "methods.propagate.psnr_mask"),
+        ({"methods": {"propagate": {"psnr_mask": 22.0, "ewarp": 0.02}}}, "methods.seedvr.psnr_mask"),
         (metrics_doc(("high", 0.018), BASELINES), "not a number"),
+        (_without_per_kind(), "no methods.seedvr.per_kind"),
     ],
 )
 def test_malformed_metrics_are_one_line_errors(document, message):
     with pytest.raises(SeedVRError, match=message):
-        decide_promotion(document, RegisterParams())
+        decide_promotion(document, GATES)
 
 
-def test_baseline_ties_go_to_the_method_listed_first():
-    # Same rule as the evaluation's `gains.baseline`.
+def test_baseline_ties_go_to_the_method_listed_first_as_in_the_evaluations_gains():
+    from seedvr.evaluate.summary import compute_gains
+
     document = metrics_doc((24.0, 0.01), {"telea": (22.0, 0.03), "ns": (22.0, 0.02)})
     assert best_baseline(document) == ("telea", 22.0, 0.03)
+    # One rule: the evaluation's gains name the same method from the same figures.
+    assert compute_gains(document["methods"])["baseline"] == "telea"
+    reordered = metrics_doc((24.0, 0.01), {"ns": (22.0, 0.02), "telea": (22.0, 0.03)})
+    assert best_baseline(reordered)[0] == compute_gains(reordered["methods"])["baseline"] == "ns"
 
 
 def test_gates_reject_negative_thresholds():
-    with pytest.raises(ValueError):
-        RegisterParams(max_ewarp_regression=-0.1)
+    for field in ("max_kind_regression_db", "max_ewarp_regression", "champion_tolerance_db"):
+        with pytest.raises(ValueError):
+            RegisterParams(**{field: -0.1})

@@ -17,9 +17,9 @@ from seedvr.registry.tracking import sqlite_database_path, start_run
 def test_promote_then_show(mlflow_store, pipeline_dir, tmp_path):
     root = sqlite_database_path(mlflow_store).parent.parent  # <root>/mlflow/mlflow.db
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({"register": {"model_name": "cli-model", "min_gain_psnr_mask_db": 0.5}}))
+    params.write_text(yaml.safe_dump({"register": {"model_name": "cli-model", "min_gain_over_propagate_db": 0.5}}))
     metrics = tmp_path / "metrics.json"
-    metrics.write_text(json.dumps(metrics_doc((24.1, 0.018), {"telea": (22.3, 0.03)})))
+    metrics.write_text(json.dumps(metrics_doc((24.1, 0.018), {"propagate": (23.0, 0.02), "telea": (22.3, 0.03)})))
     with start_run(Params(), experiment="cli-test") as run:
         log_pipeline_model(pipeline_dir)
     runner = CliRunner()
@@ -27,7 +27,10 @@ def test_promote_then_show(mlflow_store, pipeline_dir, tmp_path):
 
     promoted = runner.invoke(app, ["registry", "promote", "--run-id", run.info.run_id, "--metrics", str(metrics), *common])
     assert promoted.exit_code == 0, promoted.output
-    assert "pass: psnr_mask 24.10 dB vs best baseline telea 22.30 dB: gain +1.80 dB >= required 0.50 dB" in promoted.output
+    assert (
+        "pass: psnr_mask 24.100 dB vs propagate 23.000 dB (the model's starting point): gain +1.100 dB >= required 0.500 dB"
+        in promoted.output
+    )
     assert "cli-model version 1: promoted to champion; aliases: challenger, champion" in promoted.output
 
     shown = runner.invoke(app, ["registry", "show", "--json", *common])

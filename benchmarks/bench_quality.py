@@ -1,0 +1,169 @@
+"""Repair quality on real footage: seedvr, propagate, telea and ns on the same damaged clips.
+
+Cases (:data:`seedvr.evaluate.real_footage.CASES`): 48-frame windows of OpenCV's sample
+videos (fetched once by package name, hash-checked: :mod:`seedvr.data.footage`) at 432x240
+plus one large case, damaged with every damage kind of the project, moving object-shaped
+holes and a static square over the moving part of a scene. The pixels under the mask are
+destroyed in the input (grey + noise, then the kind's damage painted over it), so no method
+ever sees them. Every method runs in this one process on the same inputs; scores are PSNR and
+SSIM inside the mask, E_warp of the whole frame and of the repaired region, and seconds per
+frame of the repair call alone.
+
+Writes a JSON report (cases, per-kind and overall means, gains of seedvr, source hashes,
+model, commit, machine, the command line) and prints markdown tables. Nothing here asserts a
+score. From the project root:
+
+    .venv/bin/python benchmarks/bench_quality.py --model models/seedvr-base
+    .venv/bin/python benchmarks/bench_quality.py --methods propagate,telea,ns
+    .venv/bin/python benchmarks/bench_quality.py --quick --methods propagate,telea   # smoke check
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_quality.json"
+DEFAULT_METHODS = "seedvr,propagate,telea,ns"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="pipeline folder or models:/NAME@ALIAS for seedvr (default: the shipped base)")
+    parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated, from seedvr,propagate,telea,ns")
+    parser.add_argument("--cases", default=None, help="comma-separated substrings; keep cases whose name holds one")
+    parser.add_argument("--steps", type=int, default=None, help="sampling steps of seedvr (default: the model's)")
+    parser.add_argument("--frames", type=int, default=None, help="frames per case (default 48; 16 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="smoke check: 3 small cases of 16 frames")
+    parser.add_argument("--device", default="auto", help="seedvr device: auto, cpu or cuda")
+    parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    return parser.parse_args(argv)
+
+
+def model_default_steps(model: str) -> int | None:
+    """``num_inference_steps`` saved in a local pipeline folder's scheduler config, if any."""
+    for config in sorted(Path(model).glob("scheduler/*.json")):
+        try:
+            steps = json.loads(config.read_text()).get("num_inference_steps")
+        except (OSError, ValueError):
+            continue
+        if isinstance(steps, int):
+            return steps
+    return None
+
+
+def machine_info() -> dict:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    from seedvr.data.footage import REQUIREMENT, SDIST_SHA256, footage_videos
+    from seedvr.errors import SeedVRError
+    from seedvr.evaluate import real_footage as bench
+    from seedvr.evaluate.runner import check_method_names, load_methods
+    from seedvr.io import atomic_output
+    from seedvr.pipeline.shipped import shipped_base_model
+    from seedvr.versioning.git import git_commit, git_is_dirty
+
+    started = time.perf_counter()
+    methods = check_method_names(args.methods)
+    frames = args.frames or (bench.QUICK_FRAMES if args.quick else bench.DEFAULT_FRAMES)
+    specs = bench.select_cases(bench.CASES, args.cases, quick=args.quick)
+    model = None
+    if "seedvr" in methods:
+        model = args.model or str(shipped_base_model())
+        if not model.startswith("models:/") and not Path(model).is_dir():
+            raise SeedVRError(f"model folder {model} not found: pass --model PATH, or leave seedvr out of --methods")
+    # Methods first: a model that cannot load fails before any footage is read.
+    repairers = load_methods(methods, model, args.steps, seed=0, device=args.device)
+    videos = footage_videos(args.cache)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    records = bench.run_cases(specs, videos, repairers, frames=frames, progress=progress)
+    summary = bench.summarize_cases(records, methods)
+    notes = [f"{record['name']}: {record['size_note']}" for record in records if record.get("size_note")]
+    large = [record for record in records if record["requested_size"] == "x".join(map(str, bench.LARGE_SIZE))]
+    report = {
+        "benchmark": "quality_real_footage",
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "cwd": os.getcwd(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": git_commit(REPO_ROOT),
+        "git_dirty": git_is_dirty(REPO_ROOT),
+        "machine": machine_info(),
+        "model": {
+            "path": model,
+            "steps": args.steps,
+            "default_steps": model_default_steps(model) if model and not model.startswith("models:/") else None,
+            "device": repairers["seedvr"].details.get("device") if "seedvr" in repairers else None,
+        },
+        "methods": list(methods),
+        "frames_per_case": frames,
+        "quick": args.quick,
+        "footage": {"package": REQUIREMENT, "sdist_sha256": SDIST_SHA256},
+        "sources": bench.describe_sources(videos, [spec.source for spec in specs]),
+        # No footage video reaches 854x480 (the largest, vtest, is 768x576): the large case then
+        # runs at its source's native size, never upscaled, and says so here.
+        "large_case": {
+            "requested_size": "x".join(map(str, bench.LARGE_SIZE)),
+            "cases": [{key: record.get(key) for key in ("name", "source", "size", "source_size", "size_note")}
+                      for record in large],
+        },
+        "size_notes": notes,
+        "aggregation": "means over cases of per-case values (PSNR in dB averaged); a case counts for each of its kinds",
+        "metrics": {
+            "psnr_mask": "dB inside the mask, capped at 100",
+            "ssim_mask": "SSIM map averaged over masked pixels",
+            "ewarp": "warping error of the whole frame x1e-3 (flow and occlusion of the clean clip)",
+            "ewarp_mask": "warping error of the repaired region x1e-3 (mean of per-frame ewarp_per_frame)",
+            "sec_per_frame": "seconds of the repair call only, per frame",
+        },
+        "cases": records,
+        **summary,
+        "wall_seconds": None,
+    }
+    report["wall_seconds"] = round(time.perf_counter() - started, 1)
+    report = bench.json_ready(report)
+    with atomic_output(Path(args.out), make_parents=True) as temporary:
+        temporary.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from seedvr.errors import SeedVRError
+    from seedvr.evaluate.real_footage import markdown_tables
+
+    args = parse_args(argv)
+    try:
+        report = run(args)
+    except SeedVRError as error:
+        print(f"bench_quality: {error}", file=sys.stderr)
+        return 2
+    print(markdown_tables(report))
+    print(f"\nwall time {report['wall_seconds']} s; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

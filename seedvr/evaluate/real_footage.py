@@ -1,0 +1,479 @@
+"""Quality on real footage: every repair method on the same damaged clips of real video.
+
+The synthetic test split trains and gates the model; this is the judge (design, section 4:
+"Where the value must show"). The clips come from OpenCV's sample videos
+(:mod:`seedvr.data.footage`), filmed or animated by people outside the project.
+
+A case (:class:`CaseSpec`) is a fixed window of consecutive frames of one source video,
+centre-cropped to the target's aspect ratio and reduced with ``INTER_AREA`` (never enlarged:
+a source smaller than the target is used at its native size, and the case says so), then
+damaged with a fixed seed:
+
+* the project's own damage kinds (:data:`seedvr.config.DAMAGE_KINDS`), masks drawn by
+  :func:`seedvr.data.damage.draw_damage_masks` (``object`` silhouettes walk across the frame,
+  so they are the moving object-shaped holes);
+* :data:`STATIC_SQUARE`: one square that never moves, placed where the scene moves most
+  (a logo over action: nothing behind it is ever seen, yet the content keeps changing).
+
+**The input never holds a true pixel under the mask.** The damaged pixels are first replaced
+by mid grey plus noise, then the kind's damage is painted over that (some kinds, such as
+logos, are translucent: painted over the true frame they would let the answer through).
+Both steps read only the mask and a seeded generator, so the input under the mask is the
+same whatever the true frame is (:func:`destroy_under_mask`, tested).
+
+Scores per method and case (:func:`score_repair`), all from :mod:`seedvr.metrics` and the
+evaluation's per-frame series:
+
+``psnr_mask``, ``ssim_mask``
+    PSNR (dB, capped at :data:`seedvr.metrics.PSNR_CAP_DB`) and SSIM over the masked pixels.
+``ewarp``
+    :func:`seedvr.metrics.warping_error` of the whole frame (x1e-3), flow and occlusion from
+    the clean clip.
+``ewarp_mask``
+    The same residual restricted to the repaired region: the mean over frame pairs of
+    :func:`seedvr.evaluate.per_frame.ewarp_per_frame` (pixels damaged in frame ``t`` or whose
+    match in ``t+1`` is damaged, non-occluded, ground-truth flow; x1e-3).
+``sec_per_frame``
+    Seconds of the repair call alone (model loading excluded) over the clip's frames.
+``exact_outside_mask``
+    Whether the output equals the input outside the mask, byte for byte (the lossless
+    invariant every method promises).
+
+Aggregates (:func:`summarize_cases`): means over cases of the per-case values (dB averaged,
+as :mod:`seedvr.evaluate.summary` does), per damage kind (a case counts for every kind it
+holds) and overall; gains of ``seedvr`` against ``propagate`` and against the best other
+method, by :func:`seedvr.evaluate.summary.compute_gains` (positive = seedvr better).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from seedvr.config import DAMAGE_KINDS
+from seedvr.data.damage import KIND_REGISTRY, PaintStyle, draw_damage_masks
+from seedvr.data.damage.paint import paint_damage
+from seedvr.data.footage import file_sha256
+from seedvr.engine.methods import RepairMethod
+from seedvr.errors import SeedVRError
+from seedvr.evaluate.per_frame import ewarp_per_frame
+from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
+from seedvr.io import iter_video_chunks, probe
+from seedvr.metrics import psnr, ssim, warping_error
+from seedvr.models.flow import estimate_video_flows
+
+STATIC_SQUARE = "static_square"
+CASE_KINDS: tuple[str, ...] = DAMAGE_KINDS + (STATIC_SQUARE,)
+DEFAULT_FRAMES = 48
+QUICK_FRAMES = 16
+DEFAULT_SIZE = (432, 240)
+LARGE_SIZE = (854, 480)
+CASE_METRICS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp", "ewarp_mask", "sec_per_frame")
+BASELINE_FOR_GAIN = "propagate"
+
+# The destroyed pixels: mid grey with noise, so no method can read the truth there and none
+# is handed a flat area that some inpainting rule would happen to like.
+FILL_GREY = 128.0
+FILL_NOISE = 24.0
+# Separate generator streams for the masks and for the fill of one case.
+_FILL_STREAM = 1
+# An opaque grey square with grain: the static square is a hole, not a translucent logo.
+SQUARE_STYLE = PaintStyle(opacity=(1.0, 1.0), grain=20.0, colourful=False, edge_blur=1)
+SQUARE_TONE = 128
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One case: ``frames`` consecutive frames of ``source`` from ``start`` (shifted back if the
+    video is too short), reduced to ``size`` (width, height), damaged with ``kinds`` covering
+    a mean fraction of the clip inside ``mask_ratio``, all choices drawn from ``seed``."""
+
+    name: str
+    source: str
+    start: int
+    kinds: tuple[str, ...]
+    mask_ratio: tuple[float, float]
+    seed: int
+    size: tuple[int, int] = DEFAULT_SIZE
+    quick: bool = False
+
+
+#: The benchmark's cases. Start frames avoid the cuts of ``megamind`` (after frames 0, 97,
+#: 153 and 199) and sit where things move: the hand entering ``tree`` (frame 55 on), the cup
+#: turning (40 on), the box carried across (100 on).
+CASES: tuple[CaseSpec, ...] = (
+    CaseSpec("vtest-scratch", "vtest", 0, ("scratch",), (0.02, 0.06), 101, quick=True),
+    CaseSpec("megamind-blotch", "megamind", 40, ("blotch",), (0.03, 0.08), 102),
+    CaseSpec("tree-dust", "tree", 20, ("dust",), (0.01, 0.04), 103),
+    CaseSpec("box-stroke", "box", 100, ("stroke",), (0.04, 0.10), 104),
+    CaseSpec("cup-object", "cup", 40, ("object",), (0.05, 0.12), 105, quick=True),
+    CaseSpec("megamind-logo", "megamind", 100, ("logo",), (0.02, 0.05), 106),
+    CaseSpec("vtest-object", "vtest", 120, ("object",), (0.04, 0.10), 107),
+    CaseSpec("tree-logo", "tree", 20, ("logo",), (0.02, 0.05), 108),
+    CaseSpec("cup-stroke", "cup", 80, ("stroke",), (0.04, 0.10), 109),
+    CaseSpec("megamind-film", "megamind", 205, ("scratch", "blotch", "dust"), (0.03, 0.08), 110),
+    CaseSpec("box-static-square", "box", 200, (STATIC_SQUARE,), (0.04, 0.05), 111, quick=True),
+    CaseSpec("vtest-large-object", "vtest", 300, ("object",), (0.04, 0.10), 112, size=LARGE_SIZE),
+)
+
+
+@dataclass
+class RealCase:
+    """A built case: ``clean`` truth, ``damaged`` input (no true pixel under ``mask``), where it came from."""
+
+    spec: CaseSpec
+    clean: np.ndarray
+    damaged: np.ndarray
+    mask: np.ndarray
+    start: int = 0
+    source_size: tuple[int, int] | None = None
+    size_note: str | None = None
+
+    @property
+    def mask_ratio(self) -> float:
+        return float(np.count_nonzero(self.mask) / self.mask.size)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of the clip as repaired."""
+        return int(self.clean.shape[2]), int(self.clean.shape[1])
+
+
+def select_cases(
+    cases: Sequence[CaseSpec] = CASES, patterns: str | Sequence[str] | None = None, quick: bool = False
+) -> list[CaseSpec]:
+    """Cases whose name contains any of ``patterns`` (comma-separated text or a list); with
+    ``quick``, only the few cases marked for smoke checks."""
+    chosen = [case for case in cases if case.quick] if quick else list(cases)
+    if isinstance(patterns, str):
+        patterns = [part.strip() for part in patterns.split(",")]
+    patterns = [part for part in (patterns or []) if part]
+    if patterns:
+        chosen = [case for case in chosen if any(part in case.name for part in patterns)]
+    if not chosen:
+        names = ", ".join(case.name for case in cases)
+        raise SeedVRError(f"no case matches {','.join(patterns) or '(none)'}; cases are {names}")
+    return chosen
+
+
+def read_clip(path: str | Path, start: int, frames: int) -> tuple[np.ndarray, int]:
+    """``frames`` consecutive frames from ``start`` (moved back so the window fits) and that start."""
+    if frames < 2:
+        raise SeedVRError(f"a case needs at least 2 frames, got {frames}")
+    total = probe(path).frames
+    if total < frames:
+        raise SeedVRError(f"{Path(path).name} has {total} frames, fewer than the {frames} a case needs")
+    start = max(0, min(start, total - frames))
+    kept: list[np.ndarray] = []
+    seen = 0
+    for chunk in iter_video_chunks(path, 16):
+        low, high = max(start - seen, 0), min(start + frames - seen, len(chunk))
+        if low < high:
+            kept.append(chunk[low:high])
+        seen += len(chunk)
+        if seen >= start + frames:
+            break
+    clip = np.concatenate(kept) if kept else np.empty((0,), np.uint8)
+    if len(clip) != frames:
+        raise SeedVRError(f"{Path(path).name}: decoded {len(clip)} frames from {start}, expected {frames}")
+    return clip, start
+
+
+def fit_to_size(frames: np.ndarray, width: int, height: int) -> tuple[np.ndarray, str | None]:
+    """Centre-crop to the ``width:height`` aspect and reduce with ``INTER_AREA``.
+
+    Never enlarges: when the crop would be smaller than the target, the clip is returned at
+    its native size, with a note saying so (``None`` when the target was met).
+    """
+    source_h, source_w = frames.shape[1:3]
+    if source_w * height >= width * source_h:  # wider than the target: trim the sides
+        crop_h, crop_w = source_h, min(source_w, round(source_h * width / height))
+    else:
+        crop_h, crop_w = min(source_h, round(source_w * height / width)), source_w
+    if crop_w < width or crop_h < height:
+        return frames, (
+            f"source {source_w}x{source_h} is smaller than {width}x{height}; used at its native size (never upscaled)"
+        )
+    top, left = (source_h - crop_h) // 2, (source_w - crop_w) // 2
+    cropped = frames[:, top : top + crop_h, left : left + crop_w]
+    if (crop_w, crop_h) == (width, height):
+        return np.ascontiguousarray(cropped), None
+    return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in cropped]), None
+
+
+def static_square_canvas(clean: np.ndarray, area_ratio: float) -> np.ndarray:
+    """Tone canvas ``uint8 [T, H, W]`` of one fixed square covering ``area_ratio`` of each frame,
+    centred where the clean clip changes most over time (the moving part of the scene).
+
+    Only the position is taken from the truth; nothing of the truth goes into the input."""
+    count, height, width = clean.shape[:3]
+    side = int(round(math.sqrt(area_ratio * height * width)))
+    side = max(2, min(side, height, width))
+    grey = np.stack([cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in clean]).astype(np.float32)
+    motion = np.abs(np.diff(grey, axis=0)).mean(axis=0) if count > 1 else np.zeros((height, width), np.float32)
+    energy = cv2.boxFilter(motion, -1, (side, side), normalize=True, borderType=cv2.BORDER_CONSTANT)
+    # Only centres where the whole square fits are candidates.
+    half = side // 2
+    fits = np.zeros_like(energy, dtype=bool)
+    fits[half : height - (side - half) + 1, half : width - (side - half) + 1] = True
+    energy[~fits] = -1.0
+    row, col = np.unravel_index(int(np.argmax(energy)), energy.shape)
+    top, left = int(row) - half, int(col) - half
+    canvas = np.zeros((count, height, width), np.uint8)
+    canvas[:, top : top + side, left : left + side] = SQUARE_TONE
+    return canvas
+
+
+def draw_case_layers(clean: np.ndarray, spec: CaseSpec) -> tuple[list[tuple[str, PaintStyle, np.ndarray]], np.ndarray]:
+    """Damage layers ``(kind, style, tone canvas)`` and their union mask for one case, from its seed."""
+    unknown = [kind for kind in spec.kinds if kind not in CASE_KINDS]
+    if unknown or not spec.kinds:
+        raise SeedVRError(f"case {spec.name}: unknown damage kind(s) {unknown}; choose from {', '.join(CASE_KINDS)}")
+    if STATIC_SQUARE in spec.kinds:
+        if len(spec.kinds) != 1:
+            raise SeedVRError(f"case {spec.name}: {STATIC_SQUARE} cannot be combined with other kinds")
+        canvas = static_square_canvas(clean, float(np.mean(spec.mask_ratio)))
+        return [(STATIC_SQUARE, SQUARE_STYLE, canvas)], canvas > 0
+    drawn = draw_damage_masks(clean.shape[:3], spec.kinds, np.random.default_rng(spec.seed), spec.mask_ratio)
+    layers = [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in drawn.layers]
+    return layers, drawn.mask
+
+
+def destroy_under_mask(
+    clean: np.ndarray, mask: np.ndarray, layers: Iterable[tuple[str, PaintStyle, np.ndarray]], seed: int
+) -> np.ndarray:
+    """The damaged input: ``clean`` outside ``mask``; inside, grey + noise with each layer's
+    damage painted over it. Only the mask, the layers and ``seed`` decide the pixels inside,
+    so they are identical for any ``clean`` (no true pixel can leak into the input)."""
+    mask = np.asarray(mask, dtype=bool)
+    rng = np.random.default_rng([seed, _FILL_STREAM])
+    damaged = np.array(clean, dtype=np.uint8, order="C", copy=True)
+    noise = rng.standard_normal((int(np.count_nonzero(mask)), 3), dtype=np.float32)
+    damaged[mask] = np.clip(np.rint(FILL_GREY + FILL_NOISE * noise), 0, 255).astype(np.uint8)
+    for _, style, canvas in layers:
+        # paint_damage reads and writes only where the canvas is set, which lies inside the mask.
+        paint_damage(damaged, canvas, rng, style)
+    return damaged
+
+
+def build_case(spec: CaseSpec, clean: np.ndarray, start: int = 0, source_size: tuple[int, int] | None = None,
+               size_note: str | None = None) -> RealCase:
+    """Damage an already read and sized clean clip as ``spec`` says."""
+    clean = np.ascontiguousarray(clean, dtype=np.uint8)
+    layers, mask = draw_case_layers(clean, spec)
+    if not mask.any():
+        raise SeedVRError(f"case {spec.name}: the damage left no masked pixel")
+    damaged = destroy_under_mask(clean, mask, layers, spec.seed)
+    return RealCase(spec, clean, damaged, mask, start, source_size, size_note)
+
+
+def load_case(spec: CaseSpec, videos: Mapping[str, Path], frames: int = DEFAULT_FRAMES) -> RealCase:
+    """Read, size and damage one case from the footage ``videos`` (``{name: path}``)."""
+    if spec.source not in videos:
+        raise SeedVRError(f"case {spec.name}: unknown source {spec.source!r}; have {', '.join(videos)}")
+    clip, start = read_clip(videos[spec.source], spec.start, frames)
+    source_size = (int(clip.shape[2]), int(clip.shape[1]))
+    sized, note = fit_to_size(clip, *spec.size)
+    return build_case(spec, sized, start, source_size, note)
+
+
+def masked_warping_error(pred: np.ndarray, mask: np.ndarray, truth_flows) -> float:
+    """E_warp (x1e-3) over the repaired region: mean over frame pairs of
+    :func:`~seedvr.evaluate.per_frame.ewarp_per_frame`; ``nan`` when no pair has damage."""
+    values = ewarp_per_frame(pred, mask, truth_flows)
+    defined = values[np.isfinite(values)]
+    return float(defined.mean()) if defined.size else float("nan")
+
+
+def score_repair(repaired: np.ndarray, case: RealCase, truth_flows=None) -> dict:
+    """The quality figures of one repaired clip (see the module doc); flows of the clean clip
+    are estimated when not given."""
+    if truth_flows is None:
+        truth_flows = estimate_video_flows(case.clean)
+    outside = ~case.mask
+    return {
+        "psnr_mask": psnr(repaired, case.clean, case.mask),
+        "ssim_mask": ssim(repaired, case.clean, case.mask),
+        "ewarp": warping_error(repaired, case.clean, target_flows=truth_flows),
+        "ewarp_mask": masked_warping_error(repaired, case.mask, truth_flows),
+        "exact_outside_mask": bool(np.array_equal(repaired[outside], case.damaged[outside])),
+    }
+
+
+def case_record(case: RealCase) -> dict:
+    """What a case is, for the report (no metrics)."""
+    width, height = case.size
+    record = {
+        "name": case.spec.name,
+        "source": case.spec.source,
+        "start_frame": case.start,
+        "frames": int(case.clean.shape[0]),
+        "size": f"{width}x{height}",
+        "requested_size": "x".join(map(str, case.spec.size)),
+        "source_size": None if case.source_size is None else "x".join(map(str, case.source_size)),
+        "kinds": list(case.spec.kinds),
+        "mask_ratio": round(case.mask_ratio, 5),
+        "seed": case.spec.seed,
+    }
+    if case.size_note:
+        record["size_note"] = case.size_note
+    return record
+
+
+def run_case(case: RealCase, methods: Mapping[str, RepairMethod], progress: Progress | None = None) -> dict:
+    """Every method on one case's input, each scored against the same truth and flows."""
+    truth_flows = estimate_video_flows(case.clean)
+    record = case_record(case)
+    record["methods"] = {}
+    frames = case.clean.shape[0]
+    for name, method in methods.items():
+        damaged = case.damaged.copy()  # a method that scribbles on its input cannot affect the next
+        started = time.perf_counter()
+        repaired = method.repair(damaged, case.mask.copy())
+        seconds = time.perf_counter() - started
+        scores = score_repair(np.asarray(repaired), case, truth_flows)
+        scores["sec_per_frame"] = seconds / frames
+        record["methods"][name] = scores
+        if progress is not None:
+            progress(f"{case.spec.name} {name}: psnr_mask {scores['psnr_mask']:.2f} dB, "
+                     f"ewarp_mask {scores['ewarp_mask']:.3f}, {scores['sec_per_frame']:.3f} s/frame")
+    return record
+
+
+def run_cases(
+    specs: Sequence[CaseSpec],
+    videos: Mapping[str, Path],
+    methods: Mapping[str, RepairMethod],
+    frames: int = DEFAULT_FRAMES,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Build each case in turn (one clip in memory at a time) and run every method on it."""
+    return [run_case(load_case(spec, videos, frames), methods, progress) for spec in specs]
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    defined = [float(value) for value in values if value is not None and math.isfinite(float(value))]
+    return float(np.mean(defined)) if defined else None
+
+
+def _method_means(records: Sequence[dict], method: str) -> dict:
+    rows = [record["methods"][method] for record in records if method in record["methods"]]
+    figures: dict = {key: _mean(row.get(key) for row in rows) for key in CASE_METRICS}
+    figures["cases"] = len(rows)
+    figures["all_exact_outside_mask"] = all(row.get("exact_outside_mask", False) for row in rows)
+    return figures
+
+
+def _ewarp_mask_gain(model: dict, baseline: dict) -> float | None:
+    if model.get("ewarp_mask") is None or baseline.get("ewarp_mask") is None:
+        return None
+    return baseline["ewarp_mask"] - model["ewarp_mask"]  # positive = seedvr steadier
+
+
+def _gains(by_method: dict[str, dict], against: Sequence[str]) -> dict | None:
+    """:func:`compute_gains` of seedvr against the best of ``against`` present, plus ``ewarp_mask``."""
+    pool = {name: by_method[name] for name in (MODEL_METHOD, *against) if name in by_method}
+    gains = compute_gains(pool)
+    if gains is None:
+        return None
+    baseline = pool[gains["baseline"]]
+    gains["ewarp_mask"] = _ewarp_mask_gain(pool[MODEL_METHOD], baseline)
+    for kind, figures in gains["per_kind"].items():
+        figures["ewarp_mask"] = _ewarp_mask_gain(pool[MODEL_METHOD]["per_kind"][kind], baseline["per_kind"][kind])
+    return gains
+
+
+def summarize_cases(records: Sequence[dict], methods: Sequence[str]) -> dict:
+    """``per_kind`` (kind -> method -> means), ``overall`` (method -> means) and ``gains``."""
+    kinds = list(dict.fromkeys(kind for record in records for kind in record["kinds"]))
+    per_kind = {
+        kind: {method: _method_means([r for r in records if kind in r["kinds"]], method) for method in methods}
+        for kind in kinds
+    }
+    overall = {method: _method_means(records, method) for method in methods}
+    by_method = {
+        method: {**overall[method], "per_kind": {kind: per_kind[kind][method] for kind in kinds}} for method in methods
+    }
+    others = [method for method in methods if method != MODEL_METHOD]
+    return {
+        "per_kind": per_kind,
+        "overall": overall,
+        "gains": {
+            "seedvr_vs_propagate": _gains(by_method, [BASELINE_FOR_GAIN]),
+            "seedvr_vs_best_other": _gains(by_method, others),
+        },
+    }
+
+
+def describe_sources(videos: Mapping[str, Path], names: Iterable[str]) -> dict:
+    """``{name: {file, sha256, width, height, frames, fps}}`` of the source videos used."""
+    described = {}
+    for name in dict.fromkeys(names):
+        path = Path(videos[name])
+        info = probe(path)
+        described[name] = {
+            "file": path.name,
+            "sha256": file_sha256(path),
+            "width": info.width,
+            "height": info.height,
+            "frames": info.frames,
+            "fps": str(info.fps),
+        }
+    return described
+
+
+def json_ready(value):
+    """``nan``/``inf`` -> ``None``, recursively: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
+
+
+def _cell(value, digits: int = 2) -> str:
+    return "-" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
+
+
+def markdown_tables(report: dict) -> str:
+    """Per case and per kind ``psnr_mask``, overall figures and gains, as markdown tables."""
+    methods = report["methods"]
+    lines = ["### psnr_mask (dB) per case", "",
+             "| case | source | size | kinds | mask % | " + " | ".join(methods) + " |",
+             "|---|---|---|---|---:|" + "---:|" * len(methods)]
+    for case in report["cases"]:
+        scores = [_cell(case["methods"].get(m, {}).get("psnr_mask")) for m in methods]
+        lines.append(f"| {case['name']} | {case['source']} | {case['size']} | {'+'.join(case['kinds'])} | "
+                     f"{100 * case['mask_ratio']:.1f} | " + " | ".join(scores) + " |")
+    lines += ["", "### psnr_mask (dB) per kind (mean over cases)", "",
+              "| kind | cases | " + " | ".join(methods) + " |", "|---|---:|" + "---:|" * len(methods)]
+    for kind, by_method in report["per_kind"].items():
+        cases = max(figures["cases"] for figures in by_method.values())
+        lines.append(f"| {kind} | {cases} | " + " | ".join(_cell(by_method[m]["psnr_mask"]) for m in methods) + " |")
+    lines += ["", "### overall (mean over cases)", "",
+              "| method | psnr_mask dB | ssim_mask | ewarp x1e-3 | ewarp_mask x1e-3 | s/frame | exact outside |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for method in methods:
+        f = report["overall"][method]
+        lines.append(f"| {method} | {_cell(f['psnr_mask'])} | {_cell(f['ssim_mask'], 4)} | {_cell(f['ewarp'], 3)} | "
+                     f"{_cell(f['ewarp_mask'], 3)} | {_cell(f['sec_per_frame'], 3)} | {f['all_exact_outside_mask']} |")
+    for label, gains in report["gains"].items():
+        if gains is None:
+            lines += ["", f"{label}: not computed (needs seedvr and the baseline in --methods)"]
+        else:
+            lines += ["", f"{label} (baseline {gains['baseline']}): psnr_mask {_cell(gains['psnr_mask_db'], 2)} dB, "
+                          f"ssim_mask {_cell(gains['ssim_mask'], 4)}, ewarp {_cell(gains['ewarp'], 3)}, "
+                          f"ewarp_mask {_cell(gains['ewarp_mask'], 3)} (positive = seedvr better)"]
+    return "\n".join(lines)
