@@ -30,6 +30,13 @@ def repair(
     seed: int = typer.Option(0, help="Seed for the diffusion noise."),
     crf: int = typer.Option(18, help="Quality of .mp4 output (lower is better)."),
     report: Path = typer.Option(None, help="Also write the repair report as JSON here."),
+    adapt: int = typer.Option(
+        0, "--adapt", metavar="STEPS",
+        help="Fine-tune a copy of the model on this video's known pixels for STEPS optimizer steps before "
+        "repairing (method seedvr; 0 = off). The saved model is not changed.",
+    ),
+    adapt_seconds: float = typer.Option(None, help="Stop adapting after this many seconds, even before STEPS."),
+    adapt_frames: int = typer.Option(64, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
     from seedvr.engine.repair import repair_video
@@ -39,7 +46,7 @@ def repair(
         return repair_video(
             input, mask, output, method=method, model=model, chunk=chunk, overlap=overlap, steps=steps,
             device=device, precision=precision, mask_dilate=mask_dilate, max_side=max_side, seed=seed,
-            crf=crf, progress=progress,
+            crf=crf, progress=progress, adapt_steps=adapt, adapt_seconds=adapt_seconds, adapt_frames=adapt_frames,
         )
 
     if sys.stderr.isatty():
@@ -59,5 +66,10 @@ def repair(
     if report is not None:
         with atomic_output(report) as staging:
             Path(staging).write_text(json.dumps(result.to_dict(), indent=2))
+    adapted = result.details.get("adapt")
+    if adapted:
+        losses = f"loss {adapted['loss_first']:.4g} -> {adapted['loss_last']:.4g}" if adapted["steps"] else "no step done"
+        typer.echo(f"adapted a copy of the model: {adapted['steps']} steps on {adapted['frames']} frames "
+                   f"in {adapted['seconds']:.1f} s ({losses})")
     typer.echo(f"repaired {result.frames} frames with {result.method} in {result.seconds:.1f} s "
                f"({result.frames_per_second:.1f} fps) -> {result.output}")

@@ -4,6 +4,11 @@ Memory stays flat whatever the length: input and mask are decoded ``chunk`` fram
 time, repaired window by window (see :mod:`seedvr.engine.streaming`) and written as they
 come. The output appears only when complete (temporary name, then rename); inputs are never
 modified. Pixels outside the (optionally dilated) mask are the input's, byte for byte.
+
+With ``adapt_steps`` (``seedvr repair --adapt``) the model is first fine-tuned on the video
+itself (:mod:`seedvr.train.adapt`): a fresh copy is loaded from disk, trained on at most
+``adapt_frames`` frames (all of a short video, else evenly spaced runs of consecutive frames,
+so memory stays bounded), then used for the streamed repair. The saved model is untouched.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ from typing import Callable
 
 import cv2
 import numpy as np
+import torch
 
-from seedvr.engine.methods import RepairMethod, make_method
+from seedvr.config import TrainParams
+from seedvr.engine.methods import RepairMethod, load_pipeline, make_method, pipeline_method, resolve_device, resolve_dtype
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
-from seedvr.io import VideoWriter, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.io import VideoInfo, VideoWriter, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.pipeline.shipped import shipped_base_model
 
 ProgressHook = Callable[[int, int], None]  # (frames done, total frames)
+
+DEFAULT_ADAPT_FRAMES = 64
+# Frames decoded at a time while picking the adaptation frames (memory: one such chunk).
+_ADAPT_READ_CHUNK = 16
 
 
 @dataclass
@@ -64,6 +76,23 @@ def reduced_size(height: int, width: int, max_side: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+def reduce_to_max_side(frames: np.ndarray, masks: np.ndarray, max_side: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Frames and masks at longer side ``max_side`` (unchanged when already small enough).
+
+    Frames shrink by area averaging; a reduced pixel touching any hole pixel is a hole, so
+    known pixels are really known.
+    """
+    height, width = frames.shape[1:3]
+    if max_side is None:
+        return frames, masks
+    small_h, small_w = reduced_size(height, width, max_side)
+    if (small_h, small_w) == (height, width):
+        return frames, masks
+    small_frames = np.stack([cv2.resize(f, (small_w, small_h), interpolation=cv2.INTER_AREA) for f in frames])
+    coverage = np.stack([cv2.resize(m.astype(np.float32), (small_w, small_h), interpolation=cv2.INTER_AREA) for m in masks])
+    return small_frames, coverage > 0
+
+
 def at_reduced_size(repair: Callable, max_side: int | None) -> Callable:
     """Wrap ``repair`` to run at longer side ``max_side`` and composite at full size.
 
@@ -75,18 +104,122 @@ def at_reduced_size(repair: Callable, max_side: int | None) -> Callable:
 
     def repair_reduced(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         height, width = frames.shape[1:3]
-        small_h, small_w = reduced_size(height, width, max_side)
-        if (small_h, small_w) == (height, width):
+        small_frames, small_masks = reduce_to_max_side(frames, masks, max_side)
+        if small_frames is frames:
             return repair(frames, masks)
-        small_frames = np.stack([cv2.resize(f, (small_w, small_h), interpolation=cv2.INTER_AREA) for f in frames])
-        # A reduced pixel touching any hole pixel is a hole: known pixels must really be known.
-        coverage = np.stack([cv2.resize(m.astype(np.float32), (small_w, small_h), interpolation=cv2.INTER_AREA) for m in masks])
-        small_masks = coverage > 0
         small_repaired = repair(small_frames, small_masks)
         upsampled = np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC) for f in small_repaired])
         return np.where(masks[..., None], upsampled, frames)
 
     return repair_reduced
+
+
+def adaptation_windows(total: int, max_frames: int, run: int) -> list[range]:
+    """The frames adaptation learns from: all of them when they fit in ``max_frames``, else
+    ``max_frames // run`` evenly spaced runs of ``run`` consecutive frames (samples need
+    neighbouring frames; spreading the runs covers the whole video's content)."""
+    if total <= max_frames:
+        return [range(total)]
+    run = min(run, max_frames)
+    count = max(1, max_frames // run)
+    # Runs never overlap: total > count * run, so the spacing of the starts is at least `run`.
+    starts = np.linspace(0, total - run, count).round().astype(int)
+    return [range(int(start), int(start) + run) for start in starts]
+
+
+def read_adaptation_clips(
+    input_path: Path,
+    mask_path: Path,
+    info: VideoInfo,
+    windows: list[range],
+    mask_dilate: int,
+    max_side: int | None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The frames and (dilated, reduced as the repair will be) masks of ``windows``.
+
+    Decodes up to the end of the last window, one small chunk at a time, keeping only the
+    wanted frames: memory is the windows plus one chunk, whatever the video's length.
+    """
+    frame_parts: list[list[np.ndarray]] = [[] for _ in windows]
+    mask_parts: list[list[np.ndarray]] = [[] for _ in windows]
+    videos = iter_video_chunks(input_path, _ADAPT_READ_CHUNK)
+    masks_in = iter_mask_chunks(mask_path, _ADAPT_READ_CHUNK, info)
+    offset, end = 0, windows[-1].stop
+    try:
+        for frames, masks in zip(videos, masks_in):
+            for parts, mask_list, window in zip(frame_parts, mask_parts, windows):
+                low, high = max(window.start, offset) - offset, min(window.stop, offset + len(frames)) - offset
+                if low < high:  # copies: a view would keep the whole chunk alive
+                    parts.append(frames[low:high].copy())
+                    mask_list.append(masks[low:high].copy())
+            offset += len(frames)
+            if offset >= end:
+                break
+    finally:
+        videos.close()
+        masks_in.close()
+    clips, clip_masks = [], []
+    for parts, mask_list in zip(frame_parts, mask_parts):
+        if parts:
+            frames, masks = np.concatenate(parts), dilate_masks(np.concatenate(mask_list), mask_dilate)
+            frames, masks = reduce_to_max_side(frames, masks, max_side)
+            clips.append(frames)
+            clip_masks.append(masks)
+    if not clips:
+        raise SeedVRError(f"{input_path}: no frames to adapt on")
+    return clips, clip_masks
+
+
+def adapted_model_method(
+    input_path: Path,
+    mask_path: Path,
+    info: VideoInfo,
+    model: str | Path | None,
+    steps: int | None,
+    device: str,
+    precision: str,
+    seed: int,
+    mask_dilate: int,
+    max_side: int | None,
+    adapt_steps: int,
+    adapt_seconds: float | None,
+    adapt_frames: int,
+) -> RepairMethod:
+    """The ``seedvr`` method around a fresh copy of ``model`` fine-tuned on this video."""
+    from seedvr.train.adapt import adapt_pipeline  # here: see check_adapt_options
+
+    torch_device = resolve_device(device)
+    dtype = resolve_dtype(precision, torch_device)
+    model = model if model is not None else shipped_base_model()
+    # Loaded in float32 (optimiser updates need it), cast to the inference precision after.
+    pipeline = load_pipeline(model, torch_device, torch.float32)
+    # Built before adapting so a bad --steps fails before the costly part; the method holds
+    # this very pipeline object, which adaptation trains in place.
+    method = pipeline_method(pipeline, steps=steps, seed=seed)
+    windows = adaptation_windows(info.frames, adapt_frames, TrainParams().clip_frames)
+    frames, masks = read_adaptation_clips(input_path, mask_path, info, windows, mask_dilate, max_side)
+    _, report = adapt_pipeline(
+        pipeline, frames, masks, adapt_steps, seconds=adapt_seconds, seed=seed, inplace=True, dtype=dtype
+    )
+    method.details.update({"model": str(model), "device": str(torch_device), "precision": precision, "adapt": report.to_dict()})
+    return method
+
+
+def check_adapt_options(method, model, adapt_steps: int, adapt_seconds: float | None, adapt_frames: int) -> bool:
+    """Whether to adapt; a request that cannot be honoured fails here, before any work."""
+    if adapt_steps == 0 and adapt_seconds is None:
+        return False
+    if adapt_steps == 0:
+        raise SeedVRError("--adapt-seconds needs --adapt STEPS (the step limit)")
+    if isinstance(method, RepairMethod) or method != "seedvr":
+        raise SeedVRError("--adapt needs --method seedvr")
+    if isinstance(adapt_frames, bool) or not isinstance(adapt_frames, (int, np.integer)) or adapt_frames < 1:
+        raise SeedVRError(f"--adapt-frames must be at least 1, got {adapt_frames!r}")
+    # Imported here: Lightning takes seconds to import and only --adapt needs it.
+    from seedvr.train.adapt import check_adapt_request
+
+    check_adapt_request(adapt_steps, adapt_seconds)
+    return True
 
 
 def repair_video(
@@ -105,11 +238,19 @@ def repair_video(
     seed: int = 0,
     crf: int = 18,
     progress: ProgressHook | None = None,
+    adapt_steps: int = 0,
+    adapt_seconds: float | None = None,
+    adapt_frames: int = DEFAULT_ADAPT_FRAMES,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 
     ``method`` is a method name (built here, loading ``model`` for ``seedvr``) or a ready
     :class:`RepairMethod`, e.g. around a pipeline a served model loaded once.
+
+    ``adapt_steps > 0`` (method ``seedvr`` only; ``model`` defaults to the shipped base) first fine-tunes a copy of the
+    model on at most ``adapt_frames`` frames of this video for that many optimizer steps or
+    ``adapt_seconds``, whichever ends first; the report's ``details["adapt"]`` says what it
+    did, and ``seconds`` / ``frames_per_second`` count the repair alone.
     """
     input_path, mask_path, output_path = Path(input_path), Path(mask_path), Path(output_path)
     check_chunking(chunk, overlap)
@@ -121,12 +262,18 @@ def repair_video(
         raise SeedVRError(f"output folder does not exist: {output_path.parent}")
     if output_path.resolve() == input_path.resolve():
         raise SeedVRError("the output path must differ from the input: inputs are never overwritten")
+    adapting = check_adapt_options(method, model, adapt_steps, adapt_seconds, adapt_frames)
     info = probe(input_path)
     # Reading the first mask chunk up front checks its size and frame count before any work.
     mask_info_check = iter_mask_chunks(mask_path, 1, info)
     next(mask_info_check, None)
     if isinstance(method, RepairMethod):
         chosen = method
+    elif adapting:
+        chosen = adapted_model_method(
+            input_path, mask_path, info, model, steps, device, precision, seed, mask_dilate, max_side,
+            adapt_steps, adapt_seconds, adapt_frames,
+        )
     else:
         chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
     repair = at_reduced_size(chosen.repair, max_side)

@@ -125,3 +125,56 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
     assert not output.exists()
     assert not [p for p in output.parent.glob(".*seedvr-tmp*")] if output.parent.exists() else True
+
+
+# -- per-video adaptation (--adapt) ------------------------------------------------------------
+
+
+def test_adapt_fine_tunes_a_copy_then_repairs_losslessly(damaged_files, tiny_pipeline_dir, tmp_path):
+    import json
+
+    video, mask = damaged_files
+    output, report = tmp_path / "adapted.mkv", tmp_path / "report.json"
+    weights = sorted(Path(tiny_pipeline_dir).rglob("*.safetensors"))
+    saved = {path: path.read_bytes() for path in weights}
+    result = invoke(video, "--mask", mask, "-o", output, "--model", tiny_pipeline_dir, "--steps", "2",
+                    "--chunk", "4", "--overlap", "1", "--adapt", "2", "--report", report)
+    assert result.exit_code == 0, result.output
+    original, masks, repaired = read_video(video), read_mask(mask), read_video(output)
+    np.testing.assert_array_equal(repaired[~masks], original[~masks])
+    adapt = json.loads(report.read_text())["details"]["adapt"]
+    assert adapt["steps"] == adapt["requested_steps"] == 2 and adapt["frames"] == 6 and len(adapt["losses"]) == 2
+    assert "adapted a copy of the model: 2 steps" in result.output
+    assert {path: path.read_bytes() for path in weights} == saved, "the saved model must not change"
+
+
+@pytest.mark.parametrize("case", ["telea", "seconds_alone", "zero_seconds", "absurd"])
+def test_bad_adapt_requests_exit_with_one_line(damaged_files, tiny_pipeline_dir, tmp_path, case):
+    video, mask = damaged_files
+    output = tmp_path / "out.mkv"
+    args = {
+        "telea": ["--adapt", "2", "--method", "telea"],
+        "seconds_alone": ["--model", tiny_pipeline_dir, "--adapt-seconds", "5"],
+        "zero_seconds": ["--model", tiny_pipeline_dir, "--adapt", "2", "--adapt-seconds", "0"],
+        "absurd": ["--model", tiny_pipeline_dir, "--adapt", "100001"],
+    }[case]
+    result = invoke(video, "--mask", mask, "-o", output, *args)
+    assert result.exit_code != 0
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert not output.exists()
+
+
+def test_adaptation_reads_evenly_spaced_runs_of_a_long_video(damaged_files):
+    from seedvr.engine.repair import adaptation_windows, read_adaptation_clips
+
+    assert adaptation_windows(6, 64, 8) == [range(6)]
+    windows = adaptation_windows(1000, 64, 8)
+    assert len(windows) == 8 and all(len(w) == 8 for w in windows)
+    assert windows[0].start == 0 and windows[-1].stop == 1000
+    assert all(a.stop <= b.start for a, b in zip(windows, windows[1:]))
+    video, mask = damaged_files
+    frames, masks = read_adaptation_clips(video, mask, probe(video), [range(0, 2), range(4, 6)], mask_dilate=0, max_side=None)
+    original, original_masks = read_video(video), read_mask(mask)
+    np.testing.assert_array_equal(np.concatenate(frames), original[[0, 1, 4, 5]])
+    np.testing.assert_array_equal(np.concatenate(masks), original_masks[[0, 1, 4, 5]])

@@ -48,7 +48,7 @@ def test_components_fit_together(preset):
         mask = torch.empty(1, 3, 1, 37, 29)
         flow = torch.empty(1, 3, 2, 37, 29)
         features = models["temporal_encoder"](clip, mask, clip, mask, flow)
-        estimate = models["denoiser"](clip, 10, clip, mask, clip, mask, features)
+        estimate = models["denoiser"](clip, 10, clip, mask, clip, mask, clip, features)
         estimate = models["detail_net"](estimate, clip, mask, clip, mask)
         estimate = models["texture_net"](estimate, clip, mask)
     assert estimate.shape == clip.shape
