@@ -70,6 +70,7 @@ def write_model_card(out_dir: Path, params: Params, result: TrainResult, photos:
     """A model card next to the weights: what it was trained on, how long, by which code."""
     pretrain = params.pretrain
     last = result.history[-1] if result.history else {}
+    bundled = sum(1 for photo in photos if photo in PHOTO_NAMES)
     lines = [
         "# seedvr-base",
         "",
@@ -78,7 +79,7 @@ def write_model_card(out_dir: Path, params: Params, result: TrainResult, photos:
         f"- preset: `{params.model.preset}`, sampler {params.model.sampler}, "
         f"{params.model.num_inference_steps} steps, scales {list(params.model.scales)}, strengths {list(params.model.strengths)}",
         f"- data: {pretrain.clips} procedural clips of {pretrain.frames} frames at {pretrain.width}x{pretrain.height} "
-        f"over {len(photos)} photographs ({len(PHOTO_NAMES)} from scikit-image, {len(photos) - len(PHOTO_NAMES)} real "
+        f"over {len(photos)} photographs ({bundled} from scikit-image, {len(photos) - bundled} real "
         "photographs from the opencv-python-headless 4.12.0.88 source distribution), damage kinds "
         f"{', '.join(params.damage.kinds)}, mask ratio {list(params.damage.mask_ratio)}; no benchmark video",
         f"- training: from scratch, {result.steps} steps ({result.epochs} epochs of {pretrain.samples_per_epoch} samples), "

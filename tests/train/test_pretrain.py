@@ -1,0 +1,51 @@
+"""``seedvr pretrain`` end to end at a tiny size: data over given photos, a loadable model, a card."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from seedvr.config import Params
+from seedvr.data.photos import PHOTO_NAMES
+from seedvr.pipeline.pipeline import SeedVRPipeline
+from seedvr.train.pretrain import pretrain_base_model, pretraining_params
+
+
+def tiny_params(tmp_path) -> Params:
+    params = Params()
+    pretrain = params.pretrain.model_copy(
+        update=dict(
+            out=str(tmp_path / "base"), work=str(tmp_path / "work"), clips=3, frames=4, width=48, height=32,
+            crop_size=16, clip_frames=4, batch_size=1, samples_per_epoch=2, max_epochs=1,
+        )
+    )
+    train = params.train.model_copy(update=dict(val_clips=1, val_steps=1))
+    model = params.model.model_copy(update=dict(num_inference_steps=2))
+    return params.model_copy(update={"pretrain": pretrain, "train": train, "model": model})
+
+
+def test_pretraining_params_start_from_scratch_with_the_pretrain_settings(tmp_path):
+    params = tiny_params(tmp_path)
+    settings = pretraining_params(params)
+    assert settings.train.init == "scratch"
+    assert settings.train.crop_size == 16 and settings.train.max_epochs == 1
+    assert settings.train.lr == params.pretrain.lr
+
+
+def test_pretrain_writes_a_loadable_model_with_a_model_card(tmp_path):
+    params = tiny_params(tmp_path)
+    result = pretrain_base_model(params, list(PHOTO_NAMES[:3]), commit="abc123", command="seedvr pretrain --test")
+    assert result.steps == 2
+    out = tmp_path / "base"
+    card = (out / "README.md").read_text()
+    assert "abc123" in card and "seedvr pretrain --test" in card and "3 photographs (3 from scikit-image, 0 real" in card
+    assert json.loads((out / "pretraining.json").read_text())["params"]["clips"] == 3
+    # The checkpoint a longer run resumes from is there after the first epoch.
+    assert (tmp_path / "work" / "checkpoints" / "last.ckpt").is_file()
+    pipeline = SeedVRPipeline.from_pretrained(str(out), use_safetensors=True, low_cpu_mem_usage=False)
+    frames = np.full((4, 32, 48, 3), 90, dtype=np.uint8)
+    masks = np.zeros((4, 32, 48), dtype=bool)
+    masks[:, 10:20, 10:20] = True
+    repaired = pipeline(frames, masks, seed=0).frames
+    assert np.array_equal(repaired[~masks], frames[~masks])
