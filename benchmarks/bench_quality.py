@@ -11,16 +11,20 @@ frame of the repair call alone.
 
 Writes a JSON report (cases, per-kind and overall means, gains of seedvr, source hashes,
 model, commit, machine, the command line) and prints markdown tables. Nothing here asserts a
-score. From the project root:
+score. Like ``seedvr repair``, every method runs on whole frames by default; ``--crop`` runs
+it in crops around the damage (:mod:`seedvr.engine.crops`, one crop plan per 48-frame clip).
+From the project root:
 
     .venv/bin/python benchmarks/bench_quality.py --model models/seedvr-base
     .venv/bin/python benchmarks/bench_quality.py --methods propagate,telea,ns
     .venv/bin/python benchmarks/bench_quality.py --quick --methods propagate,telea   # smoke check
+    .venv/bin/python benchmarks/bench_quality.py --methods propagate,telea,ns --crop   # in crops
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -45,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke check: 3 small cases of 16 frames")
     parser.add_argument("--device", default="auto", help="seedvr device: auto, cpu or cuda")
     parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
+    parser.add_argument("--crop", action=argparse.BooleanOptionalAction, default=False,
+                        help="repair in crops around the damage (seedvr repair --crop) or whole frames (default, as seedvr repair)")
+    parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     return parser.parse_args(argv)
 
@@ -77,6 +84,7 @@ def machine_info() -> dict:
 
 def run(args: argparse.Namespace) -> dict:
     from seedvr.data.footage import REQUIREMENT, SDIST_SHA256, footage_videos
+    from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, CropStats, cropped
     from seedvr.errors import SeedVRError
     from seedvr.evaluate import real_footage as bench
     from seedvr.evaluate.runner import check_method_names, load_methods
@@ -95,6 +103,15 @@ def run(args: argparse.Namespace) -> dict:
             raise SeedVRError(f"model folder {model} not found: pass --model PATH, or leave seedvr out of --methods")
     # Methods first: a model that cannot load fails before any footage is read.
     repairers = load_methods(methods, model, args.steps, seed=0, device=args.device)
+    crop_stats = None
+    if args.crop:
+        # The same wrapper repair_video puts around a method: what users get, timed with it.
+        margin = DEFAULT_CROP_MARGIN if args.crop_margin is None else args.crop_margin
+        crop_stats = CropStats(margin=margin, align=DEFAULT_CROP_ALIGN)
+        repairers = {
+            name: dataclasses.replace(method, repair=cropped(method.repair, margin, DEFAULT_CROP_ALIGN, crop_stats))
+            for name, method in repairers.items()
+        }
     videos = footage_videos(args.cache)
 
     def progress(line: str) -> None:
@@ -119,6 +136,8 @@ def run(args: argparse.Namespace) -> dict:
             "device": repairers["seedvr"].details.get("device") if "seedvr" in repairers else None,
         },
         "methods": list(methods),
+        # Counts over every method's calls (each method sees the same clips, so the same crops).
+        "crop": crop_stats.to_dict() if crop_stats else {"enabled": False},
         "frames_per_case": frames,
         "quick": args.quick,
         "footage": {"package": REQUIREMENT, "sdist_sha256": SDIST_SHA256},

@@ -37,6 +37,12 @@ def repair(
     ),
     adapt_seconds: float = typer.Option(None, help="Stop adapting after this many seconds, even before STEPS."),
     adapt_frames: int = typer.Option(64, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."),
+    crop: bool = typer.Option(
+        False, "--crop/--no-crop", help="Repair only crops around each chunk's damage, or whole frames (default)."
+    ),
+    crop_margin: int = typer.Option(
+        None, help="Pixels of context kept around the damage in a crop (default: seedvr.engine.crops's, 32)."
+    ),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
     from seedvr.engine.repair import repair_video
@@ -47,6 +53,7 @@ def repair(
             input, mask, output, method=method, model=model, chunk=chunk, overlap=overlap, steps=steps,
             device=device, precision=precision, mask_dilate=mask_dilate, max_side=max_side, seed=seed,
             crf=crf, progress=progress, adapt_steps=adapt, adapt_seconds=adapt_seconds, adapt_frames=adapt_frames,
+            crop=crop, crop_margin=crop_margin,
         )
 
     if sys.stderr.isatty():

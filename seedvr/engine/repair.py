@@ -9,12 +9,18 @@ With ``adapt_steps`` (``seedvr repair --adapt``) the model is first fine-tuned o
 itself (:mod:`seedvr.train.adapt`): a fresh copy is loaded from disk, trained on at most
 ``adapt_frames`` frames (all of a short video, else evenly spaced runs of consecutive frames,
 so memory stays bounded), then used for the streamed repair. The saved model is untouched.
+
+With ``crop`` (``--crop``; off by default, see :data:`~seedvr.engine.crops.CROP_BY_DEFAULT`) each window is repaired only in crops around its damage
+(:mod:`seedvr.engine.crops`): the method's repair function is wrapped before streaming, so the
+crops are planned per window over all its frames, and inside ``--max-side`` (the crops are
+planned on the reduced frames, ``crop_margin`` in reduced pixels): the repair runs at the
+same scale as without cropping, on less of the frame.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +29,14 @@ import numpy as np
 import torch
 
 from seedvr.config import TrainParams
+from seedvr.engine.crops import (
+    CROP_BY_DEFAULT,
+    DEFAULT_CROP_ALIGN,
+    DEFAULT_CROP_MARGIN,
+    CropStats,
+    check_crop_options,
+    cropped,
+)
 from seedvr.engine.methods import RepairMethod, load_pipeline, make_method, pipeline_method, resolve_device, resolve_dtype
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
@@ -56,6 +70,8 @@ class RepairReport:
     max_side: int | None
     mask_dilate: int
     details: dict
+    # What cropping did (:meth:`seedvr.engine.crops.CropStats.to_dict`), or ``{"enabled": False}``.
+    crop: dict = field(default_factory=lambda: {"enabled": False})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -241,6 +257,8 @@ def repair_video(
     adapt_steps: int = 0,
     adapt_seconds: float | None = None,
     adapt_frames: int = DEFAULT_ADAPT_FRAMES,
+    crop: bool = CROP_BY_DEFAULT,
+    crop_margin: int | None = None,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 
@@ -251,6 +269,11 @@ def repair_video(
     model on at most ``adapt_frames`` frames of this video for that many optimizer steps or
     ``adapt_seconds``, whichever ends first; the report's ``details["adapt"]`` says what it
     did, and ``seconds`` / ``frames_per_second`` count the repair alone.
+
+    ``crop`` repairs each window only in crops around its damage with
+    ``crop_margin`` pixels of context (default :data:`~seedvr.engine.crops.DEFAULT_CROP_MARGIN`,
+    see :mod:`seedvr.engine.crops`); ``crop=False`` runs the method on whole frames. The
+    report's ``crop`` says what cropping did.
     """
     input_path, mask_path, output_path = Path(input_path), Path(mask_path), Path(output_path)
     check_chunking(chunk, overlap)
@@ -258,6 +281,11 @@ def repair_video(
         raise SeedVRError(f"--mask-dilate must be between 0 and 256 pixels, got {mask_dilate}")
     if max_side is not None and max_side < 8:
         raise SeedVRError(f"--max-side must be at least 8 pixels, got {max_side}")
+    crop_stats = None
+    if crop:
+        crop_margin = DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin
+        check_crop_options(crop_margin, DEFAULT_CROP_ALIGN)
+        crop_stats = CropStats(margin=crop_margin, align=DEFAULT_CROP_ALIGN)
     if not output_path.parent.is_dir():
         raise SeedVRError(f"output folder does not exist: {output_path.parent}")
     if output_path.resolve() == input_path.resolve():
@@ -276,7 +304,9 @@ def repair_video(
         )
     else:
         chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
-    repair = at_reduced_size(chosen.repair, max_side)
+    # Crops inside the reduction: the method runs at the --max-side scale either way.
+    repair = cropped(chosen.repair, crop_margin, crop_stats.align, crop_stats) if crop_stats else chosen.repair
+    repair = at_reduced_size(repair, max_side)
 
     masked_pixels = 0
     frames_done = 0
@@ -316,4 +346,5 @@ def repair_video(
         max_side=max_side,
         mask_dilate=mask_dilate,
         details=chosen.details,
+        crop=crop_stats.to_dict() if crop_stats else {"enabled": False},
     )
