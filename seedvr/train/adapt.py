@@ -42,7 +42,6 @@ import torch
 from seedvr.config import DamageParams, LossParams, TrainParams
 from seedvr.data.damage import apply_damage, check_kinds, check_mask_ratio
 from seedvr.errors import SeedVRError
-from seedvr.losses import SeedVRLoss
 from seedvr.pipeline.pipeline import SeedVRPipeline, check_video_and_mask
 from seedvr.train.datamodule import random_crop
 from seedvr.train.module import SeedVRLightningModule
@@ -281,19 +280,7 @@ def adapt_pipeline(
 
     adapted = pipeline if inplace else copy.deepcopy(pipeline)
     loss_params = loss_params or LossParams()
-    module = SeedVRLightningModule(
-        adapted,
-        SeedVRLoss.from_params(loss_params),
-        lr=lr,
-        weight_decay=train.weight_decay,
-        diffusion_weight=train.diffusion_weight,
-        diffusion_mask_weight=train.diffusion_mask_weight,
-        prediction_type=train.prediction_type,
-        discriminator=None,
-        val_steps=train.val_steps,
-        seed=seed,
-        guess_start_probability=train.guess_start_probability,
-    )
+    module = SeedVRLightningModule.from_params(adapted, train, loss_params, lr=lr, seed=seed)
     device, dtype = adapted.denoiser.device, dtype or adapted.denoiser.dtype
     # Optimiser state and updates in float32 whatever the inference precision; cast after.
     # (Through the LightningModule: nn.Module casting, without diffusers' per-model warning.)

@@ -21,7 +21,6 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
-from seedvr.losses import SeedVRLoss
 from seedvr.models.discriminator import PatchDiscriminator3D
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
@@ -174,21 +173,9 @@ def train_model(
     L.seed_everything(train.seed, workers=True, verbose=False)
     started_from = resolve_init(init or train.init, params)
     pipeline = load_initial_pipeline(started_from, params)
-    loss = SeedVRLoss.from_params(params.loss)
     discriminator = PatchDiscriminator3D() if params.loss.adversarial > 0 else None
-    module = SeedVRLightningModule(
-        pipeline,
-        loss,
-        lr=train.lr,
-        weight_decay=train.weight_decay,
-        diffusion_weight=train.diffusion_weight,
-        diffusion_mask_weight=train.diffusion_mask_weight,
-        prediction_type=train.prediction_type,
-        discriminator=discriminator,
-        val_steps=train.val_steps,
-        seed=train.seed,
-        guess_start_probability=train.guess_start_probability,
-    )
+    module = SeedVRLightningModule.from_params(pipeline, train, params.loss, discriminator)
+    loss = module.loss
     datamodule = SeedVRDataModule(
         dataset_dir,
         kinds=params.damage.kinds,

@@ -22,6 +22,7 @@ import math
 import lightning as L
 import torch
 
+from seedvr.config import LossParams, TrainParams
 from seedvr.losses import SeedVRLoss
 from seedvr.losses.adversarial import discriminator_loss
 from seedvr.pipeline.conditions import RepairConditions
@@ -77,6 +78,31 @@ class SeedVRLightningModule(L.LightningModule):
         # Adversarial training alternates two optimisers, which Lightning leaves to us.
         self.automatic_optimization = discriminator is None
         self.save_hyperparameters(ignore=["pipeline", "loss", "discriminator"])
+
+    @classmethod
+    def from_params(
+        cls,
+        pipeline: SeedVRPipeline,
+        train: TrainParams,
+        loss: LossParams,
+        discriminator: torch.nn.Module | None = None,
+        lr: float | None = None,
+        seed: int | None = None,
+    ) -> "SeedVRLightningModule":
+        """The module with every training setting from the ``train`` and ``loss`` sections."""
+        return cls(
+            pipeline,
+            SeedVRLoss.from_params(loss),
+            lr=train.lr if lr is None else lr,
+            weight_decay=train.weight_decay,
+            diffusion_weight=train.diffusion_weight,
+            diffusion_mask_weight=train.diffusion_mask_weight,
+            prediction_type=train.prediction_type,
+            discriminator=discriminator,
+            val_steps=train.val_steps,
+            seed=train.seed if seed is None else seed,
+            guess_start_probability=train.guess_start_probability,
+        )
 
     # -- losses -----------------------------------------------------------------------------
 
