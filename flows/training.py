@@ -162,29 +162,28 @@ def validate(root: str) -> dict:
     return _run_stage("validate", root)
 
 
-def _champion_label(settings: Params, root: str) -> str:
-    """Where training starts, for the log: params alone, or the champion when ``auto``."""
-    if settings.train.init != "auto":
-        return f"train.init {settings.train.init}"
-    from seedvr.registry import configure_tracking, current_champion
+def _start_label(settings: Params, root: str) -> str:
+    """Where training starts, for the log: what ``seedvr train`` resolves ``train.init`` to
+    (``auto``: the champion, else the shipped base model, else scratch)."""
+    from seedvr.registry import configure_tracking
+    from seedvr.train.fit import resolve_init
 
     configure_tracking(root)
-    version = current_champion(settings.register_.model_name)
-    if version is None:
-        return "scratch (no champion registered yet)"
-    return f"champion models:/{settings.register_.model_name}/{version}"
+    # pretrain.out is relative to the project root, where the DVC stage runs.
+    pretrain = settings.pretrain.model_copy(update={"out": str(Path(root) / settings.pretrain.out)})
+    return resolve_init(settings.train.init, settings.model_copy(update={"pretrain": pretrain}))
 
 
 @task(name="train", cache_policy=NO_CACHE)
 def train(params_file: str, root: str) -> dict:
-    """Fine-tune the model (from the champion when train.init is auto and one exists), with
+    """Fine-tune the model (train.init auto: the champion, else the shipped base model), with
     a progress artifact following the epochs. No retry: a failed training is not transient."""
     settings = load_params(params_file)
     progress_file = Path(root) / TRAIN_PROGRESS_FILE
     state: dict[str, Any] = {}
 
     def start_progress() -> None:
-        get_run_logger().info("training starts from %s", _champion_label(settings, root))
+        get_run_logger().info("training starts from %s", _start_label(settings, root))
         progress_file.unlink(missing_ok=True)  # a previous run's progress is not this run's
         state["id"] = create_progress_artifact(
             0.0, key=PROGRESS_ARTIFACT_KEY, description=f"Training: 0/{settings.train.max_epochs} epochs"
