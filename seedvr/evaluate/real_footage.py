@@ -30,9 +30,9 @@ evaluation's per-frame series:
     :func:`seedvr.metrics.warping_error` of the whole frame (x1e-3), flow and occlusion from
     the clean clip.
 ``ewarp_mask``
-    The same residual restricted to the repaired region: the mean over frame pairs of
-    :func:`seedvr.evaluate.per_frame.ewarp_per_frame` (pixels damaged in frame ``t`` or whose
-    match in ``t+1`` is damaged, non-occluded, ground-truth flow; x1e-3).
+    The same residual restricted to the repaired region, :func:`seedvr.metrics.warping_error_in_mask`
+    (pixels damaged in frame ``t`` or whose match in ``t+1`` is damaged, non-occluded,
+    ground-truth flow; x1e-3).
 ``sec_per_frame``
     Seconds of the repair call alone (model loading excluded) over the clip's frames.
 ``exact_outside_mask``
@@ -62,10 +62,9 @@ from seedvr.data.damage.paint import paint_damage
 from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
-from seedvr.evaluate.per_frame import ewarp_per_frame
 from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
 from seedvr.io import iter_video_chunks, probe
-from seedvr.metrics import psnr, ssim, warping_error
+from seedvr.metrics import psnr, ssim, warping_error, warping_error_in_mask
 from seedvr.models.flow import estimate_video_flows
 
 STATIC_SQUARE = "static_square"
@@ -285,14 +284,6 @@ def load_case(spec: CaseSpec, videos: Mapping[str, Path], frames: int = DEFAULT_
     return build_case(spec, sized, start, source_size, note)
 
 
-def masked_warping_error(pred: np.ndarray, mask: np.ndarray, truth_flows) -> float:
-    """E_warp (x1e-3) over the repaired region: mean over frame pairs of
-    :func:`~seedvr.evaluate.per_frame.ewarp_per_frame`; ``nan`` when no pair has damage."""
-    values = ewarp_per_frame(pred, mask, truth_flows)
-    defined = values[np.isfinite(values)]
-    return float(defined.mean()) if defined.size else float("nan")
-
-
 def score_repair(repaired: np.ndarray, case: RealCase, truth_flows=None) -> dict:
     """The quality figures of one repaired clip (see the module doc); flows of the clean clip
     are estimated when not given."""
@@ -303,7 +294,7 @@ def score_repair(repaired: np.ndarray, case: RealCase, truth_flows=None) -> dict
         "psnr_mask": psnr(repaired, case.clean, case.mask),
         "ssim_mask": ssim(repaired, case.clean, case.mask),
         "ewarp": warping_error(repaired, case.clean, target_flows=truth_flows),
-        "ewarp_mask": masked_warping_error(repaired, case.mask, truth_flows),
+        "ewarp_mask": warping_error_in_mask(repaired, case.clean, case.mask, target_flows=truth_flows),
         "exact_outside_mask": bool(np.array_equal(repaired[outside], case.damaged[outside])),
     }
 
