@@ -35,7 +35,6 @@ Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedv
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -56,7 +55,7 @@ from seedvr.evaluate.runner import (
     select_clips,
 )
 from seedvr.evaluate.strips import write_strips
-from seedvr.evaluate.summary import per_clip_table, per_frame_table, summarize
+from seedvr.evaluate.summary import json_ready, per_clip_table, per_frame_table, summarize
 from seedvr.io.atomic import PendingOutput
 
 METRICS_FILE = "metrics.json"
@@ -75,17 +74,6 @@ class EvaluationResult:
     out_dir: Path
     metrics: dict
     per_clip: pd.DataFrame
-
-
-def _json_ready(value):
-    """Replace ``nan``/``inf`` by ``None`` recursively: JSON has no NaN and readers choke on it."""
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def sampler_settings(seedvr_details: dict | None, seed: int) -> dict | None:
@@ -116,7 +104,7 @@ def _write_tables(folder: Path, per_clip: pd.DataFrame, per_frame: pd.DataFrame,
     (folder / PER_FRAME_FOLDER).mkdir()
     for method, rows in per_frame.groupby("method", sort=False):
         rows.to_csv(folder / PER_FRAME_FOLDER / f"{method}.csv", index=False, lineterminator="\n")
-    (folder / METRICS_FILE).write_text(json.dumps(_json_ready(metrics), indent=2, allow_nan=False) + "\n")
+    (folder / METRICS_FILE).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False) + "\n")
 
 
 def evaluate_dataset(
@@ -172,7 +160,7 @@ def evaluate_dataset(
     details = measured.method_details
     per_clip = per_clip_table(measured.runs)
     per_frame = per_frame_table(measured.runs)
-    metrics = _json_ready(summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed)))
+    metrics = json_ready(summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed)))
 
     pending = PendingOutput(out_dir, make_parents=True)
     try:

@@ -62,7 +62,7 @@ from seedvr.data.damage.paint import paint_damage
 from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
-from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
+from seedvr.evaluate.summary import MODEL_METHOD, compute_gains, json_ready
 from seedvr.io import iter_video_chunks, probe
 from seedvr.metrics import psnr, ssim, warping_error, warping_error_in_mask
 from seedvr.models.flow import estimate_video_flows
@@ -419,19 +419,6 @@ def describe_sources(videos: Mapping[str, Path], names: Iterable[str]) -> dict:
             "fps": str(info.fps),
         }
     return described
-
-
-def json_ready(value):
-    """``nan``/``inf`` -> ``None``, recursively: JSON has no NaN."""
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return json_ready(value.item())
-    return value
 
 
 def _cell(value, digits: int = 2) -> str:

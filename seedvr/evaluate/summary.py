@@ -190,3 +190,16 @@ def summarize(per_clip: pd.DataFrame, split: str, methods: Iterable[str], sample
     if gains is not None:
         summary["gains"] = gains
     return summary
+
+
+def json_ready(value):
+    """``nan``/``inf`` -> ``None``, recursively: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
