@@ -45,8 +45,8 @@ def make_demo_inbox(dataset_dir: Path, inbox: Path, count: int = DEMO_VIDEOS) ->
 def demo_repair_model(model_name: str) -> str:
     """The champion when there is one, else the shipped base model (the product's default)."""
     from seedvr.pipeline.shipped import shipped_base_model
-    from seedvr.registry.promotion import current_champion
-    from seedvr.registry.tracking import ensure_tracking_configured
+    from seedvr.modelstore.location import ensure_tracking_configured
+    from seedvr.modelstore.registered import current_champion
 
     ensure_tracking_configured()
     if current_champion(model_name) is not None:

@@ -34,7 +34,7 @@ def show(
     from rich.table import Table
 
     from seedvr.registry.models import list_versions
-    from seedvr.registry.tracking import configure_tracking
+    from seedvr.modelstore.location import configure_tracking
 
     model_name = name or (load_params(params).register_.model_name if params.is_file() else "seedvr-repair")
     uri = configure_tracking(root)
@@ -72,7 +72,7 @@ def promote(
     """Register the run's model as `challenger`; move `champion` to it only if the gates pass."""
     from seedvr.registry.promotion import register_and_promote
     from seedvr.registry.stage import read_json_object
-    from seedvr.registry.tracking import configure_tracking
+    from seedvr.modelstore.location import configure_tracking
 
     gates = load_params(params).register_
     candidate = read_json_object(metrics, "metrics file")

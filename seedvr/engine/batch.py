@@ -163,7 +163,7 @@ def pin_model(settings: RepairSettings) -> RepairSettings:
     """
     if not (settings.uses_model and settings.model and _is_registry_uri(settings.model)):
         return settings
-    from seedvr.registry.models import resolve_model_version
+    from seedvr.modelstore.registered import resolve_model_version
 
     version = resolve_model_version(settings.model)
     return replace(settings, model=f"models:/{version.name}/{version.version}")
@@ -178,7 +178,7 @@ def resolve_model(model: str) -> str:
     """
     if not _is_registry_uri(model):
         return model
-    from seedvr.registry.models import download_registered_pipeline, parse_model_uri
+    from seedvr.modelstore.registered import download_registered_pipeline, parse_model_uri
 
     if parse_model_uri(model)[2] is None:
         return str(download_registered_pipeline(model))
@@ -199,7 +199,7 @@ def model_identity(model: str) -> str:
         SeedVRError: an unknown registry model or alias, or a folder that is not a pipeline.
     """
     if _is_registry_uri(model):
-        from seedvr.registry.models import resolve_model_version
+        from seedvr.modelstore.registered import resolve_model_version
 
         version = resolve_model_version(model)
         return f"models:/{version.name}/{version.version}|{version.source}|{version.run_id}"

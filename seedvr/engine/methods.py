@@ -17,6 +17,7 @@ import torch
 
 from seedvr.baselines.classical import CLASSICAL_METHODS
 from seedvr.errors import SeedVRError
+from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
 METHODS: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
@@ -41,26 +42,6 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision == "fp16" and device.type != "cuda":
         raise SeedVRError("fp16 inference needs a CUDA GPU; use fp32 or bf16 on the CPU")
     return _DTYPES[precision]
-
-
-def load_pipeline(model: str | Path, device: torch.device, dtype: torch.dtype):
-    """A saved pipeline folder, or a registered model URI (``models:/NAME@ALIAS``)."""
-    from seedvr.pipeline.pipeline import SeedVRPipeline
-
-    model = str(model)
-    if model.startswith("models:/"):
-        from seedvr.registry.models import download_registered_pipeline
-
-        model = str(download_registered_pipeline(model))
-    path = Path(model)
-    if not (path / "model_index.json").is_file():
-        raise SeedVRError(f"--model {model}: not a saved SeedVR pipeline folder (no model_index.json)")
-    try:
-        # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
-        pipeline = SeedVRPipeline.from_pretrained(str(path), use_safetensors=True, torch_dtype=dtype, low_cpu_mem_usage=False)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise SeedVRError(f"--model {model}: cannot load the pipeline ({str(error).splitlines()[0]})") from None
-    return pipeline.to(device)
 
 
 @dataclass
@@ -92,7 +73,8 @@ def make_method(
         model = shipped_base_model()
     torch_device = resolve_device(device)
     dtype = resolve_dtype(precision, torch_device)
-    method = pipeline_method(load_pipeline(model, torch_device, dtype), steps=steps, seed=seed)
+    pipeline = load_pipeline(model, torch_device, dtype, label=f"--model {model}")
+    method = pipeline_method(pipeline, steps=steps, seed=seed)
     method.details.update({"model": str(model), "device": str(torch_device), "precision": precision})
     return method
 

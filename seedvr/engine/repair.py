@@ -37,10 +37,11 @@ from seedvr.engine.crops import (
     check_crop_options,
     cropped,
 )
-from seedvr.engine.methods import RepairMethod, load_pipeline, make_method, pipeline_method, resolve_device, resolve_dtype
+from seedvr.engine.methods import RepairMethod, make_method, pipeline_method, resolve_device, resolve_dtype
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
 ProgressHook = Callable[[int, int], None]  # (frames done, total frames)
@@ -208,7 +209,7 @@ def adapted_model_method(
     dtype = resolve_dtype(precision, torch_device)
     model = model if model is not None else shipped_base_model()
     # Loaded in float32 (optimiser updates need it), cast to the inference precision after.
-    pipeline = load_pipeline(model, torch_device, torch.float32)
+    pipeline = load_pipeline(model, torch_device, torch.float32, label=f"--model {model}")
     # Built before adapting so a bad --steps fails before the costly part; the method holds
     # this very pipeline object, which adaptation trains in place.
     method = pipeline_method(pipeline, steps=steps, seed=seed)

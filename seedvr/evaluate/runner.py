@@ -21,6 +21,7 @@ from seedvr.errors import SeedVRError
 from seedvr.evaluate.per_frame import ewarp_per_frame, psnr_mask_per_frame
 from seedvr.metrics import compute_all
 from seedvr.models.flow import estimate_video_flows
+from seedvr.pipeline.loading import local_pipeline_folder
 
 # Rows of a sample strip: a few frames spread over the clip are enough to see a method's
 # behaviour at the start, middle and end without making the image huge.
@@ -110,17 +111,6 @@ def check_model_given(names: Sequence[str], model: str | Path | None) -> None:
         raise SeedVRError("method seedvr needs a model (--model: a pipeline folder or models:/NAME@ALIAS)")
 
 
-def resolve_model_folder(model: str | Path) -> Path:
-    """The local pipeline folder of ``model``: itself, or the downloaded registered version of a
-    ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` URI (resolved once, so the weights loaded
-    and the sampler settings read below come from the same version)."""
-    if str(model).startswith("models:/"):
-        from seedvr.registry.models import download_registered_pipeline
-
-        return download_registered_pipeline(str(model))
-    return Path(model)
-
-
 def model_sampling_steps(folder: str | Path) -> int:
     """The pipeline's own ``num_inference_steps``: what batch repair and serving run when no
     ``steps`` is asked for. Read from its saved scheduler, as ``from_pretrained`` reads it."""
@@ -147,7 +137,9 @@ def load_methods(
         if name != "seedvr":
             methods[name] = make_method(name, steps=steps, device=device, seed=seed)
             continue
-        folder = resolve_model_folder(model)
+        # Resolved once, so the weights loaded and the sampler settings read below come from
+        # the same registered version even if its alias moves meanwhile.
+        folder = local_pipeline_folder(model, f"--model {model}")
         method = make_method(name, model=folder, steps=steps, device=device, seed=seed)
         model_steps = model_sampling_steps(folder)
         method.details.update(

@@ -2,31 +2,32 @@
 
 - :mod:`~seedvr.registry.tracking` — where runs go (SQLite by default), runs that log params,
   data version and git commit;
-- :mod:`~seedvr.registry.models` — log a pipeline folder as a pyfunc model, register it,
-  download a registered version back as a pipeline folder;
+- :mod:`~seedvr.registry.models` — log a pipeline folder as a pyfunc model, register it;
 - :mod:`~seedvr.registry.promotion` — the gates and the ``challenger`` / ``champion`` aliases;
 - :mod:`~seedvr.registry.pyfunc_model` — the model code MLflow loads (never imported here).
+
+Resolving and downloading a registered version (what loading a model needs) is
+:mod:`seedvr.modelstore`, a lower layer; it is re-exported here for callers of the registry.
 """
 
-from seedvr.registry.models import (
+from seedvr.modelstore.location import configure_tracking
+from seedvr.modelstore.registered import (
     CHALLENGER,
     CHAMPION,
     DEFAULT_MODEL_NAME,
+    current_champion,
     download_registered_pipeline,
-    list_versions,
-    log_pipeline_model,
-    register_model,
     resolve_model_version,
 )
+from seedvr.registry.models import list_versions, log_pipeline_model, register_model
 from seedvr.registry.promotion import (
     PromotionDecision,
     RegistrationResult,
     champion_metrics_on,
-    current_champion,
     decide_promotion,
     register_and_promote,
 )
-from seedvr.registry.tracking import configure_tracking, run_url, start_run
+from seedvr.registry.tracking import run_url, start_run
 
 __all__ = [
     "CHALLENGER",

@@ -40,13 +40,13 @@ from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from seedvr.config import RegisterParams
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.comparison import CANDIDATE_METHOD, REFERENCE_METHOD
 from seedvr.evaluate.comparison import best_baseline as _best_method
-from seedvr.registry.models import CHAMPION, MODEL_ARTIFACT, register_model
+from seedvr.modelstore.registered import CHAMPION, current_champion
+from seedvr.registry.models import MODEL_ARTIFACT, register_model
 
 DECISION_ARTIFACT = "promotion/decision.json"
 DECISION_TAG = "promotion.decision"
@@ -317,15 +317,6 @@ def decide_promotion(
         },
         champion=champion,
     )
-
-
-def current_champion(model_name: str) -> int | None:
-    """The version holding ``champion``, ``None`` if the model or the alias does not exist."""
-    client = MlflowClient()
-    try:
-        return int(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:
-        return None
 
 
 def champion_metrics_on(

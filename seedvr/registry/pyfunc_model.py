@@ -17,6 +17,10 @@ import os
 import mlflow
 import pandas as pd
 
+from seedvr.engine.methods import resolve_device, resolve_dtype
+from seedvr.pipeline.loading import load_pipeline
+from seedvr.registry.serving import merged_params, place_pipeline, repair_table
+
 DEVICE_ENV = "SEEDVR_DEVICE"  # where load_context puts the pipeline (default auto)
 
 
@@ -25,15 +29,11 @@ class SeedVRRepairModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         """Load the pipeline once; every ``predict`` call reuses it."""
-        from seedvr.engine.methods import load_pipeline, resolve_device, resolve_dtype
-
         device = resolve_device(os.environ.get(DEVICE_ENV, "auto"))
         self.pipeline = load_pipeline(context.artifacts["pipeline"], device, resolve_dtype("fp32", device))
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """Repair every row's video inside its mask into its output path; one report row each."""
-        from seedvr.registry.serving import merged_params, place_pipeline, repair_table
-
         settings = merged_params(params)
         self.pipeline = place_pipeline(self.pipeline, str(settings["device"]), str(settings["precision"]))
         return repair_table(self.pipeline, model_input, settings)

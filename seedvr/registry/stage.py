@@ -30,9 +30,11 @@ import mlflow
 
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
+from seedvr.modelstore.folder import require_pipeline_folder
+from seedvr.modelstore.location import configure_tracking
 from seedvr.registry.models import log_pipeline_model
 from seedvr.registry.promotion import champion_metrics_on, register_and_promote
-from seedvr.registry.tracking import DATA_VERSION_TAG, GIT_COMMIT_TAG, configure_tracking, run_url, start_run
+from seedvr.registry.tracking import DATA_VERSION_TAG, GIT_COMMIT_TAG, run_url, start_run
 
 TRAINING_SUMMARY_FILE = "training_summary.json"
 METRICS_FILE = "metrics.json"
@@ -183,9 +185,7 @@ def register_stage(
             another model (its recorded ``sampler.model_steps`` is not the folder's), or a
             registry error; ``out_path`` is not written then.
     """
-    model_dir, eval_dir, dataset_dir = Path(model_dir), Path(eval_dir), Path(dataset_dir)
-    if not (model_dir / "model_index.json").is_file():
-        raise SeedVRError(f"{model_dir} is not a saved SeedVR pipeline folder (no model_index.json)")
+    model_dir, eval_dir, dataset_dir = require_pipeline_folder(model_dir), Path(eval_dir), Path(dataset_dir)
     metrics = read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
     summary = read_training_summary(model_dir)
     if not dataset_dir.exists():

@@ -21,7 +21,11 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
+from seedvr.modelstore.folder import is_pipeline_folder
+from seedvr.modelstore.location import ensure_tracking_configured
+from seedvr.modelstore.registered import current_champion
 from seedvr.models.discriminator import PatchDiscriminator3D
+from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
 from seedvr.train.datamodule import SeedVRDataModule
@@ -81,7 +85,7 @@ def scheduler_from_params(params: Params) -> HierarchicalRepairScheduler:
 def shipped_base_model(params: Params) -> Path | None:
     """The base model folder the project ships (``pretrain.out``), if it is there."""
     path = Path(params.pretrain.out)
-    return path if (path / "model_index.json").is_file() else None
+    return path if is_pipeline_folder(path) else None
 
 
 def resolve_init(init: str, params: Params) -> str:
@@ -93,10 +97,6 @@ def resolve_init(init: str, params: Params) -> str:
     """
     if init != "auto":
         return init
-    # Imported here: only `auto` needs the registry (and MLflow's import time).
-    from seedvr.registry.promotion import current_champion
-    from seedvr.registry.tracking import ensure_tracking_configured
-
     ensure_tracking_configured()
     name = params.register_.model_name
     version = current_champion(name)
@@ -119,16 +119,7 @@ def load_initial_pipeline(init: str, params: Params) -> SeedVRPipeline:
     init = resolve_init(init, params)
     if init == "scratch":
         return SeedVRPipeline.from_preset(params.model.preset, scheduler_from_params(params), seed=params.train.seed)
-    if init.startswith("models:/"):
-        from seedvr.registry.models import download_registered_pipeline
-
-        return SeedVRPipeline.from_pretrained(str(download_registered_pipeline(init)), use_safetensors=True)
-    path = Path(init)
-    if not (path / "model_index.json").is_file():
-        raise SeedVRError(
-            f"--init {init}: not 'scratch', 'auto', a models:/ URI or a saved pipeline folder (no model_index.json)"
-        )
-    return SeedVRPipeline.from_pretrained(str(path), use_safetensors=True)
+    return load_pipeline(init, label=f"--init {init}")
 
 
 def build_trainer(params: Params, callbacks: list[Callback], checkpoint_dir: Path, loggers=False) -> L.Trainer:

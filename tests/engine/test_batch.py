@@ -326,7 +326,7 @@ def test_a_registry_alias_is_pinned_and_a_promotion_redoes_the_batch(tmp_path: P
     from types import SimpleNamespace
 
     from seedvr.engine.methods import RepairMethod
-    from seedvr.registry import models as registry
+    from seedvr.modelstore import registered as registry
 
     champion = {"version": 1}
     downloads = []

@@ -13,7 +13,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from seedvr.registry.tracking import configure_tracking
+from seedvr.modelstore.location import configure_tracking
 
 FPS = Fraction(24)
 

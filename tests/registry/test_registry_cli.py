@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from seedvr.cli import app
 from seedvr.config import Params
 from seedvr.registry.models import log_pipeline_model
-from seedvr.registry.tracking import sqlite_database_path, start_run
+from seedvr.modelstore.location import sqlite_database_path
+from seedvr.registry.tracking import start_run
 
 
 def test_promote_then_show(mlflow_store, pipeline_dir, tmp_path):

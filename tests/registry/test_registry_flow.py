@@ -20,16 +20,15 @@ from registry_helpers import metrics_doc
 from seedvr.config import Params, RegisterParams
 from seedvr.errors import SeedVRError
 from seedvr.pipeline.pipeline import SeedVRPipeline
-from seedvr.registry.models import (
+from seedvr.modelstore.registered import (
     CHALLENGER,
     CHAMPION,
+    current_champion,
     download_registered_pipeline,
-    list_versions,
-    log_pipeline_model,
-    register_model,
     resolve_model_version,
 )
-from seedvr.registry.promotion import DECISION_ARTIFACT, current_champion, register_and_promote
+from seedvr.registry.models import list_versions, log_pipeline_model, register_model
+from seedvr.registry.promotion import DECISION_ARTIFACT, register_and_promote
 from seedvr.registry.tracking import start_run
 
 GATES = RegisterParams()

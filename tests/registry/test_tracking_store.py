@@ -8,25 +8,16 @@ import mlflow
 import pytest
 
 from seedvr.config import Params
-from seedvr.registry import tracking
-from seedvr.registry.tracking import (
-    DATA_VERSION_TAG,
-    GIT_COMMIT_TAG,
-    artifact_root_for,
-    configure_tracking,
-    default_tracking_uri,
-    flatten_params,
-    run_url,
-    sqlite_database_path,
-    start_run,
-)
+from seedvr.modelstore import location
+from seedvr.modelstore.location import artifact_root_for, configure_tracking, default_tracking_uri, sqlite_database_path
+from seedvr.registry.tracking import DATA_VERSION_TAG, GIT_COMMIT_TAG, flatten_params, run_url, start_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_store_is_sqlite_under_root_with_artifacts_beside(tmp_path, monkeypatch, mlflow_store):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr(tracking, "_default_we_exported", None)
+    monkeypatch.setattr(location, "_default_we_exported", None)
     try:
         uri = configure_tracking(tmp_path)
         assert uri == f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db"

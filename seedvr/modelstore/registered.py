@@ -1,0 +1,159 @@
+"""Registered models by URI: ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``.
+
+The read side of the model registry, for everything that loads a model: which version a URI
+points at, the version's pipeline folder (downloaded once per version into a local cache),
+and which version holds an alias. Writing (logging, registering, promoting) is
+:mod:`seedvr.registry`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seedvr.errors import SeedVRError
+from seedvr.modelstore.folder import MODEL_INDEX, is_pipeline_folder
+from seedvr.modelstore.location import ensure_tracking_configured
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+
+DEFAULT_MODEL_NAME = "seedvr-repair"
+PIPELINE_ARTIFACT = "pipeline"  # the pyfunc model's artifact holding the save_pretrained folder
+CHALLENGER = "challenger"
+CHAMPION = "champion"
+CACHE_ENV = "SEEDVR_MODEL_CACHE"
+URI_PREFIX = "models:/"
+
+_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_\-]+)$")
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+
+
+def is_registry_uri(model: str | Path) -> bool:
+    """Whether ``model`` names a registered model rather than a local folder."""
+    return str(model).startswith(URI_PREFIX)
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, int | None]:
+    """``(name, alias, version)`` of ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``."""
+    if match := _ALIAS_URI.match(uri):
+        return match["name"], match["alias"], None
+    if match := _VERSION_URI.match(uri):
+        return match["name"], None, int(match["version"])
+    raise SeedVRError(f"{uri!r} is not a registered model URI; use models:/NAME@ALIAS or models:/NAME/VERSION")
+
+
+def version_uri(version: ModelVersion) -> str:
+    """``models:/NAME/VERSION`` of a resolved version: a URI that never changes meaning."""
+    return f"{URI_PREFIX}{version.name}/{version.version}"
+
+
+def resolve_model_version(uri: str) -> ModelVersion:
+    """The registered version ``uri`` points at; an unknown model, alias or version is a
+    :class:`SeedVRError` naming what exists."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    name, alias, version = parse_model_uri(uri)
+    ensure_tracking_configured()
+    client = MlflowClient()
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException:
+        raise SeedVRError(f"{uri}: no registered model named {name!r} in {mlflow.get_registry_uri()}") from None
+    try:
+        if alias is not None:
+            return client.get_model_version_by_alias(name, alias)
+        return client.get_model_version(name, str(version))
+    except MlflowException:
+        if alias is not None:
+            known = ", ".join(sorted(registered.aliases)) or "none"
+            raise SeedVRError(f"{uri}: model {name!r} has no alias {alias!r} (aliases: {known})") from None
+        raise SeedVRError(f"{uri}: model {name!r} has no version {version}") from None
+
+
+def current_champion(model_name: str) -> int | None:
+    """The version holding ``champion``, ``None`` if the model or the alias does not exist."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        return int(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def pipeline_folder(model_dir: str | Path) -> Path:
+    """The pipeline folder inside a downloaded pyfunc model (its path is recorded in MLmodel)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
+
+    model_dir = Path(model_dir)
+    try:
+        flavor = Model.load(str(model_dir)).flavors["python_function"]
+        relative = flavor["artifacts"][PIPELINE_ARTIFACT]["path"]
+    except (OSError, MlflowException, KeyError, TypeError):
+        raise SeedVRError(f"{model_dir} is not a SeedVR registered model (no '{PIPELINE_ARTIFACT}' artifact)") from None
+    folder = model_dir / relative
+    if not is_pipeline_folder(folder):
+        raise SeedVRError(f"{folder}: the registered model's pipeline folder is incomplete (no {MODEL_INDEX})")
+    return folder
+
+
+def model_cache_root() -> Path:
+    """``$SEEDVR_MODEL_CACHE``, else ``<temp>/seedvr-model-cache``."""
+    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "seedvr-model-cache")
+
+
+def _cache_key(version: ModelVersion) -> str:
+    # Version numbers repeat across stores (every fresh store has a version 1): the key also
+    # hashes the source, which carries the unique logged-model / run id.
+    identity = f"{version.name}|{version.version}|{version.source}|{version.run_id}|{version.model_id}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", version.name)
+    return f"{safe_name}-v{version.version}-{digest}"
+
+
+def download_registered_pipeline(uri: str, cache_root: str | Path | None = None) -> Path:
+    """A local pipeline folder for ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+
+    Each version is downloaded once into the cache (atomically: a half-finished download is
+    never mistaken for a model) and reused afterwards; an alias is resolved on every call so
+    it follows promotions.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    version = resolve_model_version(uri)
+    root = Path(cache_root) if cache_root is not None else model_cache_root()
+    target = root / _cache_key(version)
+    if not target.is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        partial = root / f".partial-{uuid.uuid4().hex}"
+        try:
+            mlflow.artifacts.download_artifacts(artifact_uri=version_uri(version), dst_path=str(partial))
+            pipeline_folder(partial)  # refuse to cache something that is not a SeedVR model
+            try:
+                partial.rename(target)
+            except OSError:
+                if not target.is_dir():  # not a concurrent download of the same version
+                    raise
+        except MlflowException as error:
+            raise SeedVRError(f"{uri}: cannot download version {version.version}: {first_line(error)}") from None
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return pipeline_folder(target)
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an MLflow error (they run to many lines), else its type's name."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,67 @@
+"""The one way to load a pipeline: from a saved folder or a registered model URI.
+
+``seedvr repair --model``, training's ``--init``, evaluation, batch repair and the served
+registry model all accept the same two kinds of model, and all come here: a folder written
+by ``save_pretrained``, or ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION``, downloaded once
+per version by :mod:`seedvr.modelstore.registered`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seedvr.errors import SeedVRError
+from seedvr.modelstore.folder import require_pipeline_folder
+from seedvr.modelstore.registered import download_registered_pipeline, is_registry_uri
+
+if TYPE_CHECKING:
+    import torch
+
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+# What from_pretrained raises for a folder that is there but unreadable (bad config, truncated
+# or mismatched weights).
+_LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError)
+
+
+def local_pipeline_folder(model: str | Path, label: str | None = None) -> Path:
+    """The local pipeline folder of ``model``: itself when it is a saved pipeline folder, else
+    the downloaded registered version a ``models:/`` URI points at.
+
+    ``label`` names the model in errors the way the user gave it (``--model work/model``).
+
+    Raises:
+        SeedVRError: not a pipeline folder, or an unknown registered model, alias or version.
+    """
+    if is_registry_uri(model):
+        return download_registered_pipeline(str(model))
+    return require_pipeline_folder(model, label or str(model))
+
+
+def load_pipeline(
+    model: str | Path,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    label: str | None = None,
+) -> SeedVRPipeline:
+    """``SeedVRPipeline`` of ``model`` (see :func:`local_pipeline_folder`), on ``device``.
+
+    ``dtype`` ``None`` keeps the saved precision. Safetensors only: a pickle is never loaded.
+
+    Raises:
+        SeedVRError: a bad path or URI, or a folder whose weights or configs cannot be loaded.
+    """
+    # Imported here: diffusers takes seconds to import and the classical methods never load a model.
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+    label = label or str(model)
+    folder = local_pipeline_folder(model, label)
+    # Only when asked for: recent diffusers warn about the torch_dtype keyword itself.
+    precision = {} if dtype is None else {"torch_dtype": dtype}
+    try:
+        # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
+        pipeline = SeedVRPipeline.from_pretrained(str(folder), use_safetensors=True, low_cpu_mem_usage=False, **precision)
+    except _LOAD_ERRORS as error:
+        raise SeedVRError(f"{label}: cannot load the pipeline ({str(error).splitlines()[0]})") from None
+    return pipeline if device is None else pipeline.to(device)
