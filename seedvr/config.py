@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from seedvr.errors import SeedVRError
+from seedvr.method_catalog import METHOD_NAMES
 
 DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object", "logo")
 
@@ -144,7 +145,7 @@ class EvaluateParams(Section):
     """Evaluation of repair methods over one split of the damaged dataset (``seedvr evaluate``)."""
 
     split: Literal["train", "val", "test"] = "test"
-    methods: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
+    methods: tuple[str, ...] = METHOD_NAMES
     out: str = "work/eval"
     # None: the model's own num_inference_steps, exactly what batch repair runs. Any other
     # value measures a sampler that does not ship, and the promotion gates refuse it.
@@ -156,10 +157,9 @@ class EvaluateParams(Section):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
-        known = ("seedvr", "propagate", "telea", "ns")
-        unknown = sorted(set(methods) - set(known))
+        unknown = sorted(set(methods) - set(METHOD_NAMES))
         if unknown or not methods:
-            raise ValueError(f"unknown method(s) {unknown}; choose from {list(known)}")
+            raise ValueError(f"unknown method(s) {unknown}; choose from {list(METHOD_NAMES)}")
         return methods
 
 

@@ -10,6 +10,7 @@ import typer
 
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
+from seedvr.method_catalog import MODEL_METHOD, method_choices
 
 
 @app.command()
@@ -18,7 +19,7 @@ def repair(
     input: Path = typer.Argument(..., help="Video file (mp4, mkv, mov, avi, webm) or folder of numbered frames."),
     mask: Path = typer.Option(..., "--mask", "-m", help="Mask video, frame folder, or one image for every frame."),
     output: Path = typer.Option(..., "--output", "-o", help=".mkv (FFV1 lossless), a folder (PNG frames) or .mp4 (H.264)."),
-    method: str = typer.Option("seedvr", help="seedvr | propagate | telea | ns"),
+    method: str = typer.Option(MODEL_METHOD, help=method_choices()),
     model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (method seedvr)."),
     chunk: int = typer.Option(32, help="Frames repaired together; memory does not grow with video length."),
     overlap: int = typer.Option(8, help="Frames shared by consecutive chunks, cross-faded inside the mask."),

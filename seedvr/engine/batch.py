@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from seedvr.engine.methods import METHODS, RepairMethod, make_method, resolve_device, resolve_dtype
+from seedvr.engine.methods import RepairMethod, make_method, resolve_device, resolve_dtype
 from seedvr.engine.repair import repair_video
 from seedvr.engine.streaming import check_chunking
 from seedvr.errors import SeedVRError
@@ -46,6 +46,7 @@ from seedvr.io import IMAGE_EXTENSIONS, OUTPUT_FORMATS, VIDEO_EXTENSIONS, atomic
 from seedvr.io.atomic import TEMP_MARKER, remove_path
 from seedvr.io.formats import FPS_SIDECAR
 from seedvr.io.frames import list_frame_files
+from seedvr.method_catalog import MODEL_METHOD, check_method
 
 try:  # POSIX: an advisory lock keeps appends from several processes whole.
     import fcntl
@@ -81,7 +82,7 @@ class RepairSettings:
     from CPU to GPU must not redo finished work.
     """
 
-    method: str = "seedvr"
+    method: str = MODEL_METHOD
     model: str | None = None
     steps: int | None = None
     seed: int = 0
@@ -96,7 +97,7 @@ class RepairSettings:
 
     @property
     def uses_model(self) -> bool:
-        return self.method == "seedvr"
+        return self.method == MODEL_METHOD
 
     def check(self) -> None:
         """Reject a bad setting once, up front.
@@ -104,8 +105,7 @@ class RepairSettings:
         Without this a wrong setting would surface per video, and every video would be
         quarantined as if *it* were bad (and skipped on later runs).
         """
-        if self.method not in METHODS:
-            raise SeedVRError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        check_method(self.method)
         if self.uses_model and not self.model:
             raise SeedVRError("method seedvr needs a model (a pipeline folder or models:/NAME@ALIAS)")
         if self.steps is not None and self.steps < 1:

@@ -1,9 +1,8 @@
 """Repair methods behind one interface: ``repair(frames, masks) -> frames``.
 
 Each method takes ``uint8 [T, H, W, 3]`` frames and ``bool [T, H, W]`` masks and returns
-repaired frames that equal the input outside the mask. ``seedvr`` is the diffusion model,
-``propagate`` flow propagation finished by Telea (the model's own starting guess), ``telea``
-and ``ns`` OpenCV's per-frame inpainting.
+repaired frames that equal the input outside the mask. Which methods exist, and which of
+them needs a model, is :data:`seedvr.method_catalog.METHODS`; this module builds them.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ import torch
 
 from seedvr.baselines.classical import CLASSICAL_METHODS
 from seedvr.errors import SeedVRError
+from seedvr.method_catalog import MODEL_METHOD, check_method
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
-METHODS: tuple[str, ...] = ("seedvr", "propagate", "telea", "ns")
 Precision = Literal["fp32", "bf16", "fp16"]
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -62,11 +61,10 @@ def make_method(
     seed: int = 0,
 ) -> RepairMethod:
     """Build the repair function for ``name`` (loading the model once for ``seedvr``)."""
-    if name not in METHODS:
-        raise SeedVRError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+    info = check_method(name)
     if steps is not None and steps < 1:
         raise SeedVRError(f"--steps must be at least 1, got {steps}")
-    if name != "seedvr":
+    if not info.uses_model:
         classical = CLASSICAL_METHODS[name]
         return RepairMethod(name, lambda frames, masks: classical(frames, masks))
     if model is None:
@@ -80,7 +78,7 @@ def make_method(
 
 
 def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> RepairMethod:
-    """The ``seedvr`` method around an already loaded pipeline (a served model loads once)."""
+    """The model's method (``seedvr``) around an already loaded pipeline (a served model loads once)."""
     if steps is not None and steps < 1:
         raise SeedVRError(f"--steps must be at least 1, got {steps}")
 
@@ -89,4 +87,4 @@ def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> Repair
         generator = torch.Generator("cpu").manual_seed(seed)
         return pipeline(frames, masks, num_inference_steps=steps, generator=generator).frames
 
-    return RepairMethod("seedvr", repair_with_model, {"steps": steps, "seed": seed})
+    return RepairMethod(MODEL_METHOD, repair_with_model, {"steps": steps, "seed": seed})

@@ -41,6 +41,7 @@ from seedvr.engine.methods import RepairMethod, make_method, pipeline_method, re
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.method_catalog import MODEL_METHOD
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
@@ -228,7 +229,7 @@ def check_adapt_options(method, model, adapt_steps: int, adapt_seconds: float | 
         return False
     if adapt_steps == 0:
         raise SeedVRError("--adapt-seconds needs --adapt STEPS (the step limit)")
-    if isinstance(method, RepairMethod) or method != "seedvr":
+    if isinstance(method, RepairMethod) or method != MODEL_METHOD:
         raise SeedVRError("--adapt needs --method seedvr")
     if isinstance(adapt_frames, bool) or not isinstance(adapt_frames, (int, np.integer)) or adapt_frames < 1:
         raise SeedVRError(f"--adapt-frames must be at least 1, got {adapt_frames!r}")
@@ -243,7 +244,7 @@ def repair_video(
     input_path: str | Path,
     mask_path: str | Path,
     output_path: str | Path,
-    method: str | RepairMethod = "seedvr",
+    method: str | RepairMethod = MODEL_METHOD,
     model: str | Path | None = None,
     chunk: int = 32,
     overlap: int = 8,

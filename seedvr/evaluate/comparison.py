@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from seedvr.method_catalog import MODEL_METHOD
+
 # The model under evaluation, and its own starting point: an untrained pipeline returns the
 # propagation guess exactly, so beating `propagate` is what training has to show.
-CANDIDATE_METHOD = "seedvr"
+CANDIDATE_METHOD = MODEL_METHOD
 REFERENCE_METHOD = "propagate"
 
 

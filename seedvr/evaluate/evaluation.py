@@ -41,7 +41,6 @@ from typing import Sequence
 
 import pandas as pd
 
-from seedvr.engine.methods import METHODS
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.mlflow_logging import log_to_active_run
 from seedvr.evaluate.plots import write_plots
@@ -57,6 +56,7 @@ from seedvr.evaluate.runner import (
 from seedvr.evaluate.strips import write_strips
 from seedvr.evaluate.summary import json_ready, per_clip_table, per_frame_table, summarize
 from seedvr.io.atomic import PendingOutput
+from seedvr.method_catalog import METHOD_NAMES
 
 METRICS_FILE = "metrics.json"
 PER_CLIP_FILE = "per_clip.csv"
@@ -111,7 +111,7 @@ def evaluate_dataset(
     model: str | Path | None,
     data_dir: str | Path,
     split: str = "test",
-    methods: Sequence[str] | str = METHODS,
+    methods: Sequence[str] | str = METHOD_NAMES,
     out_dir: str | Path = "work/eval",
     steps: int | None = None,
     seed: int = 0,
@@ -127,7 +127,7 @@ def evaluate_dataset(
         model: saved pipeline folder or ``models:/NAME@ALIAS``; required when ``seedvr`` is
             among ``methods``.
         data_dir: damaged dataset folder (``manifest.csv``) or the manifest itself.
-        methods: names (or comma-separated text) among :data:`seedvr.engine.methods.METHODS`.
+        methods: names (or comma-separated text) among :data:`seedvr.method_catalog.METHODS`.
         out_dir: output folder, replaced as a whole (only if it is empty or an earlier evaluation).
         steps: sampling steps per pass for seedvr. ``None`` (the default, and what the
             pipeline's evaluate stage uses): the model's own ``num_inference_steps``, exactly

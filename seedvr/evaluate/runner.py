@@ -16,9 +16,10 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from seedvr.engine.methods import METHODS, RepairMethod, make_method
+from seedvr.engine.methods import RepairMethod, make_method
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.per_frame import ewarp_per_frame, psnr_mask_per_frame
+from seedvr.method_catalog import METHOD_NAMES, MODEL_METHOD
 from seedvr.metrics import compute_all
 from seedvr.models.flow import estimate_video_flows
 from seedvr.pipeline.loading import local_pipeline_folder
@@ -77,10 +78,10 @@ def check_method_names(methods: Sequence[str] | str) -> tuple[str, ...]:
         methods = [name.strip() for name in methods.split(",")]
     names = tuple(dict.fromkeys(name for name in methods if name))
     if not names:
-        raise SeedVRError(f"no method to evaluate; choose from {', '.join(METHODS)}")
-    unknown = [name for name in names if name not in METHODS]
+        raise SeedVRError(f"no method to evaluate; choose from {', '.join(METHOD_NAMES)}")
+    unknown = [name for name in names if name not in METHOD_NAMES]
     if unknown:
-        raise SeedVRError(f"unknown method {unknown[0]!r}; valid methods are {', '.join(METHODS)}")
+        raise SeedVRError(f"unknown method {unknown[0]!r}; valid methods are {', '.join(METHOD_NAMES)}")
     return names
 
 
@@ -107,7 +108,7 @@ def select_clips(data_dir: str | Path, split: str, max_clips: int | None = None)
 
 def check_model_given(names: Sequence[str], model: str | Path | None) -> None:
     """seedvr cannot run without a model; say so before any data is read."""
-    if "seedvr" in names and model is None:
+    if MODEL_METHOD in names and model is None:
         raise SeedVRError("method seedvr needs a model (--model: a pipeline folder or models:/NAME@ALIAS)")
 
 
@@ -134,7 +135,7 @@ def load_methods(
     check_model_given(names, model)
     methods = {}
     for name in names:
-        if name != "seedvr":
+        if name != MODEL_METHOD:
             methods[name] = make_method(name, steps=steps, device=device, seed=seed)
             continue
         # Resolved once, so the weights loaded and the sampler settings read below come from
