@@ -1,6 +1,6 @@
 """Scheduled batch repair: every video of an inbox, once, into an outbox (Prefect flow).
 
-The work itself is :mod:`seedvr.engine.batch`; this module adds what Prefect is for: one task
+The work itself is :mod:`seedvr.batch`; this module adds what Prefect is for: one task
 per video (visible, retried once for transient errors, run two at a time or on Dask), a
 results table artifact, and deployments (``prefect.yaml``, ``seedvr serve``).
 
@@ -23,7 +23,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from seedvr.engine.batch import (
+from seedvr.batch import (
     BatchItem,
     BatchPlan,
     ItemResult,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from seedvr.errors import SeedVRError
 from seedvr.modelstore.folder import require_pipeline_folder
-from seedvr.modelstore.registered import download_registered_pipeline, is_registry_uri
+from seedvr.modelstore import registered
 
 if TYPE_CHECKING:
     import torch
@@ -34,8 +34,8 @@ def local_pipeline_folder(model: str | Path, label: str | None = None) -> Path:
     Raises:
         SeedVRError: not a pipeline folder, or an unknown registered model, alias or version.
     """
-    if is_registry_uri(model):
-        return download_registered_pipeline(str(model))
+    if registered.is_registry_uri(model):
+        return registered.download_registered_pipeline(str(model))
     return require_pipeline_folder(model, label or str(model))
 
 

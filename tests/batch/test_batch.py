@@ -11,15 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from seedvr.engine import batch
-from seedvr.engine.batch import (
-    BatchItem,
-    Ledger,
-    RepairSettings,
-    discover_inbox,
-    input_hash,
-    run_batch,
-)
+from seedvr.batch import BatchItem, Ledger, RepairSettings, discover_inbox, model_cache, run_batch
+from seedvr.batch import items as batch_items
+from seedvr.batch.hashing import input_hash, model_identity
+from seedvr.batch.ledger import LEDGER_NAME
+from seedvr.batch.run import STALE_TEMPORARY_SECONDS, sweep_stale_temporaries
 from seedvr.errors import SeedVRError
 from seedvr.io import read_video, write_mask, write_video
 from seedvr.io.atomic import TEMP_MARKER
@@ -166,13 +162,13 @@ def test_model_folder_identity_is_its_content(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "model_index.json").write_text("{}")
     (folder / "weights.safetensors").write_bytes(b"\x00" * 64)
-    first = batch.model_identity(str(folder))
+    first = model_identity(str(folder))
 
     (folder / "weights.safetensors").write_bytes(b"\x01" * 64)
 
-    assert batch.model_identity(str(folder)) != first
+    assert model_identity(str(folder)) != first
     with pytest.raises(SeedVRError, match="not a saved SeedVR pipeline"):
-        batch.model_identity(str(tmp_path))
+        model_identity(str(tmp_path))
 
 
 def test_bad_settings_are_refused_before_any_video_is_touched(tmp_path: Path) -> None:
@@ -192,7 +188,7 @@ def test_bad_settings_are_refused_before_any_video_is_touched(tmp_path: Path) ->
             run_batch(inbox, outbox, settings)
     # A settings mistake is not the videos' fault: nothing is quarantined or recorded.
     assert not (outbox / "quarantine").exists()
-    assert not (outbox / batch.LEDGER_NAME).exists()
+    assert not (outbox / LEDGER_NAME).exists()
     with pytest.raises(SeedVRError, match="must differ from the inbox"):
         run_batch(inbox, inbox, TELEA)
 
@@ -220,7 +216,7 @@ def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
     error = json.loads((outbox / "quarantine" / "bad.error.json").read_text())
     assert error["input"] == str(inbox / "bad.mp4") and "not a readable video" in error["error"]
     ledger = Ledger(outbox)
-    assert ledger.done(first["a"].input_hash) and not ledger.done(first["bad"].input_hash)
+    assert ledger.status(first["a"].input_hash) == "repaired"
     assert ledger.status(first["bad"].input_hash) == "quarantined"
 
     before = _outbox_snapshot(outbox)
@@ -249,7 +245,7 @@ def test_unexpected_errors_are_quarantined_but_retried_next_run(tmp_path: Path, 
     def broken_repair_video(*args, **kwargs):
         raise MemoryError("out of GPU memory")
 
-    monkeypatch.setattr(batch, "repair_video", broken_repair_video)
+    monkeypatch.setattr(batch_items, "repair_video", broken_repair_video)
     [failed] = run_batch(inbox, outbox, TELEA)
     assert failed.status == "quarantined" and failed.error == "MemoryError: out of GPU memory"
     assert json.loads(Path(failed.report).read_text())["retry"] == "on the next run"
@@ -266,11 +262,11 @@ def test_ledger_ignores_a_torn_last_line(tmp_path: Path) -> None:
     with open(ledger.path, "a", encoding="utf-8") as handle:
         handle.write('{"hash": "two", "sta')  # a crash in the middle of a line
 
-    assert ledger.done("one") and ledger.status("two") is None
+    assert ledger.status("one") == "repaired" and ledger.status("two") is None
     ledger.append({"hash": "three", "status": "quarantined"})
 
     assert [entry["hash"] for entry in Ledger(tmp_path).entries()] == ["one", "three"]
-    assert Ledger(tmp_path).settled("three") and not Ledger(tmp_path).done("three")
+    assert Ledger(tmp_path).settled("three") and Ledger(tmp_path).status("three") != "repaired"
 
 
 def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
@@ -279,11 +275,11 @@ def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
     unrelated = tmp_path / ".ledger.jsonl"
     for path in (stale, fresh, unrelated):
         path.write_bytes(b"x")
-    old = time.time() - 2 * batch.STALE_TEMPORARY_SECONDS
+    old = time.time() - 2 * STALE_TEMPORARY_SECONDS
     os.utime(stale, (old, old))
     os.utime(unrelated, (old, old))
 
-    assert batch.sweep_stale_temporaries(tmp_path) == [stale]
+    assert sweep_stale_temporaries(tmp_path) == [stale]
     assert not stale.exists() and fresh.exists() and unrelated.exists()
 
 
@@ -303,14 +299,14 @@ def test_the_model_is_loaded_once_for_a_whole_batch(tmp_path: Path, monkeypatch)
     SeedVRPipeline.from_preset("tiny", seed=3).save_pretrained(str(model))
     inbox = _inbox_of(tmp_path, ("a", "b"))
     loads = []
-    real_make_method = batch.make_method
+    real_make_method = model_cache.make_method
 
     def counting_make_method(*args, **kwargs):
         loads.append(kwargs.get("model"))
         return real_make_method(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "make_method", counting_make_method)
-    monkeypatch.setattr(batch, "_loaded_method", None)
+    monkeypatch.setattr(model_cache, "make_method", counting_make_method)
+    monkeypatch.setattr(model_cache, "_loaded_method", None)
     settings = RepairSettings(method="seedvr", model=str(model), steps=1, device="cpu")
 
     results = run_batch(inbox, tmp_path / "outbox", settings)
@@ -345,9 +341,9 @@ def test_a_registry_alias_is_pinned_and_a_promotion_redoes_the_batch(tmp_path: P
     monkeypatch.setattr(registry, "resolve_model_version", fake_resolve)
     monkeypatch.setattr(registry, "download_registered_pipeline", fake_download)
     # Stands in for the loaded pipeline: returns the frames (the hole keeps its pixels).
-    monkeypatch.setattr(batch, "make_method", lambda *args, **kwargs: RepairMethod("seedvr", lambda frames, masks: frames.copy()))
-    monkeypatch.setattr(batch, "_loaded_method", None)
-    monkeypatch.setattr(batch, "_pinned_folders", {})
+    monkeypatch.setattr(model_cache, "make_method", lambda *args, **kwargs: RepairMethod("seedvr", lambda frames, masks: frames.copy()))
+    monkeypatch.setattr(model_cache, "_loaded_method", None)
+    monkeypatch.setattr(model_cache, "_pinned_folders", {})
     inbox, outbox = _inbox_of(tmp_path, ("a", "b")), tmp_path / "outbox"
     settings = RepairSettings(method="seedvr", model="models:/seedvr-repair@champion", device="cpu")
 
@@ -373,8 +369,8 @@ def test_a_model_that_fails_to_load_does_not_brand_the_videos_bad(tmp_path: Path
     def unloadable(*args, **kwargs):
         raise SeedVRError(f"--model {model}: cannot load the pipeline (truncated weights)")
 
-    monkeypatch.setattr(batch, "make_method", unloadable)
-    monkeypatch.setattr(batch, "_loaded_method", None)
+    monkeypatch.setattr(model_cache, "make_method", unloadable)
+    monkeypatch.setattr(model_cache, "_loaded_method", None)
     inbox, outbox = _inbox_of(tmp_path, ("a",)), tmp_path / "outbox"
 
     [result] = run_batch(inbox, outbox, RepairSettings(method="seedvr", model=str(model), device="cpu"))

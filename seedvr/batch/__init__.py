@@ -1,0 +1,60 @@
+"""Batch repair of an inbox folder into an outbox: discovery, ledger, quarantine.
+
+This is the library half of the scheduled batch repair (the Prefect flow in
+``flows/repair.py`` only adds tasks, retries and a results table on top). It never imports
+Prefect, so everything here runs and is tested without a server. One job per module:
+
+- :mod:`~seedvr.batch.settings` — how every item is repaired (:class:`RepairSettings`);
+- :mod:`~seedvr.batch.inbox` — which videos and masks the inbox holds (:func:`discover_inbox`);
+- :mod:`~seedvr.batch.hashing` — what identifies an item's output (:func:`input_hash`);
+- :mod:`~seedvr.batch.model_cache` — the model of a run: pinned, downloaded and loaded once per process;
+- :mod:`~seedvr.batch.ledger` — the record of finished items (:class:`Ledger`);
+- :mod:`~seedvr.batch.items` — one item: repair it, or quarantine it;
+- :mod:`~seedvr.batch.run` — one run: plan what to do, do it (:func:`run_batch`).
+
+Inbox conventions (top level of the inbox only; names starting with ``.`` are ignored):
+
+- a **video** is any file with a video extension (``clip.mp4``) or a folder of numbered frames
+  (``clip/``) whose name does not end in ``.mask``;
+- its **mask** is, by name: ``clip.mask.png`` (one image for every frame), ``clip.mask.mkv``
+  (any video or image extension) or a frame folder ``clip.mask/``; failing that, an
+  inbox-wide ``mask.png`` (any image extension) is used for every video without its own;
+- a video without a mask, with several masks, or sharing its name with another video is an
+  item with a ``problem``: it is quarantined with that sentence, never guessed at.
+
+Outbox layout: ``NAME.mkv`` (the output extension is a setting), ``NAME.report.json`` and the
+ledger ``.ledger.jsonl``; reports of bad inputs go to ``quarantine/NAME.error.json`` (the
+quarantine folder is a setting, by default inside the outbox). Inputs are only ever read.
+
+Idempotence: every finished item appends one line to the ledger, keyed by
+:func:`input_hash` (input bytes + the settings that change the output). The ledger line is the
+commit point: an output written just before a crash has no ledger line, so the next run
+repairs it again and atomically replaces it. A bad input is recorded too, so it is not retried
+until its bytes (or its mask) change; an *unexpected* error is not recorded, so the next run
+tries again (it may have been transient: a full disk, a busy GPU).
+"""
+
+from seedvr.batch.inbox import BatchItem, discover_inbox
+from seedvr.batch.items import ItemResult, process_item, quarantine_item, repair_item
+from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, STATUS_SKIPPED, Ledger
+from seedvr.batch.run import BatchPlan, default_quarantine, plan_batch, run_batch, summarize
+from seedvr.batch.settings import RepairSettings
+
+__all__ = [
+    "STATUS_QUARANTINED",
+    "STATUS_REPAIRED",
+    "STATUS_SKIPPED",
+    "BatchItem",
+    "BatchPlan",
+    "ItemResult",
+    "Ledger",
+    "RepairSettings",
+    "default_quarantine",
+    "discover_inbox",
+    "plan_batch",
+    "process_item",
+    "quarantine_item",
+    "repair_item",
+    "run_batch",
+    "summarize",
+]

@@ -1,0 +1,93 @@
+"""What identifies an item's output: the ledger key :func:`input_hash`, and :func:`model_identity`.
+
+Content, not names or times: the same bytes repaired with the same settings and the same
+model give the same hash wherever they lie, and any changed byte gives a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+from seedvr.batch.inbox import BatchItem
+from seedvr.batch.settings import RepairSettings
+from seedvr.io.formats import FPS_SIDECAR
+from seedvr.io.frames import list_frame_files
+from seedvr.modelstore import registered
+from seedvr.modelstore.folder import require_pipeline_folder
+
+_HASH_BLOCK = 1 << 20
+_digests_lock = threading.Lock()
+_folder_digests: dict[tuple, str] = {}
+
+
+def _hash_file(digest, path: Path, label: str) -> None:
+    # A header per file (label and size) keeps different splits of the same bytes apart.
+    digest.update(f"file:{label}:{path.stat().st_size}\n".encode())
+    with open(path, "rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+
+
+def _hash_input(digest, path: Path, role: str) -> None:
+    if path.is_dir():
+        members = list_frame_files(path)
+        if (path / FPS_SIDECAR).is_file():
+            members.append(path / FPS_SIDECAR)  # the frame rate is kept in the output
+        digest.update(f"folder:{role}:{len(members)}\n".encode())
+        for member in members:
+            _hash_file(digest, member, f"{role}/{member.name}")
+    else:
+        _hash_file(digest, path, role)
+
+
+def model_identity(model: str) -> str:
+    """What the model *is*, whatever name points to it; enters :func:`input_hash`.
+
+    For a registry URI: the version it resolves to and that version's source (version
+    numbers repeat across stores). For a folder: a digest of its files, cached per process by
+    their sizes and modification times so the weights are read once, not per video.
+
+    Raises:
+        SeedVRError: an unknown registry model or alias, or a folder that is not a pipeline.
+    """
+    if registered.is_registry_uri(model):
+        version = registered.resolve_model_version(model)
+        return f"{registered.version_uri(version)}|{version.source}|{version.run_id}"
+    folder = require_pipeline_folder(model, f"model {model}")
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    listing = tuple((str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+    key = (str(folder.resolve()), listing)
+    with _digests_lock:
+        cached = _folder_digests.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    for path in files:
+        _hash_file(digest, path, label=str(path.relative_to(folder)))
+    result = digest.hexdigest()
+    with _digests_lock:
+        _folder_digests[key] = result
+    return result
+
+
+def input_hash(item: BatchItem, settings: RepairSettings | None = None, model_id: str | None = None) -> str:
+    """sha256 of everything that decides the item's output, read in 1 MiB blocks.
+
+    Covers the output name, the video bytes, the mask bytes (or the problem that stands in
+    for a missing mask), and :meth:`RepairSettings.output_defining`. ``model_id`` is
+    :func:`model_identity` of the settings' model; it is looked up when not given.
+    """
+    settings = settings or RepairSettings()
+    if settings.uses_model and model_id is None and settings.model:
+        model_id = model_identity(settings.model)
+    digest = hashlib.sha256()
+    digest.update(f"name:{item.name}\n".encode())
+    _hash_input(digest, item.video, "video")
+    if item.mask is not None:
+        _hash_input(digest, item.mask, "mask")
+    digest.update(f"problem:{item.problem or ''}\n".encode())
+    digest.update(json.dumps(settings.output_defining(model_id), sort_keys=True).encode())
+    return digest.hexdigest()

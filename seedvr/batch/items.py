@@ -1,0 +1,184 @@
+"""One item of a batch: repair it into the outbox, or quarantine it with a one-line reason.
+
+Outbox layout: ``NAME.EXT`` (the output extension is a setting), ``NAME.report.json``; reports
+of bad inputs go to ``QUARANTINE/NAME.error.json``. Inputs are only ever read. Both files
+appear atomically and the ledger line is written last (see :mod:`seedvr.batch.ledger`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from seedvr.batch.hashing import input_hash
+from seedvr.batch.inbox import BatchItem
+from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, Ledger
+from seedvr.batch.model_cache import loaded_method
+from seedvr.batch.settings import RepairSettings
+from seedvr.engine.methods import RepairMethod
+from seedvr.engine.repair import repair_video
+from seedvr.errors import SeedVRError
+from seedvr.io import atomic_output
+
+REPORT_SUFFIX = ".report.json"
+ERROR_SUFFIX = ".error.json"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ItemResult:
+    """What happened to one item in a batch run (one row of the results table)."""
+
+    name: str
+    status: str
+    input: str
+    input_hash: str | None = None
+    output: str | None = None
+    report: str | None = None
+    frames: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_row(self) -> dict:
+        """The columns of the batch results table."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "frames": self.frames,
+            "seconds": self.seconds,
+            "output": self.output,
+            "error": self.error,
+        }
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: the user's sentence for :class:`SeedVRError`, else ``Type: text``."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(error, SeedVRError):
+        return first or "invalid input"
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with atomic_output(path, make_parents=True) as staging:
+        staging.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def output_path(item: BatchItem, outbox: str | os.PathLike, settings: RepairSettings) -> Path:
+    return Path(outbox) / f"{item.name}{settings.output_extension}"
+
+
+def report_path(item: BatchItem, outbox: str | os.PathLike) -> Path:
+    return Path(outbox) / f"{item.name}{REPORT_SUFFIX}"
+
+
+def error_report_path(item: BatchItem, quarantine_dir: str | os.PathLike) -> Path:
+    return Path(quarantine_dir) / f"{item.name}{ERROR_SUFFIX}"
+
+
+def repair_item(
+    item: BatchItem,
+    outbox: str | os.PathLike,
+    settings: RepairSettings,
+    digest: str | None = None,
+    method: RepairMethod | str | None = None,
+) -> ItemResult:
+    """Repair one item into ``outbox/NAME.EXT`` + ``NAME.report.json``, then commit it to the ledger.
+
+    Both files appear atomically; the ledger line is written last, so a crash at any point
+    leaves the item to be redone by the next run. Does not consult the ledger (see
+    :func:`plan_batch` for skipping). ``method`` defaults to :func:`loaded_method`.
+
+    Raises:
+        SeedVRError: the item has a problem or its input is bad (see :func:`repair_video`).
+    """
+    if item.problem:
+        raise SeedVRError(item.problem)
+    outbox = Path(outbox)
+    digest = digest or input_hash(item, settings)
+    target = output_path(item, outbox, settings)
+    report = repair_video(
+        item.video, item.mask, target, method=method or loaded_method(settings), chunk=settings.chunk,
+        overlap=settings.overlap, steps=settings.steps, device=settings.device, precision=settings.precision,
+        mask_dilate=settings.mask_dilate, max_side=settings.max_side, seed=settings.seed, crf=settings.crf,
+    )
+    finished = _now()
+    report_data = {**report.to_dict(), "input_hash": digest, "model_uri": settings.model if settings.uses_model else None, "finished": finished}
+    report_file = report_path(item, outbox)
+    _write_json(report_file, report_data)
+    Ledger(outbox).append({
+        "hash": digest, "status": STATUS_REPAIRED, "name": item.name, "input": str(item.video),
+        "mask": str(item.mask), "output": str(target), "report": report_data, "time": finished,
+    })
+    return ItemResult(item.name, STATUS_REPAIRED, str(item.video), digest, str(target), str(report_file),
+                      report.frames, report.seconds)
+
+
+def quarantine_item(
+    item: BatchItem,
+    quarantine_dir: str | os.PathLike,
+    error: BaseException | str,
+    ledger: Ledger | None = None,
+    digest: str | None = None,
+) -> ItemResult:
+    """Write ``quarantine_dir/NAME.error.json`` (input, mask, one-line error, time) atomically.
+
+    The input itself is left where it is, untouched. With a ``ledger`` (and the item's hash)
+    the verdict is recorded, so the same bytes are not tried again; without one (unexpected
+    errors) the next run retries the item.
+    """
+    message = error if isinstance(error, str) else one_line(error)
+    recorded = ledger is not None and digest is not None
+    target = error_report_path(item, quarantine_dir)
+    time_now = _now()
+    _write_json(target, {
+        "name": item.name, "input": str(item.video), "mask": str(item.mask) if item.mask else None,
+        "error": message, "input_hash": digest, "time": time_now,
+        "retry": "when the input or its mask changes" if recorded else "on the next run",
+    })
+    if recorded:
+        ledger.append({
+            "hash": digest, "status": STATUS_QUARANTINED, "name": item.name, "input": str(item.video),
+            "mask": str(item.mask) if item.mask else None, "output": None, "report": str(target),
+            "error": message, "time": time_now,
+        })
+    return ItemResult(item.name, STATUS_QUARANTINED, str(item.video), digest, None, str(target), error=message)
+
+
+def process_item(
+    item: BatchItem,
+    outbox: str | os.PathLike,
+    quarantine_dir: str | os.PathLike,
+    settings: RepairSettings,
+    digest: str | None = None,
+) -> ItemResult:
+    """Repair one item, or quarantine it (recorded in the ledger) when its input is bad.
+
+    Only :class:`SeedVRError` (a bad input, explained in one line) is caught here; anything
+    else propagates so the caller can retry it (the flow's task retries) before quarantining.
+    A successful repair removes an earlier error report of the same name, which would
+    otherwise claim the item is still broken.
+    """
+    digest = digest or input_hash(item, settings)
+    # Loaded outside the try: a model that cannot be fetched or loaded (registry down, bad
+    # weights) is not this video's fault and must not brand it bad for good.
+    method = loaded_method(settings)
+    try:
+        result = repair_item(item, outbox, settings, digest, method)
+    except SeedVRError as error:
+        return quarantine_item(item, quarantine_dir, error, Ledger(outbox), digest)
+    with contextlib.suppress(FileNotFoundError):
+        error_report_path(item, quarantine_dir).unlink()
+    return result
+

@@ -1,0 +1,147 @@
+"""One batch run: check the settings and folders, plan what to do, then do it item by item.
+
+:func:`plan_batch` is shared with the Prefect flow (which maps the to-do items over tasks);
+:func:`run_batch` is the same policy in this process, without Prefect.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seedvr.batch.hashing import input_hash, model_identity
+from seedvr.batch.inbox import BatchItem, discover_inbox
+from seedvr.batch.items import ItemResult, process_item, quarantine_item
+from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, STATUS_SKIPPED, Ledger
+from seedvr.batch.model_cache import pin_model
+from seedvr.batch.settings import RepairSettings
+from seedvr.errors import SeedVRError
+from seedvr.io.atomic import TEMP_MARKER, remove_path
+
+QUARANTINE_FOLDER = "quarantine"
+# A temporary untouched this long belongs to a killed process: a live writer keeps appending.
+STALE_TEMPORARY_SECONDS = 3600.0
+
+
+@dataclass
+class BatchPlan:
+    """What a run has to do: ``todo`` items with their hashes, and what it skips.
+
+    ``settings`` are the run's settings with the model pinned (:func:`pin_model`): repair
+    the to-do items with these, not the ones asked for.
+    """
+
+    settings: RepairSettings
+    todo: list[tuple[BatchItem, str]] = field(default_factory=list)
+    skipped: list[ItemResult] = field(default_factory=list)
+    unreadable: list[ItemResult] = field(default_factory=list)
+
+
+def default_quarantine(outbox: str | os.PathLike) -> Path:
+    return Path(outbox) / QUARANTINE_FOLDER
+
+
+def check_folders(inbox: Path, outbox: Path) -> None:
+    """The outbox must not be the inbox: outputs would be taken for new inputs next run."""
+    if not inbox.is_dir():
+        raise SeedVRError(f"inbox {inbox} is not a folder")
+    if outbox.exists() and not outbox.is_dir():
+        raise SeedVRError(f"outbox {outbox} exists and is not a folder")
+    if outbox.resolve() == inbox.resolve():
+        raise SeedVRError("the outbox must differ from the inbox: outputs would be repaired again as inputs")
+
+
+def sweep_stale_temporaries(folder: str | os.PathLike, older_than_s: float = STALE_TEMPORARY_SECONDS) -> list[Path]:
+    """Delete our own temporaries (``.NAME.seedvr-tmp-*``) left by a killed process.
+
+    Only names carrying the temporary marker are touched, and only when unmodified for
+    ``older_than_s``, so a repair still writing in another process keeps its file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - older_than_s
+    removed = []
+    for entry in folder.iterdir():
+        if entry.name.startswith(".") and TEMP_MARKER in entry.name and entry.lstat().st_mtime < cutoff:
+            remove_path(entry)
+            removed.append(entry)
+    return removed
+
+
+def plan_batch(
+    inbox: str | os.PathLike,
+    outbox: str | os.PathLike,
+    settings: RepairSettings,
+    quarantine_dir: str | os.PathLike | None = None,
+) -> BatchPlan:
+    """Check the settings, create the outbox, discover the inbox and split it into to-do and skipped.
+
+    An item whose input cannot be read right now (deleted or still locked mid-run) gets an
+    unrecorded quarantine report and is looked at again by the next run.
+
+    Raises:
+        SeedVRError: bad settings, a missing inbox, or an unusable model; nothing is
+            quarantined then, since the fault is not the videos'.
+    """
+    inbox, outbox = Path(inbox), Path(outbox)
+    quarantine_dir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(outbox)
+    settings.check()
+    check_folders(inbox, outbox)
+    items = discover_inbox(inbox)
+    outbox.mkdir(parents=True, exist_ok=True)
+    sweep_stale_temporaries(outbox)
+    sweep_stale_temporaries(quarantine_dir)
+    plan = BatchPlan(settings=pin_model(settings) if items else settings)
+    if not items:
+        return plan
+    model_id = model_identity(plan.settings.model) if plan.settings.uses_model else None
+    ledger = Ledger(outbox)
+    for item in items:
+        try:
+            digest = input_hash(item, plan.settings, model_id)
+        except OSError as error:
+            plan.unreadable.append(quarantine_item(item, quarantine_dir, f"cannot read the input: {error}"))
+            continue
+        if ledger.settled(digest):
+            entry = ledger.entry(digest)
+            plan.skipped.append(ItemResult(
+                item.name, STATUS_SKIPPED, str(item.video), digest, output=entry.get("output"),
+                # A known-bad input says why it is left alone.
+                error=entry.get("error"),
+            ))
+        else:
+            plan.todo.append((item, digest))
+    return plan
+
+
+def run_batch(
+    inbox: str | os.PathLike,
+    outbox: str | os.PathLike,
+    settings: RepairSettings,
+    quarantine_dir: str | os.PathLike | None = None,
+) -> list[ItemResult]:
+    """Repair a whole inbox in this process, one item after the other.
+
+    The same policy as the flow, without Prefect: finished items are skipped, bad inputs
+    quarantined and recorded, unexpected errors quarantined unrecorded (retried next run).
+    """
+    quarantine_dir = Path(quarantine_dir) if quarantine_dir is not None else default_quarantine(outbox)
+    plan = plan_batch(inbox, outbox, settings, quarantine_dir)
+    results = [*plan.skipped, *plan.unreadable]
+    for item, digest in plan.todo:
+        try:
+            results.append(process_item(item, outbox, quarantine_dir, plan.settings, digest))
+        except Exception as error:  # noqa: BLE001 - one broken video must not stop the batch
+            results.append(quarantine_item(item, quarantine_dir, error))
+    return sorted(results, key=lambda result: result.name)
+
+
+def summarize(results: list[ItemResult]) -> dict:
+    """Counts per status plus every row, as the flow returns it."""
+    counts = {status: 0 for status in (STATUS_REPAIRED, STATUS_SKIPPED, STATUS_QUARANTINED)}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return {**counts, "items": [result.to_dict() for result in results]}
