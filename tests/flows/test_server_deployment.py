@@ -99,13 +99,15 @@ def test_served_batch_repair_deployment_runs_to_completion(tmp_path: Path, make_
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",  # skips building the UI bundle on a first start
         "DO_NOT_TRACK": "1",
-        # `seedvr serve` imports flows/ (the project may be installed without it mapped).
+        # `seedvr serve` is flows/ (the project may be installed without it mapped).
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
     server_command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     serve_command = [
-        str(BIN / "seedvr"), "serve", "--inbox", str(inbox), "--outbox", str(outbox), "--port", str(port),
+        # What the `seedvr` console script runs (pyproject.toml: flows.cli:app, checked in
+        # test_serve_cli.py), started by module so an older install's script cannot stand in.
+        sys.executable, "-m", "flows.cli", "serve", "--inbox", str(inbox), "--outbox", str(outbox), "--port", str(port),
         "--method", "telea", "--interval", "0", "--no-training",
     ]
 

@@ -1,8 +1,13 @@
-"""``seedvr serve``: run the project's Prefect deployments from this process, no worker needed.
+"""The ``seedvr`` command: the library's commands plus ``seedvr serve``, which needs Prefect.
 
-Serves ``batch-repair`` (every ``--interval`` seconds over ``--inbox`` -> ``--outbox``) and
-``training-pipeline`` (on demand). Runs go to the Prefect API in ``PREFECT_API_URL`` when one
-is configured. Otherwise a local server is used: the one already answering on
+``seedvr.cli`` never imports Prefect or this package, so the command that serves the
+deployments is added here, on top, and the ``seedvr`` console script (pyproject.toml) runs
+:data:`app` from this module: ``seedvr serve`` and ``python -m flows.cli serve`` are the same.
+
+``seedvr serve`` runs the deployments of ``prefect.yaml`` (:mod:`flows.deployments`) from this
+process, no worker needed: ``batch-repair`` (on its schedule, or every ``--interval`` seconds,
+over ``--inbox`` -> ``--outbox``) and ``training-pipeline`` (on demand). Runs go to the
+Prefect API in ``PREFECT_API_URL`` when one is configured. Otherwise a local server is used: the one already answering on
 ``127.0.0.1:--port``, or one started here (``prefect server start``, UI included) and stopped
 on exit. A real server is needed because Prefect's temporary in-process API does not run the
 scheduler, so schedules would never fire. For a shared server with the ``gpu`` process work
@@ -24,20 +29,19 @@ from pathlib import Path
 
 import typer
 
+from flows.deployments import BATCH_DEPLOYMENT, TRAINING_DEPLOYMENT, declared_deployments, to_runner_deployment
+from flows.repair import DASK_ADDRESS_ENV, TASK_RUNNER_ENV, TASK_WORKERS_ENV
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
 from seedvr.errors import SeedVRError
+from seedvr.method_catalog import method_choices
 
-BATCH_DEPLOYMENT = "batch-repair"
-TRAINING_DEPLOYMENT = "training-pipeline"
 SERVER_START_TIMEOUT_S = 180.0
 SERVER_STOP_TIMEOUT_S = 20.0
 
 
 def _use_runner_in_flow_runs(runner: str, dask_address: str | None, workers: int) -> None:
     """Export the runner choice: served runs import ``flows.repair`` afresh in child processes."""
-    from flows.repair import DASK_ADDRESS_ENV, TASK_RUNNER_ENV, TASK_WORKERS_ENV
-
     if runner not in ("threads", "dask"):
         raise SeedVRError(f"unknown --runner {runner!r}; choose threads or dask")
     if workers < 1:
@@ -100,33 +104,16 @@ def _local_server(port: int) -> Iterator[str]:
         _stop(server)
 
 
-def _training_deployment(params: Path):
-    """The training deployment, or ``None`` (with a note) while ``flows/training.py`` is absent."""
-    try:
-        from flows.training import training_pipeline
-    except ModuleNotFoundError as error:
-        if error.name != "flows.training":
-            raise
-        typer.echo("note: flows/training.py not found; serving batch-repair only", err=True)
-        return None
-    # The project root is the params file's folder (DVC reads params.yaml there), whatever
-    # folder the run's process starts in.
-    offered = {"params": str(params), "root": str(params.parent)}
-    accepted = training_pipeline.parameters.properties
-    parameters = {name: value for name, value in offered.items() if name in accepted}
-    return training_pipeline.to_deployment(TRAINING_DEPLOYMENT, parameters=parameters)
-
-
 @app.command()
 @user_errors
 def serve(
-    inbox: Path = typer.Option(Path("inbox"), help="Folder watched by batch-repair: videos + NAME.mask.png masks."),
-    outbox: Path = typer.Option(Path("outbox"), help="Where repaired videos, reports and the ledger go."),
-    interval: int = typer.Option(900, min=0, help="Seconds between batch-repair runs; 0 = on demand only."),
-    model: str = typer.Option("models:/seedvr-repair@champion", help="Pipeline folder or models:/NAME@ALIAS."),
-    method: str = typer.Option("seedvr", help="seedvr | propagate | telea | ns"),
-    device: str = typer.Option("auto", help="auto | cpu | cuda"),
-    params: Path = typer.Option(Path("params.yaml"), help="params.yaml for training-pipeline runs."),
+    inbox: Path = typer.Option(None, help="Folder watched by batch-repair: videos + NAME.mask.png masks (default: prefect.yaml's)."),
+    outbox: Path = typer.Option(None, help="Where repaired videos, reports and the ledger go (default: prefect.yaml's)."),
+    interval: int = typer.Option(None, min=0, help="Seconds between batch-repair runs (default: prefect.yaml's schedule); 0 = on demand only."),
+    model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (default: prefect.yaml's)."),
+    method: str = typer.Option(None, help=f"{method_choices()} (default: prefect.yaml's)"),
+    device: str = typer.Option(None, help="auto | cpu | cuda (default: prefect.yaml's)"),
+    params: Path = typer.Option(None, help="params.yaml for training-pipeline runs (default: prefect.yaml's)."),
     training: bool = typer.Option(True, "--training/--no-training", help="Also serve training-pipeline."),
     runner: str = typer.Option("threads", help="threads | dask: where batch-repair runs its videos."),
     dask_address: str = typer.Option(None, help="Dask scheduler address (runner dask); default: a local cluster."),
@@ -138,25 +125,35 @@ def serve(
     from prefect import serve as serve_deployments
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.repair import batch_repair
-
     with contextlib.ExitStack() as stack:
         if not PREFECT_API_URL.value():
             api_url = stack.enter_context(_local_server(port))
             stack.enter_context(temporary_settings(updates={PREFECT_API_URL: api_url}))
             os.environ["PREFECT_API_URL"] = api_url  # for the child processes that run the flows
-        # Absolute paths: runs start in child processes whose working folder is not ours to assume.
-        parameters = {
-            "inbox": str(inbox.resolve()), "outbox": str(outbox.resolve()),
-            "model": model, "method": method, "device": device,
-        }
-        deployments = [batch_repair.to_deployment(
-            BATCH_DEPLOYMENT, interval=interval or None, parameters=parameters,
-            # One run at a time: a slow batch must not be raced by the next scheduled one.
-            concurrency_limit=1,
+        deployments = [to_runner_deployment(
+            BATCH_DEPLOYMENT, _batch_parameters(inbox, outbox, model=model, method=method, device=device), interval
         )]
         if training:
-            training_deployment = _training_deployment(params.resolve())
-            if training_deployment is not None:
-                deployments.append(training_deployment)
+            deployments.append(to_runner_deployment(TRAINING_DEPLOYMENT, _training_parameters(params)))
         serve_deployments(*deployments)
+
+
+def _batch_parameters(inbox: Path | None, outbox: Path | None, **chosen) -> dict:
+    """batch-repair's declared parameters, overridden by the options given; the folders made
+    absolute, since runs start in child processes whose working folder is not ours to assume."""
+    declared = declared_deployments()[BATCH_DEPLOYMENT].get("parameters") or {}
+    parameters = {**declared, **{name: value for name, value in chosen.items() if value is not None}}
+    for name, folder in (("inbox", inbox), ("outbox", outbox)):
+        parameters[name] = str(Path(folder if folder is not None else declared[name]).resolve())
+    return parameters
+
+
+def _training_parameters(params: Path | None) -> dict:
+    """The params file (absolute) and the project root, its folder, where DVC reads it."""
+    declared = declared_deployments()[TRAINING_DEPLOYMENT].get("parameters") or {}
+    chosen = (params or Path(declared.get("params", "params.yaml"))).resolve()
+    return {"params": str(chosen), "root": str(chosen.parent)}
+
+
+if __name__ == "__main__":
+    app()
