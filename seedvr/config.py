@@ -103,7 +103,7 @@ class ModelParams(Section):
 
     preset: str = "tiny"
     sampler: Literal["ddim", "dpm-solver"] = "ddim"
-    num_inference_steps: int = Field(20, ge=1, le=1000)
+    num_inference_steps: int = Field(4, ge=1, le=1000)
     scales: tuple[float, ...] = (0.25, 0.5, 1.0)
     strengths: tuple[float, ...] = (0.3, 0.5, 0.3)
     coarse_from_noise: bool = False
@@ -112,14 +112,14 @@ class ModelParams(Section):
 class TrainParams(Section):
     """Fine-tuning: data sampling, optimisation and the Lightning trainer."""
 
-    init: str = "scratch"  # "scratch", "auto" (the champion when one exists), a pipeline folder, models:/NAME@ALIAS
+    init: str = "auto"  # "scratch", "auto" (the champion when one exists), a pipeline folder, models:/NAME@ALIAS
     out: str = "work/model"
     seed: int = 0
     crop_size: int = Field(32, ge=16, le=4096)
     clip_frames: int = Field(8, ge=2, le=256)
     batch_size: int = Field(4, ge=1, le=1024)
     samples_per_epoch: int = Field(64, ge=1)
-    max_epochs: int = Field(10, ge=1)
+    max_epochs: int = Field(20, ge=1)
     max_steps: int = -1
     max_minutes: float | None = Field(None, gt=0)
     lr: float = Field(1e-4, gt=0, lt=1)
@@ -151,7 +151,7 @@ class EvaluateParams(Section):
     steps: int | None = Field(None, ge=1, le=1000)
     strips: int = Field(3, ge=0, le=100)  # how many clips get a PNG sample strip
     seed: int = 0
-    max_clips: int | None = Field(None, ge=1)  # None: every clip of the split
+    max_clips: int | None = Field(6, ge=1)  # None: every clip of the split
 
     @field_validator("methods")
     @classmethod
@@ -215,7 +215,7 @@ class PretrainParams(Section):
     batch_size: int = Field(4, ge=1)
     samples_per_epoch: int = Field(128, ge=1)
     max_epochs: int = Field(1000, ge=1)
-    max_minutes: float = Field(50.0, gt=0)
+    max_minutes: float = Field(45.0, gt=0)
     lr: float = Field(2e-4, gt=0, lt=1)
 
 
