@@ -23,6 +23,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.batch import (
     BatchItem,
     BatchPlan,
@@ -146,8 +147,8 @@ def batch_repair(
     method: str = "seedvr",
     device: str = "auto",
     steps: int | None = None,
-    chunk: int = 32,
-    overlap: int = 8,
+    chunk: int = REPAIR_DEFAULTS.chunk,
+    overlap: int = REPAIR_DEFAULTS.overlap,
     seed: int = 0,
     precision: str = "fp32",
     output_extension: str = ".mkv",

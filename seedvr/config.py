@@ -163,6 +163,31 @@ class EvaluateParams(Section):
         return methods
 
 
+class RepairParams(Section):
+    """How a video is repaired: ``seedvr repair``, the batch-repair flow, the served model.
+
+    Every function that repairs takes these as parameters; their defaults are the values
+    here (:data:`REPAIR_DEFAULTS`), so params.yaml's ``repair`` section is what ships.
+    """
+
+    chunk: int = Field(32, ge=1)  # frames repaired together; memory does not grow with video length
+    overlap: int = Field(8, ge=0)  # frames shared by consecutive chunks, cross-faded inside the mask
+    crf: int = Field(18, ge=0, le=63)  # quality of lossy (.mp4, .webm) outputs; lower is better
+    # Longer side at which optical flow is measured for propagation and the model's conditions.
+    flow_max_side: int = Field(256, ge=8)
+    crop_margin: int = Field(32, ge=0)  # pixels of context around the damage with --crop
+    adapt_frames: int = Field(64, ge=1)  # frames --adapt learns from
+
+    @model_validator(mode="after")
+    def _overlap_inside_chunk(self) -> "RepairParams":
+        if self.overlap >= self.chunk:
+            raise ValueError(f"overlap ({self.overlap}) must be smaller than chunk ({self.chunk})")
+        return self
+
+
+REPAIR_DEFAULTS = RepairParams()
+
+
 class RegisterParams(Section):
     """Model registry and promotion gates (:mod:`seedvr.registry.promotion`).
 
@@ -229,6 +254,7 @@ class Params(Section):
     train: TrainParams = TrainParams()
     loss: LossParams = LossParams()
     evaluate: EvaluateParams = EvaluateParams()
+    repair: RepairParams = REPAIR_DEFAULTS
     pretrain: PretrainParams = PretrainParams()
     # `register_` with an alias, like `validate_`: `register` would shadow ABCMeta.register.
     register_: RegisterParams = Field(RegisterParams(), alias="register")
