@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from seedvr.errors import SeedVRError
 
 DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object", "logo")
+# Where the training diffusion error is measured (train.prediction_type). The denoiser always
+# predicts the clean clip x0 (its own prediction_type is "sample"); "epsilon" and
+# "v_prediction" convert its x0 error into the noise or v error, i.e. weight the timesteps as
+# a noise- or v-predicting model's loss would (seedvr.train.module.diffusion_error).
+PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
 
 
 class Section(BaseModel):
@@ -127,7 +132,7 @@ class TrainParams(Section):
     gradient_clip: float = Field(1.0, gt=0)
     diffusion_weight: float = Field(1.0, ge=0)
     diffusion_mask_weight: float = Field(5.0, ge=1)
-    prediction_type: Literal["sample", "epsilon", "v_prediction"] = "sample"
+    prediction_type: Literal[PREDICTION_TYPES] = "sample"  # see PREDICTION_TYPES: the loss's space, not the model's output
     # Share of training samples noised from the propagation guess (as sampling starts) rather than the truth.
     guess_start_probability: float = Field(0.8, ge=0.0, le=1.0)
     precision: str = "32-true"

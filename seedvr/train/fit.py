@@ -141,6 +141,8 @@ def build_trainer(params: Params, callbacks: list[Callback], checkpoint_dir: Pat
         max_epochs=train.max_epochs,
         max_steps=train.max_steps,
         max_time={"minutes": train.max_minutes} if train.max_minutes else None,
+        # Adversarial training optimises manually, where Lightning refuses gradient_clip_val:
+        # the module clips the generator's step itself with the same train.gradient_clip.
         gradient_clip_val=None if params.loss.adversarial > 0 else train.gradient_clip,
         reload_dataloaders_every_n_epochs=1,
         # save_top_k=1 without a monitor keeps the newest epoch: Lightning 2.6 writes last.ckpt
