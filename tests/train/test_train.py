@@ -32,7 +32,7 @@ def tiny_params(**train) -> Params:
 @pytest.fixture(scope="module")
 def trained(tiny_dataset_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("train") / "model"
-    result = train_model(tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch")
+    result = train_model(tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch", timings_file=out.parent / "timings.json")
     return out, result
 
 
@@ -43,6 +43,10 @@ def test_training_writes_a_loadable_pipeline_with_its_history(trained):
     assert summary["steps"] == result.steps == 2 and len(summary["history"]) == 2
     assert {"val_loss", "val/psnr_mask", "val/psnr_mask_propagation"} <= set(summary["history"][-1])
     assert summary["perceptual_backend"] == "structural"  # no VGG16 weights on this machine
+    # The folder is the train stage's DVC output: no wall-clock time in it; that goes beside it.
+    assert "seconds" not in summary
+    timings = json.loads((out.parent / "timings.json").read_text())
+    assert timings == {"epochs": result.epochs, "steps": 2, "seconds": result.seconds} and result.seconds > 0
     SeedVRPipeline.from_pretrained(str(out))
     assert not list(out.parent.glob(".*seedvr-tmp*"))
 
