@@ -66,7 +66,10 @@ def main(root: str = ".") -> None:
     inbox, outbox = root_path / DEMO_INBOX, root_path / DEMO_OUTBOX
     make_demo_inbox(root_path / settings.damage.out, inbox)
     demo_model = demo_repair_model(settings.register_.model_name)
-    batch = batch_repair(inbox=str(inbox), outbox=str(outbox), model=demo_model)
+    repair = settings.repair
+    batch = batch_repair(
+        inbox=str(inbox), outbox=str(outbox), model=demo_model, chunk=repair.chunk, overlap=repair.overlap
+    )
 
     gains = (summary.get("metrics") or {}).get("gains", {})
     print("\n== SeedVR Repair: done ==")

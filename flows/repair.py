@@ -34,6 +34,7 @@ from seedvr.batch import (
     quarantine_item,
     summarize,
 )
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.errors import SeedVRError
 
 DEFAULT_MODEL = "models:/seedvr-repair@champion"
@@ -146,8 +147,8 @@ def batch_repair(
     method: str = "seedvr",
     device: str = "auto",
     steps: int | None = None,
-    chunk: int = 32,
-    overlap: int = 8,
+    chunk: int = REPAIR_DEFAULTS.chunk,
+    overlap: int = REPAIR_DEFAULTS.overlap,
     seed: int = 0,
     precision: str = "fp32",
     output_extension: str = ".mkv",

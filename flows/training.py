@@ -33,6 +33,7 @@ from prefect.states import Completed, State
 
 from seedvr.config import Params, load_params
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.timings import SPEED_KEY, read_timings
 
 DVC_STAGES = ("validate_sources", "damage", "validate", "train", "evaluate", "register")
 SUMMARY_ARTIFACT_KEY = "training-summary"
@@ -44,7 +45,7 @@ RETRY_DELAY_S = 5.0
 PROGRESS_POLL_S = 2.0
 # Lines of a failed stage's output shown in the error (the whole output goes to the log).
 _ERROR_TAIL_LINES = 15
-_METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker", "sec_per_frame")
+_METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker")
 
 
 # -- DVC, run as the command line does ------------------------------------------------------
@@ -240,15 +241,20 @@ def _figure(value) -> str:
     return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 
 
-def summary_markdown(metrics: dict | None, registration: dict | None, stages: list[dict], data_version: str) -> str:
-    """The training-summary artifact: stages, metrics per method, gates, run and model version."""
+def summary_markdown(
+    metrics: dict | None, registration: dict | None, stages: list[dict], data_version: str, timings: dict | None = None
+) -> str:
+    """The training-summary artifact: stages, metrics per method (with the repair speed of
+    the evaluation's timings.json), gates, run and model version."""
     lines = ["# Training pipeline", "", f"Data version: `{data_version}`", "", "| stage | ran |", "|---|---|"]
     lines += [f"| {stage['stage']} | {'yes' if stage['ran'] else 'no (up to date)'} |" for stage in stages]
     if metrics is not None:
         lines += ["", f"## Evaluation ({metrics.get('split')}: {metrics.get('clips')} clips, {metrics.get('frames')} frames)", ""]
-        lines += ["| method | " + " | ".join(_METRIC_COLUMNS) + " |", "|---" * (len(_METRIC_COLUMNS) + 1) + "|"]
+        speeds = (timings or {}).get("methods", {})
+        lines += ["| method | " + " | ".join(_METRIC_COLUMNS + (SPEED_KEY,)) + " |", "|---" * (len(_METRIC_COLUMNS) + 2) + "|"]
         for method, figures in metrics.get("methods", {}).items():
-            lines.append(f"| {method} | " + " | ".join(_figure(figures.get(key)) for key in _METRIC_COLUMNS) + " |")
+            cells = [_figure(figures.get(key)) for key in _METRIC_COLUMNS] + [_figure(speeds.get(method, {}).get(SPEED_KEY))]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
         gains = metrics.get("gains")
         if gains and gains.get("psnr_mask_db") is not None:
             lines += ["", f"seedvr vs {gains['baseline']}: {gains['psnr_mask_db']:+.2f} dB psnr_mask in the damage."]
@@ -300,9 +306,10 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
     stages.append(_outcome(register(root_text, return_state=True)))
 
     metrics = _read_json(root_path / settings.evaluate.out / "metrics.json")
+    timings = read_timings(root_path / settings.evaluate.out)
     registration = _read_json(root_path / REGISTRATION_FILE)
     create_markdown_artifact(
-        summary_markdown(metrics, registration, stages, data["data_version"]),
+        summary_markdown(metrics, registration, stages, data["data_version"], timings),
         key=SUMMARY_ARTIFACT_KEY,
         description="Training pipeline: metrics per method, promotion gates, MLflow run.",
     )

@@ -17,6 +17,11 @@ from seedvr.errors import SeedVRError
 from seedvr.method_catalog import METHOD_NAMES
 
 DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object", "logo")
+# Where the training diffusion error is measured (train.prediction_type). The denoiser always
+# predicts the clean clip x0 (its own prediction_type is "sample"); "epsilon" and
+# "v_prediction" convert its x0 error into the noise or v error, i.e. weight the timesteps as
+# a noise- or v-predicting model's loss would (seedvr.train.module.diffusion_error).
+PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
 
 
 class Section(BaseModel):
@@ -104,7 +109,7 @@ class ModelParams(Section):
 
     preset: str = "tiny"
     sampler: Literal["ddim", "dpm-solver"] = "ddim"
-    num_inference_steps: int = Field(20, ge=1, le=1000)
+    num_inference_steps: int = Field(4, ge=1, le=1000)
     scales: tuple[float, ...] = (0.25, 0.5, 1.0)
     strengths: tuple[float, ...] = (0.3, 0.5, 0.3)
     coarse_from_noise: bool = False
@@ -113,14 +118,14 @@ class ModelParams(Section):
 class TrainParams(Section):
     """Fine-tuning: data sampling, optimisation and the Lightning trainer."""
 
-    init: str = "scratch"  # "scratch", "auto" (the champion when one exists), a pipeline folder, models:/NAME@ALIAS
+    init: str = "auto"  # "scratch", "auto" (the champion when one exists), a pipeline folder, models:/NAME@ALIAS
     out: str = "work/model"
     seed: int = 0
     crop_size: int = Field(32, ge=16, le=4096)
     clip_frames: int = Field(8, ge=2, le=256)
     batch_size: int = Field(4, ge=1, le=1024)
     samples_per_epoch: int = Field(64, ge=1)
-    max_epochs: int = Field(10, ge=1)
+    max_epochs: int = Field(20, ge=1)
     max_steps: int = -1
     max_minutes: float | None = Field(None, gt=0)
     lr: float = Field(1e-4, gt=0, lt=1)
@@ -128,7 +133,7 @@ class TrainParams(Section):
     gradient_clip: float = Field(1.0, gt=0)
     diffusion_weight: float = Field(1.0, ge=0)
     diffusion_mask_weight: float = Field(5.0, ge=1)
-    prediction_type: Literal["sample", "epsilon", "v_prediction"] = "sample"
+    prediction_type: Literal[PREDICTION_TYPES] = "sample"  # see PREDICTION_TYPES: the loss's space, not the model's output
     # Share of training samples noised from the propagation guess (as sampling starts) rather than the truth.
     guess_start_probability: float = Field(0.8, ge=0.0, le=1.0)
     precision: str = "32-true"
@@ -152,7 +157,7 @@ class EvaluateParams(Section):
     steps: int | None = Field(None, ge=1, le=1000)
     strips: int = Field(3, ge=0, le=100)  # how many clips get a PNG sample strip
     seed: int = 0
-    max_clips: int | None = Field(None, ge=1)  # None: every clip of the split
+    max_clips: int | None = Field(6, ge=1)  # None: every clip of the split
 
     @field_validator("methods")
     @classmethod
@@ -161,6 +166,31 @@ class EvaluateParams(Section):
         if unknown or not methods:
             raise ValueError(f"unknown method(s) {unknown}; choose from {list(METHOD_NAMES)}")
         return methods
+
+
+class RepairParams(Section):
+    """How a video is repaired: ``seedvr repair``, the batch-repair flow, the served model.
+
+    Every function that repairs takes these as parameters; their defaults are the values
+    here (:data:`REPAIR_DEFAULTS`), so params.yaml's ``repair`` section is what ships.
+    """
+
+    chunk: int = Field(32, ge=1)  # frames repaired together; memory does not grow with video length
+    overlap: int = Field(8, ge=0)  # frames shared by consecutive chunks, cross-faded inside the mask
+    crf: int = Field(18, ge=0, le=63)  # quality of lossy (.mp4, .webm) outputs; lower is better
+    # Longer side at which optical flow is measured for propagation and the model's conditions.
+    flow_max_side: int = Field(256, ge=8)
+    crop_margin: int = Field(32, ge=0)  # pixels of context around the damage with --crop
+    adapt_frames: int = Field(64, ge=1)  # frames --adapt learns from
+
+    @model_validator(mode="after")
+    def _overlap_inside_chunk(self) -> "RepairParams":
+        if self.overlap >= self.chunk:
+            raise ValueError(f"overlap ({self.overlap}) must be smaller than chunk ({self.chunk})")
+        return self
+
+
+REPAIR_DEFAULTS = RepairParams()
 
 
 class RegisterParams(Section):
@@ -215,7 +245,7 @@ class PretrainParams(Section):
     batch_size: int = Field(4, ge=1)
     samples_per_epoch: int = Field(128, ge=1)
     max_epochs: int = Field(1000, ge=1)
-    max_minutes: float = Field(50.0, gt=0)
+    max_minutes: float = Field(45.0, gt=0)
     lr: float = Field(2e-4, gt=0, lt=1)
 
 
@@ -229,6 +259,7 @@ class Params(Section):
     train: TrainParams = TrainParams()
     loss: LossParams = LossParams()
     evaluate: EvaluateParams = EvaluateParams()
+    repair: RepairParams = REPAIR_DEFAULTS
     pretrain: PretrainParams = PretrainParams()
     # `register_` with an alias, like `validate_`: `register` would shadow ABCMeta.register.
     register_: RegisterParams = Field(RegisterParams(), alias="register")

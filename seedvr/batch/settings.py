@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.methods import resolve_device, resolve_dtype
 from seedvr.engine.streaming import check_chunking
 from seedvr.errors import SeedVRError
@@ -26,13 +27,13 @@ class RepairSettings:
     model: str | None = None
     steps: int | None = None
     seed: int = 0
-    chunk: int = 32
-    overlap: int = 8
+    chunk: int = REPAIR_DEFAULTS.chunk
+    overlap: int = REPAIR_DEFAULTS.overlap
     device: str = "auto"
     precision: str = "fp32"
     mask_dilate: int = 0
     max_side: int | None = None
-    crf: int = 18
+    crf: int = REPAIR_DEFAULTS.crf
     output_extension: str = ".mkv"
 
     @property

@@ -60,8 +60,9 @@ def evaluate(
     for column in ("method", "psnr_mask dB", "ssim_mask", "ewarp x1e-3", "s/frame"):
         table.add_column(column, justify="left" if column == "method" else "right")
     for name, figures in metrics["methods"].items():
-        keys = ("psnr_mask", "ssim_mask", "ewarp", "sec_per_frame")
-        table.add_row(name, *(f"{figures[key]:.3f}" if figures[key] is not None else "-" for key in keys))
+        keys = ("psnr_mask", "ssim_mask", "ewarp")
+        speed = result.timings["methods"][name]["sec_per_frame"]
+        table.add_row(name, *(f"{figures[key]:.3f}" if figures[key] is not None else "-" for key in keys), f"{speed:.3f}")
     Console().print(table)
     gains = metrics.get("gains")
     if gains is not None and gains["psnr_mask_db"] is not None:

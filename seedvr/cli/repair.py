@@ -10,6 +10,7 @@ import typer
 
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.method_catalog import MODEL_METHOD, method_choices
 
 
@@ -21,15 +22,15 @@ def repair(
     output: Path = typer.Option(..., "--output", "-o", help=".mkv (FFV1 lossless), a folder (PNG frames) or .mp4 (H.264)."),
     method: str = typer.Option(MODEL_METHOD, help=method_choices()),
     model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (method seedvr)."),
-    chunk: int = typer.Option(32, help="Frames repaired together; memory does not grow with video length."),
-    overlap: int = typer.Option(8, help="Frames shared by consecutive chunks, cross-faded inside the mask."),
+    chunk: int = typer.Option(REPAIR_DEFAULTS.chunk, help="Frames repaired together; memory does not grow with video length."),
+    overlap: int = typer.Option(REPAIR_DEFAULTS.overlap, help="Frames shared by consecutive chunks, cross-faded inside the mask."),
     steps: int = typer.Option(None, help="Sampling steps per pass (default: the model's)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
     precision: str = typer.Option("fp32", help="fp32 | bf16 | fp16 (fp16 needs CUDA)"),
     mask_dilate: int = typer.Option(0, help="Grow the mask by this many pixels first."),
     max_side: int = typer.Option(None, help="Repair at this longer side, composite at full size."),
     seed: int = typer.Option(0, help="Seed for the diffusion noise."),
-    crf: int = typer.Option(18, help="Quality of .mp4 output (lower is better)."),
+    crf: int = typer.Option(REPAIR_DEFAULTS.crf, help="Quality of .mp4 output (lower is better)."),
     report: Path = typer.Option(None, help="Also write the repair report as JSON here."),
     adapt: int = typer.Option(
         0, "--adapt", metavar="STEPS",
@@ -37,12 +38,12 @@ def repair(
         "repairing (method seedvr; 0 = off). The saved model is not changed.",
     ),
     adapt_seconds: float = typer.Option(None, help="Stop adapting after this many seconds, even before STEPS."),
-    adapt_frames: int = typer.Option(64, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."),
+    adapt_frames: int = typer.Option(REPAIR_DEFAULTS.adapt_frames, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."),
     crop: bool = typer.Option(
         False, "--crop/--no-crop", help="Repair only crops around each chunk's damage, or whole frames (default)."
     ),
     crop_margin: int = typer.Option(
-        None, help="Pixels of context kept around the damage in a crop (default: seedvr.engine.crops's, 32)."
+        None, help=f"Pixels of context kept around the damage in a crop (default {REPAIR_DEFAULTS.crop_margin})."
     ),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""

@@ -20,6 +20,7 @@ def train(
     init: str = typer.Option(None, help="scratch, auto (the registered champion if any), a pipeline folder or models:/NAME@ALIAS; default: train.init."),
     out: Path = typer.Option(None, help="Output pipeline folder; default: train.out from params."),
     progress_file: Path = typer.Option(None, help="Rewrite this JSON file with the latest epoch's metrics (for dashboards)."),
+    timings_file: Path = typer.Option(None, help="Write the run's wall-clock seconds here as JSON (kept out of the model folder)."),
 ) -> None:
     """Fine-tune the repair model (Lightning) and save a from_pretrained-ready folder."""
     from seedvr.config import load_params
@@ -45,6 +46,7 @@ def train(
         out_dir=out or Path(settings.train.out),
         init=init,
         on_progress=report,
+        timings_file=timings_file,
     )
     typer.echo(f"saved pipeline to {result.out_dir} ({result.steps} steps, {result.seconds:.0f} s, "
                f"perceptual term: {result.perceptual_backend})")

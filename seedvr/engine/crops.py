@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.streaming import ChunkRepair
 from seedvr.errors import SeedVRError
 
@@ -56,7 +57,7 @@ from seedvr.errors import SeedVRError
 #: +0.4 dB at every margin: which hole pixels propagation fills flips, a lottery more than a
 #: trend); with 32-frame clips 32 px gives -0.02 dB. 32 px is the best of these and keeps the
 #: crops small; ``telea`` and ``ns`` are unchanged (exact from 4 px).
-DEFAULT_CROP_MARGIN = 32
+DEFAULT_CROP_MARGIN = REPAIR_DEFAULTS.crop_margin  # params.yaml repair.crop_margin
 
 #: Crop sides are rounded up to a multiple of this: the model's coarse pass runs at 1/4 scale
 #: with 4x4-pixel patches, so a side divisible by 16 gives whole patches at every scale (no

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 import torch
 
-from seedvr.config import TrainParams
+from seedvr.config import REPAIR_DEFAULTS, TrainParams
 from seedvr.engine.crops import (
     CROP_BY_DEFAULT,
     DEFAULT_CROP_ALIGN,
@@ -47,7 +47,6 @@ from seedvr.pipeline.shipped import shipped_base_model
 
 ProgressHook = Callable[[int, int], None]  # (frames done, total frames)
 
-DEFAULT_ADAPT_FRAMES = 64
 # Frames decoded at a time while picking the adaptation frames (memory: one such chunk).
 _ADAPT_READ_CHUNK = 16
 
@@ -246,19 +245,19 @@ def repair_video(
     output_path: str | Path,
     method: str | RepairMethod = MODEL_METHOD,
     model: str | Path | None = None,
-    chunk: int = 32,
-    overlap: int = 8,
+    chunk: int = REPAIR_DEFAULTS.chunk,
+    overlap: int = REPAIR_DEFAULTS.overlap,
     steps: int | None = None,
     device: str = "auto",
     precision: str = "fp32",
     mask_dilate: int = 0,
     max_side: int | None = None,
     seed: int = 0,
-    crf: int = 18,
+    crf: int = REPAIR_DEFAULTS.crf,
     progress: ProgressHook | None = None,
     adapt_steps: int = 0,
     adapt_seconds: float | None = None,
-    adapt_frames: int = DEFAULT_ADAPT_FRAMES,
+    adapt_frames: int = REPAIR_DEFAULTS.adapt_frames,
     crop: bool = CROP_BY_DEFAULT,
     crop_margin: int | None = None,
 ) -> RepairReport:

@@ -4,20 +4,23 @@ Output folder (built under a temporary sibling and renamed into place only when 
 replacing an earlier evaluation there)::
 
     metrics.json            aggregates per method and per damage kind, gains (layout below)
-    per_clip.csv            clip_id, method, damage_kinds, frames, mask_ratio, every metric,
-                            [lpips,] sec_per_frame
+    per_clip.csv            clip_id, method, damage_kinds, frames, mask_ratio, every metric[, lpips]
     per_frame.csv           frame, clip_id, method, psnr_mask, ewarp_frame (all methods)
     per_frame/<method>.csv  the same rows for one method (one file per line in `dvc plots`)
     plots/psnr_per_frame.png, plots/ewarp_per_frame.png, plots/psnr_by_kind.png
     strips/<clip_id>.png    damaged | mask | each method | truth, for the first clips
     report.md               tables, gains and links to the images
+    timings.json            repair seconds per method and clip (:mod:`seedvr.evaluate.timings`)
+
+Every file but ``timings.json`` depends only on the model, the data and the seed (the DVC
+outputs of the evaluate stage, hashed in ``dvc.lock``); timings differ on every run.
 
 ``metrics.json``::
 
     {"split": "test", "clips": N, "frames": N,
      "sampler": {"steps", "model_steps", "seed"},
      "methods": {"<method>": {"psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif",
-                              "ewarp", "ewarp_mask", "tof", "flicker", "sec_per_frame", "lpips",
+                              "ewarp", "ewarp_mask", "tof", "flicker", "lpips",
                               "per_kind": {"<kind>": {"psnr_mask", "ssim_mask", "ewarp",
                                                       "ewarp_mask", "clips", "frames"}}}},
      "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask",
@@ -55,6 +58,7 @@ from seedvr.evaluate.runner import (
 )
 from seedvr.evaluate.strips import write_strips
 from seedvr.evaluate.summary import json_ready, per_clip_table, per_frame_table, summarize
+from seedvr.evaluate.timings import timings_of, write_timings
 from seedvr.io.atomic import PendingOutput
 from seedvr.method_catalog import METHOD_NAMES
 
@@ -69,11 +73,13 @@ REPORT_FILE = "report.md"
 
 @dataclass
 class EvaluationResult:
-    """Where the evaluation was written, its ``metrics.json`` content and the per-clip table."""
+    """Where the evaluation was written, its ``metrics.json`` content, the per-clip table and
+    the ``timings.json`` content."""
 
     out_dir: Path
     metrics: dict
     per_clip: pd.DataFrame
+    timings: dict
 
 
 def sampler_settings(seedvr_details: dict | None, seed: int) -> dict | None:
@@ -161,12 +167,14 @@ def evaluate_dataset(
     per_clip = per_clip_table(measured.runs)
     per_frame = per_frame_table(measured.runs)
     metrics = json_ready(summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed)))
+    timings = timings_of(measured.runs)
 
     pending = PendingOutput(out_dir, make_parents=True)
     try:
         staging = pending.temp
         staging.mkdir()
         _write_tables(staging, per_clip, per_frame, metrics)
+        write_timings(staging, timings)
         plots = write_plots(per_frame, metrics, staging / PLOTS_FOLDER)
         strip_paths = write_strips(measured.samples, list(names), staging / STRIPS_FOLDER)
         report = render_report(
@@ -181,4 +189,4 @@ def evaluate_dataset(
         raise
     pending.commit()
     log_to_active_run(metrics, out_dir)
-    return EvaluationResult(out_dir=out_dir, metrics=metrics, per_clip=per_clip)
+    return EvaluationResult(out_dir=out_dir, metrics=metrics, per_clip=per_clip, timings=timings)

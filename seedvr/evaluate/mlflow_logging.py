@@ -10,6 +10,9 @@ Metric names (MLflow allows ``/`` in them, and its UI groups by the prefix):
   ``eval/<kind>/gain_psnr_mask_db`` etc.: seedvr against the best classical baseline
   (positive = seedvr better), whose name is the tag ``eval.baseline``.
 
+* ``eval/<method>/sec_per_frame``: repair wall time per frame, from the folder's
+  ``timings.json`` (:mod:`seedvr.evaluate.timings`), when there is one.
+
 Undefined figures (``null`` in ``metrics.json``) are not logged: a missing metric is honest,
 a fake number is not. ``eval/sampler_steps`` and ``eval/sampler_model_steps`` record the
 sampling steps seedvr ran and the model's own. The output folder is logged as artifacts
@@ -21,6 +24,8 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+
+from seedvr.evaluate.timings import SPEED_KEY, read_timings
 
 ARTIFACT_FOLDER = "evaluation"
 
@@ -58,6 +63,13 @@ def evaluation_metrics(metrics: dict) -> dict[str, float]:
     return flat
 
 
+def timing_metrics(timings: dict | None) -> dict[str, float]:
+    """``eval/<method>/sec_per_frame`` from ``timings.json`` (nothing without one)."""
+    if timings is None:
+        return {}
+    return {f"eval/{method}/{SPEED_KEY}": float(figures[SPEED_KEY]) for method, figures in timings["methods"].items()}
+
+
 def log_to_active_run(metrics: dict, out_dir: str | Path) -> bool:
     """Log metrics, tags and the output files to the active run; ``False`` when none is active."""
     # No run can be active in a process that never imported mlflow; checking first spares
@@ -68,7 +80,7 @@ def log_to_active_run(metrics: dict, out_dir: str | Path) -> bool:
 
     if mlflow.active_run() is None:
         return False
-    mlflow.log_metrics(evaluation_metrics(metrics))
+    mlflow.log_metrics({**evaluation_metrics(metrics), **timing_metrics(read_timings(out_dir))})
     tags = {"eval.split": metrics["split"], "eval.methods": ",".join(metrics["methods"])}
     if metrics.get("gains") is not None:
         tags["eval.baseline"] = metrics["gains"]["baseline"]

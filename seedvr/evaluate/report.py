@@ -18,7 +18,6 @@ _METRIC_LABELS = {
     "tof": "tOF (px)",
     "flicker": "flicker",
     "lpips": "LPIPS",
-    "sec_per_frame": "s/frame",
 }
 
 
@@ -45,8 +44,8 @@ def _arrow(key: str) -> str:
 
 
 def method_table(metrics: dict) -> list[str]:
-    keys = list(METRIC_KEYS) + ["lpips", "sec_per_frame"]
-    header = ["method"] + [f"{_METRIC_LABELS[key]} {_arrow(key) if key != 'sec_per_frame' else ''}".strip() for key in keys]
+    keys = list(METRIC_KEYS) + ["lpips"]
+    header = ["method"] + [f"{_METRIC_LABELS[key]} {_arrow(key)}" for key in keys]
     rows = [[name] + [_number(figures.get(key)) for key in keys] for name, figures in metrics["methods"].items()]
     return _table(header, rows)
 
@@ -133,7 +132,7 @@ def render_report(metrics: dict, plots: dict[str, str], strips: list[str], detai
         "frame. E_warp mask: the same error restricted to the repaired region (damaged pixels and "
         "pixels whose match in the next frame is damaged, non-occluded); the per-frame series is "
         "its value for each pair of frames t, t+1.",
-        "- s/frame: repair wall time divided by frames, model loading excluded.",
+        "- Repair times are in `timings.json` (they differ on every run, so this report does not show them).",
     ]
     if model_details:
         lines.append("- seedvr: " + ", ".join(f"{key} {value}" for key, value in model_details.items()) + ".")

@@ -9,8 +9,9 @@ Aggregation rules (the same everywhere: ``metrics.json``, the report, MLflow):
   the per-clip PSNR in dB, **not** the PSNR of the pooled squared error. Pooling would let
   the worst clip's error dominate the figure; the mean of dB values is what video
   restoration papers report and keeps one bad clip visible without hiding the others.
-* ``sec_per_frame`` is total repair seconds over total frames (the frame-weighted mean of
-  the per-clip values), model loading excluded.
+* No timing: wall-clock seconds differ from run to run, so they live apart, in
+  ``timings.json`` (:mod:`seedvr.evaluate.timings`), and these tables depend only on the
+  model, the data and the seed.
 * A metric that is undefined for a clip (``nan``: VIF on frames under 41 px, temporal
   metrics on a single frame) is left out of that metric's mean; a metric undefined
   everywhere is ``null``. ``lpips`` is ``null`` when it was not computed (no local VGG16).
@@ -33,7 +34,6 @@ from seedvr.evaluate.runner import MethodRun
 from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
 
 MODEL_METHOD = CANDIDATE_METHOD
-SPEED_KEY = "sec_per_frame"
 PER_KIND_KEYS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp", "ewarp_mask")
 # The figures `gains` compares (psnr_mask under its historical name psnr_mask_db).
 GAIN_KEYS: dict[str, str] = {"psnr_mask_db": "psnr_mask", "ssim_mask": "ssim_mask", "ewarp": "ewarp", "ewarp_mask": "ewarp_mask"}
@@ -42,7 +42,7 @@ PER_FRAME_COLUMNS: tuple[str, ...] = ("frame", "clip_id", "method", "psnr_mask",
 
 
 def per_clip_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
-    """One row per (clip, method): ids, every metric, ``lpips`` when computed, ``sec_per_frame``."""
+    """One row per (clip, method): ids, every metric, ``lpips`` when computed."""
     runs = list(runs)
     with_lpips = any("lpips" in run.metrics for run in runs)
     metric_columns = METRIC_KEYS + (("lpips",) if with_lpips else ())
@@ -56,9 +56,8 @@ def per_clip_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
             "mask_ratio": run.mask_ratio,
         }
         row.update({key: float(run.metrics.get(key, math.nan)) for key in metric_columns})
-        row[SPEED_KEY] = run.sec_per_frame
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(PER_CLIP_ID_COLUMNS + metric_columns + (SPEED_KEY,)))
+    return pd.DataFrame(rows, columns=list(PER_CLIP_ID_COLUMNS + metric_columns))
 
 
 def per_frame_table(runs: Iterable[MethodRun]) -> pd.DataFrame:
@@ -123,7 +122,6 @@ def summarize_method(rows: pd.DataFrame) -> dict:
     """Aggregates of one method's per-clip rows, including its ``per_kind`` breakdown."""
     weights = rows["frames"]
     summary: dict = {key: weighted_mean(rows[key], weights) for key in METRIC_KEYS}
-    summary[SPEED_KEY] = float(rows[SPEED_KEY].mul(weights).sum() / weights.sum())
     summary["lpips"] = weighted_mean(rows["lpips"], weights) if "lpips" in rows else None
     per_kind = {}
     for kind in damage_kinds_in(rows):

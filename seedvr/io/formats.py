@@ -6,7 +6,7 @@ Output formats (chosen by the output path):
 ``.mkv``                FFV1 lossless, RGB stored as ``bgr0`` (bit-exact round trip);
                         masks as ``gray``. Any audio codec is copied as is.
 ``.avi``                FFV1 lossless as for ``.mkv``.
-``.mp4`` / ``.mov``     H.264 (libx264) ``yuv420p``, quality set by ``crf`` (default 18).
+``.mp4`` / ``.mov``     H.264 (libx264) ``yuv420p``, quality set by ``crf`` (default: params.yaml ``repair.crf``).
                         Odd width or height: see :data:`ODD_SIZE_POLICIES`.
 ``.webm``               VP9 (libvpx-vp9) ``yuv420p`` in constant-quality mode (``crf``).
 no suffix or a folder   numbered PNG frames ``frame_000000.png`` + ``fps.txt`` (lossless).

@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.errors import SeedVRError
 from seedvr.io.decode import ffmpeg_reason
 from seedvr.io.atomic import PendingOutput
@@ -208,7 +209,7 @@ class VideoWriter:
         width: int,
         height: int,
         audio_from: str | os.PathLike | None = None,
-        crf: int = 18,
+        crf: int = REPAIR_DEFAULTS.crf,
         *,
         odd_size: str = "yuv444p",
         encoder_options: dict[str, str] | None = None,
@@ -366,7 +367,7 @@ def write_video(
     frames,
     fps: Fraction | int | float | str,
     audio_from: str | os.PathLike | None = None,
-    crf: int = 18,
+    crf: int = REPAIR_DEFAULTS.crf,
     **options,
 ) -> Path:
     """Write a whole video (uint8 ``[T, H, W, 3]`` RGB, or a list of ``[H, W, 3]`` frames).

@@ -2,7 +2,9 @@
 
 The output folder is a ``SeedVRPipeline.save_pretrained`` folder (safetensors + configs) plus
 ``training_summary.json``; it is written to a temporary name and renamed into place, so a
-crashed run never leaves a folder that looks like a model.
+crashed run never leaves a folder that looks like a model. The folder holds no wall-clock
+time (it is the train stage's DVC output, hashed in dvc.lock): the seconds a run took go to
+an optional timings file beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from seedvr.train.module import SeedVRLightningModule
 
 ProgressHook = Callable[[dict], None]
 LOGGER = logging.getLogger(__name__)
+# TrainResult fields measured by the clock: they differ on every run, so they are kept out of
+# training_summary.json and written to the timings file instead.
+TIMING_FIELDS: tuple[str, ...] = ("seconds",)
 
 
 @dataclass
@@ -46,6 +51,14 @@ class TrainResult:
     perceptual_backend: str
     started_from: str = "scratch"  # the resolved init: scratch, a folder or a pinned models:/NAME/VERSION
     history: list[dict] = field(default_factory=list)  # one row of mean metrics per epoch
+
+    def summary(self) -> dict:
+        """``training_summary.json``: everything but the wall-clock fields."""
+        return {key: value for key, value in asdict(self).items() if key not in TIMING_FIELDS}
+
+    def timings(self) -> dict:
+        """The timings file: the wall-clock fields, with the work they timed."""
+        return {"epochs": self.epochs, "steps": self.steps, **{key: getattr(self, key) for key in TIMING_FIELDS}}
 
     def first_and_last(self, key: str) -> tuple[float, float]:
         values = [row[key] for row in self.history if key in row]
@@ -132,6 +145,8 @@ def build_trainer(params: Params, callbacks: list[Callback], checkpoint_dir: Pat
         max_epochs=train.max_epochs,
         max_steps=train.max_steps,
         max_time={"minutes": train.max_minutes} if train.max_minutes else None,
+        # Adversarial training optimises manually, where Lightning refuses gradient_clip_val:
+        # the module clips the generator's step itself with the same train.gradient_clip.
         gradient_clip_val=None if params.loss.adversarial > 0 else train.gradient_clip,
         reload_dataloaders_every_n_epochs=1,
         # save_top_k=1 without a monitor keeps the newest epoch: Lightning 2.6 writes last.ckpt
@@ -155,8 +170,13 @@ def train_model(
     checkpoint_dir: str | Path | None = None,
     on_progress: ProgressHook | None = None,
     loggers=False,
+    timings_file: str | Path | None = None,
 ) -> TrainResult:
-    """Fine-tune the full model on ``dataset_dir`` and save a ``from_pretrained`` folder at ``out_dir``."""
+    """Fine-tune the full model on ``dataset_dir`` and save a ``from_pretrained`` folder at ``out_dir``.
+
+    ``timings_file``, when given, receives the run's wall-clock seconds as JSON
+    (:meth:`TrainResult.timings`).
+    """
     out_dir = Path(out_dir)
     if not out_dir.parent.is_dir():
         raise SeedVRError(f"output folder's parent does not exist: {out_dir.parent}")
@@ -196,7 +216,10 @@ def train_model(
         history=history.rows,
     )
     if trainer.is_global_zero:
-        save_pipeline(module.pipeline, out_dir, summary=asdict(result))
+        save_pipeline(module.pipeline, out_dir, summary=result.summary())
+        if timings_file is not None:
+            with atomic_output(timings_file) as staging:
+                Path(staging).write_text(json.dumps(result.timings(), indent=2) + "\n")
     return result
 
 

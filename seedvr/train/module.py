@@ -22,7 +22,8 @@ import math
 import lightning as L
 import torch
 
-from seedvr.config import LossParams, TrainParams
+from seedvr.config import PREDICTION_TYPES, LossParams, TrainParams
+from seedvr.errors import SeedVRError
 from seedvr.losses import SeedVRLoss
 from seedvr.losses.adversarial import discriminator_loss
 from seedvr.pipeline.conditions import RepairConditions
@@ -31,6 +32,8 @@ from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
 from seedvr.pipeline.video_tensors import resize_video
 
 COMPONENTS = ("denoiser", "temporal_encoder", "detail_net", "texture_net")
+# The constructor's defaults are params.yaml's train section (the schema's defaults equal it).
+TRAIN_DEFAULTS = TrainParams()
 
 
 def psnr_in_mask(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -47,17 +50,20 @@ class SeedVRLightningModule(L.LightningModule):
         self,
         pipeline: SeedVRPipeline,
         loss: SeedVRLoss,
-        lr: float = 1e-4,
-        weight_decay: float = 1e-5,
-        diffusion_weight: float = 1.0,
-        diffusion_mask_weight: float = 5.0,
-        prediction_type: str = "sample",
+        lr: float = TRAIN_DEFAULTS.lr,
+        weight_decay: float = TRAIN_DEFAULTS.weight_decay,
+        diffusion_weight: float = TRAIN_DEFAULTS.diffusion_weight,
+        diffusion_mask_weight: float = TRAIN_DEFAULTS.diffusion_mask_weight,
+        prediction_type: str = TRAIN_DEFAULTS.prediction_type,
         discriminator: torch.nn.Module | None = None,
-        val_steps: int = 6,
-        seed: int = 0,
-        guess_start_probability: float = 0.8,
+        val_steps: int = TRAIN_DEFAULTS.val_steps,
+        seed: int = TRAIN_DEFAULTS.seed,
+        guess_start_probability: float = TRAIN_DEFAULTS.guess_start_probability,
+        gradient_clip: float = TRAIN_DEFAULTS.gradient_clip,
     ):
         super().__init__()
+        if prediction_type not in PREDICTION_TYPES:
+            raise SeedVRError(f"prediction_type {prediction_type!r}: choose one of {', '.join(PREDICTION_TYPES)}")
         self.denoiser = pipeline.denoiser
         self.temporal_encoder = pipeline.temporal_encoder
         self.detail_net = pipeline.detail_net
@@ -75,6 +81,9 @@ class SeedVRLightningModule(L.LightningModule):
         self.val_steps = val_steps
         self.guess_start_probability = guess_start_probability
         self.seed = seed
+        # Gradient norm clip of the generator's step under manual optimisation (adversarial
+        # training); with automatic optimisation the Trainer clips (build_trainer).
+        self.gradient_clip = gradient_clip
         # Adversarial training alternates two optimisers, which Lightning leaves to us.
         self.automatic_optimization = discriminator is None
         self.save_hyperparameters(ignore=["pipeline", "loss", "discriminator"])
@@ -102,6 +111,7 @@ class SeedVRLightningModule(L.LightningModule):
             val_steps=train.val_steps,
             seed=train.seed if seed is None else seed,
             guess_start_probability=train.guess_start_probability,
+            gradient_clip=train.gradient_clip,
         )
 
     # -- losses -----------------------------------------------------------------------------
@@ -200,7 +210,7 @@ class SeedVRLightningModule(L.LightningModule):
         generator_optimizer, discriminator_optimizer = self.optimizers()
         generator_optimizer.zero_grad()
         self.manual_backward(terms["total"])
-        self.clip_gradients(generator_optimizer, gradient_clip_val=1.0, gradient_clip_algorithm="norm")
+        self.clip_gradients(generator_optimizer, gradient_clip_val=self.gradient_clip, gradient_clip_algorithm="norm")
         generator_optimizer.step()
         discriminator_optimizer.zero_grad()
         real = (batch["clean"] + 1.0) / 2.0

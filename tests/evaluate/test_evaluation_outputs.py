@@ -13,7 +13,7 @@ from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STEPS, STRIPS
 from seedvr.data import read_manifest
 from seedvr.metrics import METRIC_KEYS
 
-AGGREGATE_KEYS = set(METRIC_KEYS) | {"sec_per_frame", "lpips", "per_kind"}
+AGGREGATE_KEYS = set(METRIC_KEYS) | {"lpips", "per_kind"}
 
 
 def test_metrics_json_has_every_key_for_every_method(full_evaluation, tiny_dataset_dir):
@@ -29,7 +29,7 @@ def test_metrics_json_has_every_key_for_every_method(full_evaluation, tiny_datas
         assert set(figures) == AGGREGATE_KEYS, name
         assert figures["lpips"] is None  # no local VGG16 weights in tests: "not computed"
         assert figures["vif"] is None  # 32 px frames are under VIF's 41 px minimum
-        for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "ewarp_mask", "tof", "flicker", "sec_per_frame"):
+        for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "ewarp_mask", "tof", "flicker"):
             assert isinstance(figures[key], float) and np.isfinite(figures[key]), (name, key)
         assert set(figures["per_kind"]) == kinds
         for kind, kind_figures in figures["per_kind"].items():
@@ -67,7 +67,8 @@ def test_sampler_records_the_steps_run_and_the_models_own(full_evaluation, tiny_
 def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
     table = pd.read_csv(full_evaluation.out_dir / "per_clip.csv")
     assert len(table) == EVALUATED_CLIPS * len(ALL_METHODS)
-    assert {"clip_id", "method", "damage_kinds", "sec_per_frame", *METRIC_KEYS} <= set(table.columns)
+    assert {"clip_id", "method", "damage_kinds", *METRIC_KEYS} <= set(table.columns)
+    assert "sec_per_frame" not in table.columns  # a timing: in timings.json, not in a DVC output
     for name, rows in table.groupby("method"):
         expected = np.average(rows["psnr_mask"], weights=rows["frames"])
         assert np.isclose(full_evaluation.metrics["methods"][name]["psnr_mask"], expected)
@@ -79,6 +80,23 @@ def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
         if len(first_kind_rows):
             scratch = full_evaluation.metrics["methods"][name]["per_kind"]["scratch"]["psnr_mask"]
             assert np.isclose(scratch, np.average(first_kind_rows["psnr_mask"], weights=first_kind_rows["frames"]))
+
+
+def test_timings_json_holds_the_repair_times_per_method_and_clip(full_evaluation):
+    timings = json.loads((full_evaluation.out_dir / "timings.json").read_text())
+    assert timings == full_evaluation.timings
+    assert list(timings["methods"]) == list(ALL_METHODS)
+    clips = pd.DataFrame(timings["clips"])
+    assert len(clips) == EVALUATED_CLIPS * len(ALL_METHODS)
+    assert (clips["seconds"] > 0).all() and np.allclose(clips["sec_per_frame"], clips["seconds"] / clips["frames"])
+    for name, rows in clips.groupby("method"):
+        figures = timings["methods"][name]
+        assert isinstance(figures["sec_per_frame"], float) and np.isfinite(figures["sec_per_frame"]), name
+        # Total seconds over total frames: the frame-weighted mean of the clips' figures.
+        assert np.isclose(figures["sec_per_frame"], np.average(rows["sec_per_frame"], weights=rows["frames"])), name
+    # No timing anywhere in the files the evaluate stage declares to DVC.
+    for name in ("metrics.json", "per_clip.csv", "report.md"):
+        assert "sec_per_frame" not in (full_evaluation.out_dir / name).read_text() and "s/frame" not in (full_evaluation.out_dir / name).read_text()
 
 
 def test_untrained_seedvr_reproduces_propagation_exactly(full_evaluation):

@@ -17,8 +17,10 @@ from seedvr.train.datamodule import RandomDamageClips, SeedVRDataModule
 from seedvr.train.fit import load_initial_pipeline, train_model
 from seedvr.train.module import SeedVRLightningModule
 
+# init scratch: the default (`auto`, as in params.yaml) would look up the registry's champion
+# and start from the shipped base model, not the tiny preset these tests build.
 TINY_TRAIN = {
-    "crop_size": 32, "clip_frames": 4, "batch_size": 2, "samples_per_epoch": 2,
+    "init": "scratch", "crop_size": 32, "clip_frames": 4, "batch_size": 2, "samples_per_epoch": 2,
     "max_epochs": 1, "val_clips": 1, "val_steps": 1,
 }
 
@@ -30,7 +32,7 @@ def tiny_params(**train) -> Params:
 @pytest.fixture(scope="module")
 def trained(tiny_dataset_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("train") / "model"
-    result = train_model(tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch")
+    result = train_model(tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch", timings_file=out.parent / "timings.json")
     return out, result
 
 
@@ -41,6 +43,10 @@ def test_training_writes_a_loadable_pipeline_with_its_history(trained):
     assert summary["steps"] == result.steps == 2 and len(summary["history"]) == 2
     assert {"val_loss", "val/psnr_mask", "val/psnr_mask_propagation"} <= set(summary["history"][-1])
     assert summary["perceptual_backend"] == "structural"  # no VGG16 weights on this machine
+    # The folder is the train stage's DVC output: no wall-clock time in it; that goes beside it.
+    assert "seconds" not in summary
+    timings = json.loads((out.parent / "timings.json").read_text())
+    assert timings == {"epochs": result.epochs, "steps": 2, "seconds": result.seconds} and result.seconds > 0
     SeedVRPipeline.from_pretrained(str(out))
     assert not list(out.parent.glob(".*seedvr-tmp*"))
 
@@ -126,3 +132,40 @@ def test_random_crop_shapes(tiny_dataset_dir):
     clip = np.zeros((6, 32, 48, 3), np.uint8)
     assert random_crop(clip, 4, 32, np.random.default_rng(0)).shape == (4, 32, 32, 3)
     assert random_crop(clip, 10, 64, np.random.default_rng(0)).shape == (6, 32, 48, 3)
+
+
+def test_adversarial_training_clips_with_the_configured_gradient_clip(tiny_dataset_dir, tmp_path, monkeypatch):
+    """Manual optimisation (adversarial) cannot use the Trainer's clip: the module clips with train.gradient_clip."""
+    clips = []
+    original = SeedVRLightningModule.clip_gradients
+
+    def recording(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        clips.append((gradient_clip_val, gradient_clip_algorithm))
+        return original(self, optimizer, gradient_clip_val=gradient_clip_val, gradient_clip_algorithm=gradient_clip_algorithm)
+
+    monkeypatch.setattr(SeedVRLightningModule, "clip_gradients", recording)
+    params = Params.model_validate(
+        {"train": {**TINY_TRAIN, "gradient_clip": 0.25, "max_steps": 1}, "model": {"num_inference_steps": 4}, "loss": {"adversarial": 0.1}}
+    )
+    train_model(params, tiny_dataset_dir, tmp_path / "adversarial")
+    assert clips == [(0.25, "norm")]
+
+
+def test_the_trainer_clips_with_the_configured_gradient_clip(tmp_path):
+    from seedvr.train.fit import build_trainer
+
+    assert build_trainer(tiny_params(gradient_clip=0.25), [], tmp_path).gradient_clip_val == 0.25
+
+
+@pytest.mark.parametrize("prediction_type", ["sample", "epsilon", "v_prediction"])
+def test_every_prediction_type_the_schema_accepts_trains(prediction_type):
+    params = tiny_params(prediction_type=prediction_type)
+    module = SeedVRLightningModule.from_params(SeedVRPipeline.from_preset("tiny", seed=0), params.train, params.loss)
+    clean = torch.zeros(1, 2, 3, 8, 8)
+    error = module.diffusion_error(clean + 0.1, clean, clean, torch.tensor([10]), torch.ones(1, 2, 1, 8, 8))
+    assert torch.isfinite(error) and error > 0
+
+
+def test_an_unknown_prediction_type_is_one_clear_error():
+    with pytest.raises(SeedVRError, match="prediction_type"):
+        SeedVRLightningModule(SeedVRPipeline.from_preset("tiny", seed=0), SeedVRLoss.from_params(Params().loss), prediction_type="x0")
