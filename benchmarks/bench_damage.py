@@ -77,9 +77,12 @@ def main() -> None:
             row = {"size": f"{size}x{size}", "kind": "+".join(kinds) if len(kinds) > 1 else kinds[0]}
             row.update(time_kind(clip, kinds, (low, high), args.seconds))
             results.append(row)
-            print(f"{row['size']:>9}  {row['kind'][:24]:<24} {row['frames_per_second']:>8.0f} frames/s"
-                  f" {row['frames_per_cpu_second']:>8.0f} frames/cpu-s {row['median_ms_per_call']:>8.2f} ms/call"
-                  f"  ratio {row['mean_mask_ratio']:.3f}", flush=True)
+            print(
+                f"{row['size']:>9}  {row['kind'][:24]:<24} {row['frames_per_second']:>8.0f} frames/s"
+                f" {row['frames_per_cpu_second']:>8.0f} frames/cpu-s {row['median_ms_per_call']:>8.2f} ms/call"
+                f"  ratio {row['mean_mask_ratio']:.3f}",
+                flush=True,
+            )
 
     at_128 = [row["frames_per_second"] for row in results if row["size"] == "128x128" and "+" not in row["kind"]]
     report = {

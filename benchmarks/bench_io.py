@@ -25,7 +25,7 @@ FORMATS = ("clip.mkv", "clip.mp4", "clip.webm", "frames")
 def moving_texture(frames: int, height: int, width: int, seed: int = 0) -> np.ndarray:
     """A noise texture sliding one pixel per frame: compressible, but not trivially so."""
     base = np.random.default_rng(seed).integers(0, 256, (height, width + frames, 3), dtype=np.uint8)
-    return np.stack([base[:, t:t + width] for t in range(frames)])
+    return np.stack([base[:, t : t + width] for t in range(frames)])
 
 
 def measure(folder: Path, name: str, frames: np.ndarray, fps: Fraction, chunk_frames: int) -> dict:
@@ -73,8 +73,13 @@ def main() -> None:
                 row["size"] = f"{width}x{height}"
                 results.append(row)
                 print(json.dumps(row))
-    report = {"machine": platform.platform(), "processor": platform.processor(), "frames": args.frames,
-              "fps": str(fps), "results": results}
+    report = {
+        "machine": platform.platform(),
+        "processor": platform.processor(),
+        "frames": args.frames,
+        "fps": str(fps),
+        "results": results,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(args.out) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")

@@ -23,9 +23,9 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -188,7 +188,8 @@ def print_tables(speed: list[dict], quality: list[dict], summary: dict) -> None:
     for kind, means in summary.items():
         gain = means["gain_over_telea_db"]
         print(
-            f"{kind:>17} mean: " + ", ".join(f"{m} {means[m]:.2f}" for m in methods)
+            f"{kind:>17} mean: "
+            + ", ".join(f"{m} {means[m]:.2f}" for m in methods)
             + f"; propagate - telea: mean {gain['mean']:+.2f} dB (min {gain['min']:+.2f}, max {gain['max']:+.2f})"
         )
 

@@ -41,7 +41,9 @@ DEFAULT_METHODS = "seedvr,propagate,telea,ns"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="pipeline folder or models:/NAME@ALIAS for seedvr (default: the shipped base)")
+    parser.add_argument(
+        "--model", default=None, help="pipeline folder or models:/NAME@ALIAS for seedvr (default: the shipped base)"
+    )
     parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated, from seedvr,propagate,telea,ns")
     parser.add_argument("--cases", default=None, help="comma-separated substrings; keep cases whose name holds one")
     parser.add_argument("--steps", type=int, default=None, help="sampling steps of seedvr (default: the model's)")
@@ -49,8 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke check: 3 small cases of 16 frames")
     parser.add_argument("--device", default="auto", help="seedvr device: auto, cpu or cuda")
     parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
-    parser.add_argument("--crop", action=argparse.BooleanOptionalAction, default=False,
-                        help="repair in crops around the damage (seedvr repair --crop) or whole frames (default, as seedvr repair)")
+    parser.add_argument(
+        "--crop",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="repair in crops around the damage (seedvr repair --crop) or whole frames (default, as seedvr repair)",
+    )
     parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     return parser.parse_args(argv)
@@ -88,6 +94,7 @@ def run(args: argparse.Namespace) -> dict:
     from seedvr.errors import SeedVRError
     from seedvr.evaluate import real_footage as bench
     from seedvr.evaluate.runner import check_method_names, load_methods
+    from seedvr.evaluate.summary import json_ready
     from seedvr.io import atomic_output
     from seedvr.pipeline.shipped import shipped_base_model
     from seedvr.versioning.git import git_commit, git_is_dirty
@@ -125,7 +132,7 @@ def run(args: argparse.Namespace) -> dict:
         "benchmark": "quality_real_footage",
         "command": shlex.join([sys.executable, *sys.argv]),
         "cwd": os.getcwd(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(REPO_ROOT),
         "git_dirty": git_is_dirty(REPO_ROOT),
         "machine": machine_info(),
@@ -146,8 +153,9 @@ def run(args: argparse.Namespace) -> dict:
         # runs at its source's native size, never upscaled, and says so here.
         "large_case": {
             "requested_size": "x".join(map(str, bench.LARGE_SIZE)),
-            "cases": [{key: record.get(key) for key in ("name", "source", "size", "source_size", "size_note")}
-                      for record in large],
+            "cases": [
+                {key: record.get(key) for key in ("name", "source", "size", "source_size", "size_note")} for record in large
+            ],
         },
         "size_notes": notes,
         "aggregation": "means over cases of per-case values (PSNR in dB averaged); a case counts for each of its kinds",
@@ -163,7 +171,7 @@ def run(args: argparse.Namespace) -> dict:
         "wall_seconds": None,
     }
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
-    report = bench.json_ready(report)
+    report = json_ready(report)
     with atomic_output(Path(args.out), make_parents=True) as temporary:
         temporary.write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -138,12 +138,31 @@ def write_case_mask(folder: Path, width: int, height: int, frames: int, ratio: f
     return mask_path, damaged / float(frames * width * height)
 
 
-def run_case(video: Path, mask: Path, out_dir: Path, method: str, model: str | None, steps: int | None,
-             budget: float | None, chunk: int, overlap: int, crop: bool, crop_margin: int | None) -> dict:
+def run_case(
+    video: Path,
+    mask: Path,
+    out_dir: Path,
+    method: str,
+    model: str | None,
+    steps: int | None,
+    budget: float | None,
+    chunk: int,
+    overlap: int,
+    crop: bool,
+    crop_margin: int | None,
+) -> dict:
     args = {
-        "input_path": str(video), "mask_path": str(mask), "output_path": str(out_dir / f"{method}.mp4"),
-        "method": method, "model": model, "steps": steps, "chunk": chunk, "overlap": overlap, "limit": budget,
-        "crop": crop, "crop_margin": crop_margin,
+        "input_path": str(video),
+        "mask_path": str(mask),
+        "output_path": str(out_dir / f"{method}.mp4"),
+        "method": method,
+        "model": model,
+        "steps": steps,
+        "chunk": chunk,
+        "overlap": overlap,
+        "limit": budget,
+        "crop": crop,
+        "crop_margin": crop_margin,
     }
     completed = subprocess.run([sys.executable, "-c", CASE_SCRIPT, json.dumps(args)], capture_output=True, text=True)
     if completed.returncode != 0:
@@ -173,12 +192,22 @@ def rss_growth(rows: list[dict]) -> list[dict]:
     growth = []
     keys = sorted({(row["method"], row["size"], row["mask_ratio"]) for row in rows if "fps" in row})
     for method, size, ratio in keys:
-        runs = sorted((row["frames"], row["peak_rss_mb"]) for row in rows
-                      if "fps" in row and (row["method"], row["size"], row["mask_ratio"]) == (method, size, ratio))
+        runs = sorted(
+            (row["frames"], row["peak_rss_mb"])
+            for row in rows
+            if "fps" in row and (row["method"], row["size"], row["mask_ratio"]) == (method, size, ratio)
+        )
         if len(runs) > 1:
             (short, short_rss), (long, long_rss) = runs[0], runs[-1]
-            growth.append({"method": method, "size": size, "mask_ratio": ratio, "frames": [short, long],
-                           "rss_long_vs_short": round(long_rss / max(short_rss, 1e-9), 3)})
+            growth.append(
+                {
+                    "method": method,
+                    "size": size,
+                    "mask_ratio": ratio,
+                    "frames": [short, long],
+                    "rss_long_vs_short": round(long_rss / max(short_rss, 1e-9), 3),
+                }
+            )
     return growth
 
 
@@ -210,16 +239,20 @@ def main() -> None:
     parser.add_argument("--mask-ratios", default=DEFAULT_RATIOS, help="comma-separated fractions of each frame damaged")
     parser.add_argument("--frames", default=DEFAULT_FRAMES, help="comma-separated frame counts")
     parser.add_argument("--methods", default=DEFAULT_METHODS)
-    parser.add_argument("--model", default=None,
-                        help="pipeline folder for seedvr (default: the shipped base; 'tiny': an untrained tiny one)")
+    parser.add_argument(
+        "--model", default=None, help="pipeline folder for seedvr (default: the shipped base; 'tiny': an untrained tiny one)"
+    )
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per case before it is cut short")
     parser.add_argument("--budget-above", default="854x480", help="the budget applies only to frames larger than this")
-    parser.add_argument("--chunk", type=int, default=32,
-                        help="frames per window (the budget is checked between windows)")
+    parser.add_argument("--chunk", type=int, default=32, help="frames per window (the budget is checked between windows)")
     parser.add_argument("--overlap", type=int, default=8)
-    parser.add_argument("--crop", action=argparse.BooleanOptionalAction, default=False,
-                        help="repair in crops around the damage (seedvr repair --crop) or whole frames (default)")
+    parser.add_argument(
+        "--crop",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="repair in crops around the damage (seedvr repair --crop) or whole frames (default)",
+    )
     parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
     parser.add_argument("--out", default="benchmarks/results/bench_repair.json")
     args = parser.parse_args()
@@ -243,10 +276,29 @@ def main() -> None:
                     mask, measured = write_case_mask(scratch, width, height, frames, ratio)
                     case_rows = []
                     for method in methods:
-                        result = run_case(video, mask, scratch, method, model if method == "seedvr" else None,
-                                          args.steps, budget, args.chunk, args.overlap, args.crop, args.crop_margin)
-                        case_rows.append({"method": method, "size": f"{width}x{height}", "frames": frames,
-                                          "mask_ratio": ratio, "mask_ratio_measured": round(measured, 4), **result})
+                        result = run_case(
+                            video,
+                            mask,
+                            scratch,
+                            method,
+                            model if method == "seedvr" else None,
+                            args.steps,
+                            budget,
+                            args.chunk,
+                            args.overlap,
+                            args.crop,
+                            args.crop_margin,
+                        )
+                        case_rows.append(
+                            {
+                                "method": method,
+                                "size": f"{width}x{height}",
+                                "frames": frames,
+                                "mask_ratio": ratio,
+                                "mask_ratio_measured": round(measured, 4),
+                                **result,
+                            }
+                        )
                         print(json.dumps(case_rows[-1]), flush=True)
                     add_baseline_ratios(case_rows)
                     rows.extend(case_rows)
@@ -254,26 +306,40 @@ def main() -> None:
                 video.unlink()
 
     report = {
-        "benchmark": "repair", "machine": platform.platform(), "python": platform.python_version(),
-        "command": " ".join([sys.executable, *sys.argv]), "baseline": BASELINE,
-        "budget_seconds": args.budget, "budget_above": args.budget_above, "chunk": args.chunk, "overlap": args.overlap,
-        "crop": args.crop, "crop_margin": args.crop_margin, "steps": args.steps,
-        "model": model if args.model != TINY_MODEL else "tiny (untrained)", "notes": notes,
-        "rows": rows, "rss_growth": rss_growth(rows),
+        "benchmark": "repair",
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "command": " ".join([sys.executable, *sys.argv]),
+        "baseline": BASELINE,
+        "budget_seconds": args.budget,
+        "budget_above": args.budget_above,
+        "chunk": args.chunk,
+        "overlap": args.overlap,
+        "crop": args.crop,
+        "crop_margin": args.crop_margin,
+        "steps": args.steps,
+        "model": model if args.model != TINY_MODEL else "tiny (untrained)",
+        "notes": notes,
+        "rows": rows,
+        "rss_growth": rss_growth(rows),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\ncrop: {args.crop}")
-    print(f"{'method':<10} {'size':>9} {'ratio':>5} {'frames':>6} {'fps':>8} {'s/frame':>8} {'x propagate time':>16} "
-          f"{'peak RSS MB':>11} {'crop area':>9} partial")
+    print(
+        f"{'method':<10} {'size':>9} {'ratio':>5} {'frames':>6} {'fps':>8} {'s/frame':>8} {'x propagate time':>16} "
+        f"{'peak RSS MB':>11} {'crop area':>9} partial"
+    )
     for row in rows:
         head = f"{row['method']:<10} {row['size']:>9} {row['mask_ratio']:>5g} {row['frames']:>6}"
         if "fps" in row:
             area = (row.get("crop") or {}).get("mean_area_fraction")
             ratio = row.get("time_vs_propagate", float("nan"))
-            print(f"{head} {row['fps']:>8.2f} {row['sec_per_frame']:>8.4f} {ratio:>16.3f} "
-                  f"{row['peak_rss_mb']:>11.1f} {area if area is not None else '-':>9} {row['partial']}")
+            print(
+                f"{head} {row['fps']:>8.2f} {row['sec_per_frame']:>8.4f} {ratio:>16.3f} "
+                f"{row['peak_rss_mb']:>11.1f} {area if area is not None else '-':>9} {row['partial']}"
+            )
         else:
             print(f"{head}  error: {row['error']}")
     print(f"wrote {out}")

@@ -100,8 +100,15 @@ def main() -> None:
     rows = []
     for crop in [int(c) for c in args.crops.split(",")]:
         for preset in args.presets.split(","):
-            case = {"preset": preset, "crop": crop, "frames": args.frames, "batch": args.batch,
-                    "repeats": args.repeats, "device": args.device, "bf16": args.bf16}
+            case = {
+                "preset": preset,
+                "crop": crop,
+                "frames": args.frames,
+                "batch": args.batch,
+                "repeats": args.repeats,
+                "device": args.device,
+                "bf16": args.bf16,
+            }
             result = {**case, **run_case(case)}
             rows.append(result)
             print(json.dumps(result), flush=True)
@@ -118,8 +125,10 @@ def main() -> None:
         if "error" in row:
             print(f"{row['preset']:<7} {row['crop']:>5}  error: {row['error']}")
         else:
-            print(f"{row['preset']:<7} {row['crop']:>5} {row['samples_per_second']:>10.3f} {row['seconds_per_step']:>8.2f} "
-                  f"{row['loading_seconds_per_sample']:>13.3f} {row['peak_rss_mb']:>11.0f}")
+            print(
+                f"{row['preset']:<7} {row['crop']:>5} {row['samples_per_second']:>10.3f} {row['seconds_per_step']:>8.2f} "
+                f"{row['loading_seconds_per_sample']:>13.3f} {row['peak_rss_mb']:>11.0f}"
+            )
     print(f"wrote {out}")
 
 

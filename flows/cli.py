@@ -107,9 +107,13 @@ def _local_server(port: int) -> Iterator[str]:
 @app.command()
 @user_errors
 def serve(
-    inbox: Path = typer.Option(None, help="Folder watched by batch-repair: videos + NAME.mask.png masks (default: prefect.yaml's)."),
+    inbox: Path = typer.Option(
+        None, help="Folder watched by batch-repair: videos + NAME.mask.png masks (default: prefect.yaml's)."
+    ),
     outbox: Path = typer.Option(None, help="Where repaired videos, reports and the ledger go (default: prefect.yaml's)."),
-    interval: int = typer.Option(None, min=0, help="Seconds between batch-repair runs (default: prefect.yaml's schedule); 0 = on demand only."),
+    interval: int = typer.Option(
+        None, min=0, help="Seconds between batch-repair runs (default: prefect.yaml's schedule); 0 = on demand only."
+    ),
     model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (default: prefect.yaml's)."),
     method: str = typer.Option(None, help=f"{method_choices()} (default: prefect.yaml's)"),
     device: str = typer.Option(None, help="auto | cpu | cuda (default: prefect.yaml's)"),
@@ -130,9 +134,11 @@ def serve(
             api_url = stack.enter_context(_local_server(port))
             stack.enter_context(temporary_settings(updates={PREFECT_API_URL: api_url}))
             os.environ["PREFECT_API_URL"] = api_url  # for the child processes that run the flows
-        deployments = [to_runner_deployment(
-            BATCH_DEPLOYMENT, _batch_parameters(inbox, outbox, model=model, method=method, device=device), interval
-        )]
+        deployments = [
+            to_runner_deployment(
+                BATCH_DEPLOYMENT, _batch_parameters(inbox, outbox, model=model, method=method, device=device), interval
+            )
+        ]
         if training:
             deployments.append(to_runner_deployment(TRAINING_DEPLOYMENT, _training_parameters(params)))
         serve_deployments(*deployments)

@@ -44,9 +44,9 @@ def make_demo_inbox(dataset_dir: Path, inbox: Path, count: int = DEMO_VIDEOS) ->
 
 def demo_repair_model(model_name: str) -> str:
     """The champion when there is one, else the shipped base model (the product's default)."""
-    from seedvr.pipeline.shipped import shipped_base_model
     from seedvr.modelstore.location import ensure_tracking_configured
     from seedvr.modelstore.registered import current_champion
+    from seedvr.pipeline.shipped import shipped_base_model
 
     ensure_tracking_configured()
     if current_champion(model_name) is not None:
@@ -67,9 +67,7 @@ def main(root: str = ".") -> None:
     make_demo_inbox(root_path / settings.damage.out, inbox)
     demo_model = demo_repair_model(settings.register_.model_name)
     repair = settings.repair
-    batch = batch_repair(
-        inbox=str(inbox), outbox=str(outbox), model=demo_model, chunk=repair.chunk, overlap=repair.overlap
-    )
+    batch = batch_repair(inbox=str(inbox), outbox=str(outbox), model=demo_model, chunk=repair.chunk, overlap=repair.overlap)
 
     gains = (summary.get("metrics") or {}).get("gains", {})
     print("\n== SeedVR Repair: done ==")
@@ -78,11 +76,16 @@ def main(root: str = ".") -> None:
     if gains:
         print(f"seedvr vs {gains.get('baseline')}: {gains.get('psnr_mask_db', float('nan')):+.2f} dB psnr in the mask")
     print(f"MLflow run        {registration.get('run_url', 'n/a')}  (mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db)")
-    print(f"model             {registration.get('model_name')} v{registration.get('version')} "
-          f"aliases {registration.get('aliases')} promoted={registration.get('promoted')}")
+    print(
+        f"model             {registration.get('model_name')} v{registration.get('version')} "
+        f"aliases {registration.get('aliases')} promoted={registration.get('promoted')}"
+    )
     print("Prefect runs      prefect server start, then http://127.0.0.1:4200 (the embedded API kept them in ~/.prefect)")
     print(f"demo repaired by  {demo_model}")
-    print(f"repaired videos   {outbox}  ({batch['repaired']} repaired, {batch['skipped']} skipped, {batch['quarantined']} quarantined)")
+    print(
+        f"repaired videos   {outbox}  ({batch['repaired']} repaired, {batch['skipped']} skipped, "
+        f"{batch['quarantined']} quarantined)"
+    )
     print(f"evaluation        {root_path / settings.evaluate.out / 'report.md'}")
 
 

@@ -133,8 +133,7 @@ def _collect(plan: BatchPlan, futures: list, quarantine_dir: str) -> list[ItemRe
 
 def _publish(results: list[ItemResult], summary: dict) -> None:
     description = (
-        f"Batch repair: {summary['repaired']} repaired, {summary['skipped']} skipped, "
-        f"{summary['quarantined']} quarantined."
+        f"Batch repair: {summary['repaired']} repaired, {summary['skipped']} skipped, {summary['quarantined']} quarantined."
     )
     create_table_artifact(table=[result.to_row() for result in results], key=RESULTS_ARTIFACT_KEY, description=description)
 
@@ -161,18 +160,30 @@ def batch_repair(
     defaults to ``OUTBOX/quarantine``. Returns the counts per status and one row per video.
     """
     settings = RepairSettings(
-        method=method, model=model, steps=steps, seed=seed, chunk=chunk, overlap=overlap,
-        device=device, precision=precision, output_extension=output_extension,
+        method=method,
+        model=model,
+        steps=steps,
+        seed=seed,
+        chunk=chunk,
+        overlap=overlap,
+        device=device,
+        precision=precision,
+        output_extension=output_extension,
     )
     quarantine_dir = str(quarantine) if quarantine else str(default_quarantine(outbox))
     plan = plan_batch_task(inbox, outbox, settings, quarantine_dir)
-    get_run_logger().info(
-        "%d video(s) to repair, %d already done or known bad", len(plan.todo), len(plan.skipped)
+    get_run_logger().info("%d video(s) to repair, %d already done or known bad", len(plan.todo), len(plan.skipped))
+    futures = (
+        repair_video_task.map(
+            [item for item, _ in plan.todo],
+            [digest for _, digest in plan.todo],
+            unmapped(outbox),
+            unmapped(quarantine_dir),
+            unmapped(plan.settings),
+        )
+        if plan.todo
+        else []
     )
-    futures = repair_video_task.map(
-        [item for item, _ in plan.todo], [digest for _, digest in plan.todo],
-        unmapped(outbox), unmapped(quarantine_dir), unmapped(plan.settings),
-    ) if plan.todo else []
     results = _collect(plan, list(futures), quarantine_dir)
     summary = {**summarize(results), "inbox": str(Path(inbox)), "outbox": str(Path(outbox)), "quarantine": quarantine_dir}
     _publish(results, summary)

@@ -50,6 +50,7 @@ _METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker")
 
 # -- DVC, run as the command line does ------------------------------------------------------
 
+
 def _dvc_environment() -> dict[str, str]:
     """The stage commands call ``seedvr``: make this interpreter's scripts folder come first on
     PATH, so a flow started as ``.venv/bin/python -m flows.training`` finds them."""
@@ -62,7 +63,11 @@ def stage_changes(stage: str, root: Path) -> list:
     """What ``dvc status`` reports for ``stage`` alone; empty when it is up to date."""
     completed = subprocess.run(
         [sys.executable, "-m", "dvc", "status", "--json", f"dvc.yaml:{stage}"],
-        cwd=root, env=_dvc_environment(), capture_output=True, text=True, check=False,
+        cwd=root,
+        env=_dvc_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if completed.returncode != 0:
         reasons = [line for line in completed.stderr.splitlines() if line.strip()]
@@ -81,7 +86,11 @@ def reproduce_stage(stage: str, root: Path, poll=None) -> None:
     with tempfile.TemporaryFile("w+") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "dvc", "repro", "--single-item", f"dvc.yaml:{stage}"],
-            cwd=root, env=_dvc_environment(), stdout=output, stderr=subprocess.STDOUT, text=True,
+            cwd=root,
+            env=_dvc_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         while process.poll() is None:
             if poll is not None:
@@ -110,6 +119,7 @@ def _run_stage(stage: str, root: str, poll=None, before=None) -> dict | State:
 
 
 # -- tasks ------------------------------------------------------------------------------------
+
 
 @task(name="version-data", retries=1, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def version_data(params_file: str, root: str) -> dict:
@@ -229,6 +239,7 @@ def register(root: str) -> dict:
 
 
 # -- summary ----------------------------------------------------------------------------------
+
 
 def _read_json(path: Path) -> dict | None:
     try:

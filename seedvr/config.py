@@ -69,7 +69,7 @@ class DamageParams(Section):
         return bounds
 
     @model_validator(mode="after")
-    def _room_for_training(self) -> "DamageParams":
+    def _room_for_training(self) -> DamageParams:
         if self.val_fraction + self.test_fraction >= 1.0:
             raise ValueError("val_fraction + test_fraction must leave clips for training")
         return self
@@ -184,7 +184,7 @@ class RepairParams(Section):
     adapt_frames: int = Field(64, ge=1)  # frames --adapt learns from
 
     @model_validator(mode="after")
-    def _overlap_inside_chunk(self) -> "RepairParams":
+    def _overlap_inside_chunk(self) -> RepairParams:
         if self.overlap >= self.chunk:
             raise ValueError(f"overlap ({self.overlap}) must be smaller than chunk ({self.chunk})")
         return self

@@ -25,15 +25,17 @@ class MethodInfo:
     uses_model: bool = False
 
 
-METHODS: Mapping[str, MethodInfo] = MappingProxyType({
-    info.name: info
-    for info in (
-        MethodInfo("seedvr", "the diffusion model", uses_model=True),
-        MethodInfo("propagate", "optical-flow propagation finished by Telea (the model's starting guess)"),
-        MethodInfo("telea", "OpenCV Telea inpainting, frame by frame"),
-        MethodInfo("ns", "OpenCV Navier-Stokes inpainting, frame by frame"),
-    )
-})
+METHODS: Mapping[str, MethodInfo] = MappingProxyType(
+    {
+        info.name: info
+        for info in (
+            MethodInfo("seedvr", "the diffusion model", uses_model=True),
+            MethodInfo("propagate", "optical-flow propagation finished by Telea (the model's starting guess)"),
+            MethodInfo("telea", "OpenCV Telea inpainting, frame by frame"),
+            MethodInfo("ns", "OpenCV Navier-Stokes inpainting, frame by frame"),
+        )
+    }
+)
 METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
 MODEL_METHOD = "seedvr"  # the method whose quality training and promotion are about
 

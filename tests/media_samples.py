@@ -42,7 +42,7 @@ def make_video_with_audio(path: Path, audio_codec: str, fps: Fraction, frames: i
         time = np.arange(int(SAMPLE_RATE * AUDIO_SECONDS)) / SAMPLE_RATE
         sine = (0.3 * np.sin(2 * np.pi * 440 * time)).astype(np.float32)
         for start in range(0, sine.size, 1024):
-            block = sine[start:start + 1024]
+            block = sine[start : start + 1024]
             audio_frame = av.AudioFrame.from_ndarray(np.stack([block, block]), format="fltp", layout="stereo")
             audio_frame.sample_rate = SAMPLE_RATE
             audio_frame.pts = start
@@ -60,7 +60,12 @@ def make_panning_clip(frames: int = 8, size: int = 64, step: int = 3, hole: int 
     photo = data.astronaut()
     crop = 256
     clip = np.stack(
-        [cv2.resize(photo[60 : 60 + crop, 40 + step * 4 * t : 40 + step * 4 * t + crop], (size, size), interpolation=cv2.INTER_AREA) for t in range(frames)]
+        [
+            cv2.resize(
+                photo[60 : 60 + crop, 40 + step * 4 * t : 40 + step * 4 * t + crop], (size, size), interpolation=cv2.INTER_AREA
+            )
+            for t in range(frames)
+        ]
     )
     masks = np.zeros(clip.shape[:3], dtype=bool)
     start = (size - hole) // 2

@@ -54,7 +54,7 @@ def _literal_defaults(tree: ast.AST):
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             positional = node.args.posonlyargs + node.args.args
-            pairs = list(zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults))
+            pairs = list(zip(positional[len(positional) - len(node.args.defaults) :], node.args.defaults))
             pairs += [(arg, default) for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults) if default]
             for arg, default in pairs:
                 if isinstance(default, ast.Call) and getattr(default.func, "attr", None) == "Option" and default.args:
@@ -63,7 +63,11 @@ def _literal_defaults(tree: ast.AST):
                     yield arg.arg, default.value, default.lineno
         elif isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and isinstance(statement.value, ast.Constant):
+                if (
+                    isinstance(statement, ast.AnnAssign)
+                    and isinstance(statement.target, ast.Name)
+                    and isinstance(statement.value, ast.Constant)
+                ):
                     yield statement.target.id, statement.value.value, statement.lineno
 
 
@@ -80,7 +84,9 @@ def test_no_function_repeats_a_repair_default_that_differs_from_params_yaml():
             for name, value, line in _literal_defaults(ast.parse(path.read_text(), str(path))):
                 # None means "the default" (resolved from REPAIR_DEFAULTS where it is used).
                 if name in settings and value is not None and value != settings[name]:
-                    drifted.append(f"{path.relative_to(project)}:{line}: {name}={value!r}, params.yaml repair.{name}={settings[name]!r}")
+                    drifted.append(
+                        f"{path.relative_to(project)}:{line}: {name}={value!r}, params.yaml repair.{name}={settings[name]!r}"
+                    )
     assert drifted == []
 
 

@@ -7,8 +7,9 @@ byte, outside the mask.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Callable, Literal, Mapping
+from typing import Literal
 
 import cv2
 import numpy as np

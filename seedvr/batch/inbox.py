@@ -104,8 +104,9 @@ def _match_mask(name: str, video: Path, own: list[Path], shared: list[Path]) -> 
     if len(shared) > 1:
         return BatchItem(name, video, None, f"several inbox-wide masks ({_listing(shared)}) and none for {video.name}; keep one")
     return BatchItem(
-        name, video, None,
+        name,
+        video,
+        None,
         f"no mask for {video.name}: add {name}.mask.png (one image for all frames), "
         f"{name}.mask.mkv, a {name}.mask/ frame folder, or an inbox-wide mask.png",
     )
-

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from seedvr.batch.hashing import input_hash
@@ -29,7 +29,7 @@ ERROR_SUFFIX = ".error.json"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -109,20 +109,44 @@ def repair_item(
     digest = digest or input_hash(item, settings)
     target = output_path(item, outbox, settings)
     report = repair_video(
-        item.video, item.mask, target, method=method or loaded_method(settings), chunk=settings.chunk,
-        overlap=settings.overlap, steps=settings.steps, device=settings.device, precision=settings.precision,
-        mask_dilate=settings.mask_dilate, max_side=settings.max_side, seed=settings.seed, crf=settings.crf,
+        item.video,
+        item.mask,
+        target,
+        method=method or loaded_method(settings),
+        chunk=settings.chunk,
+        overlap=settings.overlap,
+        steps=settings.steps,
+        device=settings.device,
+        precision=settings.precision,
+        mask_dilate=settings.mask_dilate,
+        max_side=settings.max_side,
+        seed=settings.seed,
+        crf=settings.crf,
     )
     finished = _now()
-    report_data = {**report.to_dict(), "input_hash": digest, "model_uri": settings.model if settings.uses_model else None, "finished": finished}
+    report_data = {
+        **report.to_dict(),
+        "input_hash": digest,
+        "model_uri": settings.model if settings.uses_model else None,
+        "finished": finished,
+    }
     report_file = report_path(item, outbox)
     _write_json(report_file, report_data)
-    Ledger(outbox).append({
-        "hash": digest, "status": STATUS_REPAIRED, "name": item.name, "input": str(item.video),
-        "mask": str(item.mask), "output": str(target), "report": report_data, "time": finished,
-    })
-    return ItemResult(item.name, STATUS_REPAIRED, str(item.video), digest, str(target), str(report_file),
-                      report.frames, report.seconds)
+    Ledger(outbox).append(
+        {
+            "hash": digest,
+            "status": STATUS_REPAIRED,
+            "name": item.name,
+            "input": str(item.video),
+            "mask": str(item.mask),
+            "output": str(target),
+            "report": report_data,
+            "time": finished,
+        }
+    )
+    return ItemResult(
+        item.name, STATUS_REPAIRED, str(item.video), digest, str(target), str(report_file), report.frames, report.seconds
+    )
 
 
 def quarantine_item(
@@ -142,17 +166,32 @@ def quarantine_item(
     recorded = ledger is not None and digest is not None
     target = error_report_path(item, quarantine_dir)
     time_now = _now()
-    _write_json(target, {
-        "name": item.name, "input": str(item.video), "mask": str(item.mask) if item.mask else None,
-        "error": message, "input_hash": digest, "time": time_now,
-        "retry": "when the input or its mask changes" if recorded else "on the next run",
-    })
+    _write_json(
+        target,
+        {
+            "name": item.name,
+            "input": str(item.video),
+            "mask": str(item.mask) if item.mask else None,
+            "error": message,
+            "input_hash": digest,
+            "time": time_now,
+            "retry": "when the input or its mask changes" if recorded else "on the next run",
+        },
+    )
     if recorded:
-        ledger.append({
-            "hash": digest, "status": STATUS_QUARANTINED, "name": item.name, "input": str(item.video),
-            "mask": str(item.mask) if item.mask else None, "output": None, "report": str(target),
-            "error": message, "time": time_now,
-        })
+        ledger.append(
+            {
+                "hash": digest,
+                "status": STATUS_QUARANTINED,
+                "name": item.name,
+                "input": str(item.video),
+                "mask": str(item.mask) if item.mask else None,
+                "output": None,
+                "report": str(target),
+                "error": message,
+                "time": time_now,
+            }
+        )
     return ItemResult(item.name, STATUS_QUARANTINED, str(item.video), digest, None, str(target), error=message)
 
 
@@ -181,4 +220,3 @@ def process_item(
     with contextlib.suppress(FileNotFoundError):
         error_report_path(item, quarantine_dir).unlink()
     return result
-

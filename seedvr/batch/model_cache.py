@@ -72,8 +72,12 @@ def loaded_method(settings: RepairSettings) -> RepairMethod | str:
             return _loaded_method[1]
         _loaded_method = None
         method = make_method(
-            settings.method, model=model_folder(settings.model), steps=settings.steps, device=settings.device,
-            precision=settings.precision, seed=settings.seed,
+            settings.method,
+            model=model_folder(settings.model),
+            steps=settings.steps,
+            device=settings.device,
+            precision=settings.precision,
+            seed=settings.seed,
         )
         one_at_a_time = threading.Lock()
         pipeline_repair = method.repair

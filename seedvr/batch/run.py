@@ -107,11 +107,17 @@ def plan_batch(
             continue
         if ledger.settled(digest):
             entry = ledger.entry(digest)
-            plan.skipped.append(ItemResult(
-                item.name, STATUS_SKIPPED, str(item.video), digest, output=entry.get("output"),
-                # A known-bad input says why it is left alone.
-                error=entry.get("error"),
-            ))
+            plan.skipped.append(
+                ItemResult(
+                    item.name,
+                    STATUS_SKIPPED,
+                    str(item.video),
+                    digest,
+                    output=entry.get("output"),
+                    # A known-bad input says why it is left alone.
+                    error=entry.get("error"),
+                )
+            )
         else:
             plan.todo.append((item, digest))
     return plan

@@ -82,4 +82,3 @@ class RepairSettings:
             # model promotion does not redo a telea batch.
             defining.update(model=model_identity, steps=self.steps, seed=self.seed, precision=self.precision)
         return defining
-

@@ -19,7 +19,17 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("train", "pretrain", "model", "repair", "data", "validate", "data_version", "evaluate", "registry")
+COMMAND_MODULES: tuple[str, ...] = (
+    "train",
+    "pretrain",
+    "model",
+    "repair",
+    "data",
+    "validate",
+    "data_version",
+    "evaluate",
+    "registry",
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"seedvr.cli.{_module}")

@@ -66,8 +66,13 @@ def damage(
     from seedvr.data.manifest import read_manifest
 
     manifest = build_damaged_dataset(
-        src, out, seed=seed, kinds=check_kinds(kinds), mask_ratio=parse_ratio_bounds(mask_ratio),
-        val_fraction=val_fraction, test_fraction=test_fraction,
+        src,
+        out,
+        seed=seed,
+        kinds=check_kinds(kinds),
+        mask_ratio=parse_ratio_bounds(mask_ratio),
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
     )
     table = read_manifest(manifest)
     counts = ", ".join(f"{split} {count}" for split, count in table["split"].value_counts().sort_index().items())

@@ -23,9 +23,7 @@ app.add_typer(data_app, name="data")
 def ensure(
     params: Path = typer.Option(Path("params.yaml"), "--params", help="params.yaml whose `data` section describes data/."),
     root: Path = typer.Option(Path("."), "--root", help="Repository root (holds .dvc/ and data.dvc)."),
-    update: bool = typer.Option(
-        False, "--update", help="Regenerate data/ from params.data and record it with `dvc add`."
-    ),
+    update: bool = typer.Option(False, "--update", help="Regenerate data/ from params.data and record it with `dvc add`."),
 ) -> None:
     """Make data/ match data.dvc: keep it, restore it from the DVC cache or remote, or regenerate it."""
     from seedvr.versioning import ensure_source_data

@@ -42,7 +42,11 @@ def pretrain(
         )
 
     result = pretrain_base_model(
-        settings, photos, commit=git_commit(), command="seedvr " + " ".join(sys.argv[1:]), on_progress=report,
+        settings,
+        photos,
+        commit=git_commit(),
+        command="seedvr " + " ".join(sys.argv[1:]),
+        on_progress=report,
         resume=str(resume) if resume else None,
     )
     typer.echo(f"saved base model to {result.out_dir} ({result.steps} steps, {result.seconds / 60:.1f} min)")

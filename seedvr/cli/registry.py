@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -33,8 +33,8 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    from seedvr.registry.models import list_versions
     from seedvr.modelstore.location import configure_tracking
+    from seedvr.registry.models import list_versions
 
     model_name = name or (load_params(params).register_.model_name if params.is_file() else "seedvr-repair")
     uri = configure_tracking(root)
@@ -46,7 +46,7 @@ def show(
     for column in ("version", "aliases", "promotion", "psnr_mask", "run", "created (UTC)"):
         table.add_column(column)
     for version in versions:
-        created = datetime.fromtimestamp(version.created / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        created = datetime.fromtimestamp(version.created / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(
             str(version.version),
             ", ".join(version.aliases),
@@ -70,9 +70,9 @@ def promote(
     root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
 ) -> None:
     """Register the run's model as `challenger`; move `champion` to it only if the gates pass."""
+    from seedvr.modelstore.location import configure_tracking
     from seedvr.registry.promotion import register_and_promote
     from seedvr.registry.stage import read_json_object
-    from seedvr.modelstore.location import configure_tracking
 
     gates = load_params(params).register_
     candidate = read_json_object(metrics, "metrics file")

@@ -23,7 +23,9 @@ def repair(
     method: str = typer.Option(MODEL_METHOD, help=method_choices()),
     model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (method seedvr)."),
     chunk: int = typer.Option(REPAIR_DEFAULTS.chunk, help="Frames repaired together; memory does not grow with video length."),
-    overlap: int = typer.Option(REPAIR_DEFAULTS.overlap, help="Frames shared by consecutive chunks, cross-faded inside the mask."),
+    overlap: int = typer.Option(
+        REPAIR_DEFAULTS.overlap, help="Frames shared by consecutive chunks, cross-faded inside the mask."
+    ),
     steps: int = typer.Option(None, help="Sampling steps per pass (default: the model's)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
     precision: str = typer.Option("fp32", help="fp32 | bf16 | fp16 (fp16 needs CUDA)"),
@@ -33,12 +35,16 @@ def repair(
     crf: int = typer.Option(REPAIR_DEFAULTS.crf, help="Quality of .mp4 output (lower is better)."),
     report: Path = typer.Option(None, help="Also write the repair report as JSON here."),
     adapt: int = typer.Option(
-        0, "--adapt", metavar="STEPS",
+        0,
+        "--adapt",
+        metavar="STEPS",
         help="Fine-tune a copy of the model on this video's known pixels for STEPS optimizer steps before "
         "repairing (method seedvr; 0 = off). The saved model is not changed.",
     ),
     adapt_seconds: float = typer.Option(None, help="Stop adapting after this many seconds, even before STEPS."),
-    adapt_frames: int = typer.Option(REPAIR_DEFAULTS.adapt_frames, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."),
+    adapt_frames: int = typer.Option(
+        REPAIR_DEFAULTS.adapt_frames, help="Frames adaptation learns from (all of a shorter video, else evenly spaced runs)."
+    ),
     crop: bool = typer.Option(
         False, "--crop/--no-crop", help="Repair only crops around each chunk's damage, or whole frames (default)."
     ),
@@ -52,16 +58,38 @@ def repair(
 
     def run(progress=None):
         return repair_video(
-            input, mask, output, method=method, model=model, chunk=chunk, overlap=overlap, steps=steps,
-            device=device, precision=precision, mask_dilate=mask_dilate, max_side=max_side, seed=seed,
-            crf=crf, progress=progress, adapt_steps=adapt, adapt_seconds=adapt_seconds, adapt_frames=adapt_frames,
-            crop=crop, crop_margin=crop_margin,
+            input,
+            mask,
+            output,
+            method=method,
+            model=model,
+            chunk=chunk,
+            overlap=overlap,
+            steps=steps,
+            device=device,
+            precision=precision,
+            mask_dilate=mask_dilate,
+            max_side=max_side,
+            seed=seed,
+            crf=crf,
+            progress=progress,
+            adapt_steps=adapt,
+            adapt_seconds=adapt_seconds,
+            adapt_frames=adapt_frames,
+            crop=crop,
+            crop_margin=crop_margin,
         )
 
     if sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        columns = (TextColumn("repairing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[fps]} fps"), TimeRemainingColumn())
+        columns = (
+            TextColumn("repairing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[fps]} fps"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, transient=True) as bar:
             task = bar.add_task("repair", total=None, fps="-")
 
@@ -78,7 +106,11 @@ def repair(
     adapted = result.details.get("adapt")
     if adapted:
         losses = f"loss {adapted['loss_first']:.4g} -> {adapted['loss_last']:.4g}" if adapted["steps"] else "no step done"
-        typer.echo(f"adapted a copy of the model: {adapted['steps']} steps on {adapted['frames']} frames "
-                   f"in {adapted['seconds']:.1f} s ({losses})")
-    typer.echo(f"repaired {result.frames} frames with {result.method} in {result.seconds:.1f} s "
-               f"({result.frames_per_second:.1f} fps) -> {result.output}")
+        typer.echo(
+            f"adapted a copy of the model: {adapted['steps']} steps on {adapted['frames']} frames "
+            f"in {adapted['seconds']:.1f} s ({losses})"
+        )
+    typer.echo(
+        f"repaired {result.frames} frames with {result.method} in {result.seconds:.1f} s "
+        f"({result.frames_per_second:.1f} fps) -> {result.output}"
+    )

@@ -17,10 +17,14 @@ from seedvr.cli._common import user_errors
 def train(
     params: Path = typer.Option(Path("params.yaml"), help="params.yaml with model/train/loss sections."),
     data: Path = typer.Option(None, help="Damaged dataset folder (manifest.csv); default: damage.out from params."),
-    init: str = typer.Option(None, help="scratch, auto (the registered champion if any), a pipeline folder or models:/NAME@ALIAS; default: train.init."),
+    init: str = typer.Option(
+        None, help="scratch, auto (the registered champion if any), a pipeline folder or models:/NAME@ALIAS; default: train.init."
+    ),
     out: Path = typer.Option(None, help="Output pipeline folder; default: train.out from params."),
     progress_file: Path = typer.Option(None, help="Rewrite this JSON file with the latest epoch's metrics (for dashboards)."),
-    timings_file: Path = typer.Option(None, help="Write the run's wall-clock seconds here as JSON (kept out of the model folder)."),
+    timings_file: Path = typer.Option(
+        None, help="Write the run's wall-clock seconds here as JSON (kept out of the model folder)."
+    ),
 ) -> None:
     """Fine-tune the repair model (Lightning) and save a from_pretrained-ready folder."""
     from seedvr.config import load_params
@@ -48,5 +52,7 @@ def train(
         on_progress=report,
         timings_file=timings_file,
     )
-    typer.echo(f"saved pipeline to {result.out_dir} ({result.steps} steps, {result.seconds:.0f} s, "
-               f"perceptual term: {result.perceptual_backend})")
+    typer.echo(
+        f"saved pipeline to {result.out_dir} ({result.steps} steps, {result.seconds:.0f} s, "
+        f"perceptual term: {result.perceptual_backend})"
+    )

@@ -34,9 +34,7 @@ def validate(
     params: Path | None = typer.Option(
         None, "--params", help="params.yaml to take bounds from (default: ./params.yaml if present)."
     ),
-    report: Path | None = typer.Option(
-        None, "--report", help="Write the report as JSON here, and as text next to it (.txt)."
-    ),
+    report: Path | None = typer.Option(None, "--report", help="Write the report as JSON here, and as text next to it (.txt)."),
 ) -> None:
     """Check a dataset with the Great Expectations suites; exit 1 with one line per failure."""
     from seedvr.data.validation import (

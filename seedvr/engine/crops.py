@@ -127,8 +127,12 @@ class CropStats:
     def to_dict(self) -> dict:
         mean = self.area_fraction_sum / self.damaged_windows if self.damaged_windows else None
         return {
-            "enabled": True, "margin": self.margin, "align": self.align, "windows": self.windows,
-            "damaged_windows": self.damaged_windows, "whole_frame_windows": self.whole_frame_windows,
+            "enabled": True,
+            "margin": self.margin,
+            "align": self.align,
+            "windows": self.windows,
+            "damaged_windows": self.damaged_windows,
+            "whole_frame_windows": self.whole_frame_windows,
             "crops": self.crops,
             "mean_area_fraction": None if mean is None else round(mean, 4),
         }
@@ -176,10 +180,7 @@ def plan_crops(masks: np.ndarray, margin: int = DEFAULT_CROP_MARGIN, align: int 
         # A rectangular kernel: OpenCV dilates row then column, cheap even for 4K frames.
         grown = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    crops = [
-        _aligned(Crop(int(y), int(x), int(h), int(w)), height, width, align)
-        for x, y, w, h, _ in stats[1:count]
-    ]
+    crops = [_aligned(Crop(int(y), int(x), int(h), int(w)), height, width, align) for x, y, w, h, _ in stats[1:count]]
     # Aligning can make neighbours overlap (and an L-shaped region's box can cover another's):
     # merge until the crops are disjoint, so each hole pixel is repaired in exactly one crop.
     merged = True

@@ -7,9 +7,10 @@ them needs a model, is :data:`seedvr.method_catalog.METHODS`; this module builds
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import torch

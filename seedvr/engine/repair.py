@@ -10,7 +10,8 @@ itself (:mod:`seedvr.train.adapt`): a fresh copy is loaded from disk, trained on
 ``adapt_frames`` frames (all of a short video, else evenly spaced runs of consecutive frames,
 so memory stays bounded), then used for the streamed repair. The saved model is untouched.
 
-With ``crop`` (``--crop``; off by default, see :data:`~seedvr.engine.crops.CROP_BY_DEFAULT`) each window is repaired only in crops around its damage
+With ``crop`` (``--crop``; off by default, see :data:`~seedvr.engine.crops.CROP_BY_DEFAULT`)
+each window is repaired only in crops around its damage
 (:mod:`seedvr.engine.crops`): the method's repair function is wrapped before streaming, so the
 crops are planned per window over all its frames, and inside ``--max-side`` (the crops are
 planned on the reduced frames, ``crop_margin`` in reduced pixels): the repair runs at the
@@ -20,9 +21,9 @@ same scale as without cropping, on less of the frame.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -215,9 +216,7 @@ def adapted_model_method(
     method = pipeline_method(pipeline, steps=steps, seed=seed)
     windows = adaptation_windows(info.frames, adapt_frames, TrainParams().clip_frames)
     frames, masks = read_adaptation_clips(input_path, mask_path, info, windows, mask_dilate, max_side)
-    _, report = adapt_pipeline(
-        pipeline, frames, masks, adapt_steps, seconds=adapt_seconds, seed=seed, inplace=True, dtype=dtype
-    )
+    _, report = adapt_pipeline(pipeline, frames, masks, adapt_steps, seconds=adapt_seconds, seed=seed, inplace=True, dtype=dtype)
     method.details.update({"model": str(model), "device": str(torch_device), "precision": precision, "adapt": report.to_dict()})
     return method
 
@@ -300,8 +299,19 @@ def repair_video(
         chosen = method
     elif adapting:
         chosen = adapted_model_method(
-            input_path, mask_path, info, model, steps, device, precision, seed, mask_dilate, max_side,
-            adapt_steps, adapt_seconds, adapt_frames,
+            input_path,
+            mask_path,
+            info,
+            model,
+            steps,
+            device,
+            precision,
+            seed,
+            mask_dilate,
+            max_side,
+            adapt_steps,
+            adapt_seconds,
+            adapt_frames,
         )
     else:
         chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)

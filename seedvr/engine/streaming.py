@@ -25,9 +25,7 @@ def check_chunking(chunk: int, overlap: int) -> None:
         raise SeedVRError(f"--overlap must be >= 0 and smaller than --chunk ({chunk}), got {overlap}")
 
 
-def _regroup(
-    pairs: Iterator[tuple[np.ndarray, np.ndarray]], first: int, size: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _regroup(pairs: Iterator[tuple[np.ndarray, np.ndarray]], first: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Re-cut a stream of (frames, masks) chunks of any length: ``first`` frames, then ``size`` at a time."""
     frames_buffer: list[np.ndarray] = []
     masks_buffer: list[np.ndarray] = []

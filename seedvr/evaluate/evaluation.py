@@ -38,9 +38,9 @@ Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedv
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 

@@ -41,8 +41,13 @@ def plot_per_frame(per_frame: pd.DataFrame, column: str, ylabel: str, title: str
         # (an untrained seedvr and propagate) draw the same line: varied dash patterns keep
         # every method visible where lines overlap.
         axes.plot(
-            rows["frame"], rows[column], marker=_MARKERS[index % len(_MARKERS)], markersize=3.5,
-            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)], linewidth=1.3, label=method,
+            rows["frame"],
+            rows[column],
+            marker=_MARKERS[index % len(_MARKERS)],
+            markersize=3.5,
+            linestyle=_LINE_STYLES[index % len(_LINE_STYLES)],
+            linewidth=1.3,
+            label=method,
         )
     for start in clip_boundaries(per_frame):
         axes.axvline(start - 0.5, color="0.75", linestyle=":", linewidth=0.8)
@@ -87,12 +92,18 @@ def write_plots(per_frame: pd.DataFrame, metrics: dict, folder: Path) -> dict[st
     split = metrics["split"]
     return {
         "psnr_per_frame": plot_per_frame(
-            per_frame, "psnr_mask", "PSNR inside the mask (dB, higher is better)",
-            f"PSNR in the mask per frame ({split} split)", folder / PLOT_FILES["psnr_per_frame"],
+            per_frame,
+            "psnr_mask",
+            "PSNR inside the mask (dB, higher is better)",
+            f"PSNR in the mask per frame ({split} split)",
+            folder / PLOT_FILES["psnr_per_frame"],
         ),
         "ewarp_per_frame": plot_per_frame(
-            per_frame, "ewarp_frame", "masked warping error t→t+1 (×1e-3, lower is better)",
-            f"Temporal warping error in the mask per frame ({split} split)", folder / PLOT_FILES["ewarp_per_frame"],
+            per_frame,
+            "ewarp_frame",
+            "masked warping error t→t+1 (×1e-3, lower is better)",
+            f"Temporal warping error in the mask per frame ({split} split)",
+            folder / PLOT_FILES["ewarp_per_frame"],
         ),
         "psnr_by_kind": plot_psnr_by_kind(metrics, folder / PLOT_FILES["psnr_by_kind"]),
     }

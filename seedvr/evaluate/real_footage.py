@@ -49,9 +49,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -62,7 +62,7 @@ from seedvr.data.damage.paint import paint_damage
 from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
-from seedvr.evaluate.summary import MODEL_METHOD, compute_gains, json_ready
+from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
 from seedvr.io import iter_video_chunks, probe
 from seedvr.metrics import psnr, ssim, warping_error, warping_error_in_mask
 from seedvr.models.flow import estimate_video_flows
@@ -263,8 +263,9 @@ def destroy_under_mask(
     return damaged
 
 
-def build_case(spec: CaseSpec, clean: np.ndarray, start: int = 0, source_size: tuple[int, int] | None = None,
-               size_note: str | None = None) -> RealCase:
+def build_case(
+    spec: CaseSpec, clean: np.ndarray, start: int = 0, source_size: tuple[int, int] | None = None, size_note: str | None = None
+) -> RealCase:
     """Damage an already read and sized clean clip as ``spec`` says."""
     clean = np.ascontiguousarray(clean, dtype=np.uint8)
     layers, mask = draw_case_layers(clean, spec)
@@ -334,8 +335,10 @@ def run_case(case: RealCase, methods: Mapping[str, RepairMethod], progress: Prog
         scores["sec_per_frame"] = seconds / frames
         record["methods"][name] = scores
         if progress is not None:
-            progress(f"{case.spec.name} {name}: psnr_mask {scores['psnr_mask']:.2f} dB, "
-                     f"ewarp_mask {scores['ewarp_mask']:.3f}, {scores['sec_per_frame']:.3f} s/frame")
+            progress(
+                f"{case.spec.name} {name}: psnr_mask {scores['psnr_mask']:.2f} dB, "
+                f"ewarp_mask {scores['ewarp_mask']:.3f}, {scores['sec_per_frame']:.3f} s/frame"
+            )
     return record
 
 
@@ -386,13 +389,10 @@ def summarize_cases(records: Sequence[dict], methods: Sequence[str]) -> dict:
     """``per_kind`` (kind -> method -> means), ``overall`` (method -> means) and ``gains``."""
     kinds = list(dict.fromkeys(kind for record in records for kind in record["kinds"]))
     per_kind = {
-        kind: {method: _method_means([r for r in records if kind in r["kinds"]], method) for method in methods}
-        for kind in kinds
+        kind: {method: _method_means([r for r in records if kind in r["kinds"]], method) for method in methods} for kind in kinds
     }
     overall = {method: _method_means(records, method) for method in methods}
-    by_method = {
-        method: {**overall[method], "per_kind": {kind: per_kind[kind][method] for kind in kinds}} for method in methods
-    }
+    by_method = {method: {**overall[method], "per_kind": {kind: per_kind[kind][method] for kind in kinds}} for method in methods}
     others = [method for method in methods if method != MODEL_METHOD]
     return {
         "per_kind": per_kind,
@@ -428,30 +428,49 @@ def _cell(value, digits: int = 2) -> str:
 def markdown_tables(report: dict) -> str:
     """Per case and per kind ``psnr_mask``, overall figures and gains, as markdown tables."""
     methods = report["methods"]
-    lines = ["### psnr_mask (dB) per case", "",
-             "| case | source | size | kinds | mask % | " + " | ".join(methods) + " |",
-             "|---|---|---|---|---:|" + "---:|" * len(methods)]
+    lines = [
+        "### psnr_mask (dB) per case",
+        "",
+        "| case | source | size | kinds | mask % | " + " | ".join(methods) + " |",
+        "|---|---|---|---|---:|" + "---:|" * len(methods),
+    ]
     for case in report["cases"]:
         scores = [_cell(case["methods"].get(m, {}).get("psnr_mask")) for m in methods]
-        lines.append(f"| {case['name']} | {case['source']} | {case['size']} | {'+'.join(case['kinds'])} | "
-                     f"{100 * case['mask_ratio']:.1f} | " + " | ".join(scores) + " |")
-    lines += ["", "### psnr_mask (dB) per kind (mean over cases)", "",
-              "| kind | cases | " + " | ".join(methods) + " |", "|---|---:|" + "---:|" * len(methods)]
+        lines.append(
+            f"| {case['name']} | {case['source']} | {case['size']} | {'+'.join(case['kinds'])} | "
+            f"{100 * case['mask_ratio']:.1f} | " + " | ".join(scores) + " |"
+        )
+    lines += [
+        "",
+        "### psnr_mask (dB) per kind (mean over cases)",
+        "",
+        "| kind | cases | " + " | ".join(methods) + " |",
+        "|---|---:|" + "---:|" * len(methods),
+    ]
     for kind, by_method in report["per_kind"].items():
         cases = max(figures["cases"] for figures in by_method.values())
         lines.append(f"| {kind} | {cases} | " + " | ".join(_cell(by_method[m]["psnr_mask"]) for m in methods) + " |")
-    lines += ["", "### overall (mean over cases)", "",
-              "| method | psnr_mask dB | ssim_mask | ewarp x1e-3 | ewarp_mask x1e-3 | s/frame | exact outside |",
-              "|---|---:|---:|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "### overall (mean over cases)",
+        "",
+        "| method | psnr_mask dB | ssim_mask | ewarp x1e-3 | ewarp_mask x1e-3 | s/frame | exact outside |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for method in methods:
         f = report["overall"][method]
-        lines.append(f"| {method} | {_cell(f['psnr_mask'])} | {_cell(f['ssim_mask'], 4)} | {_cell(f['ewarp'], 3)} | "
-                     f"{_cell(f['ewarp_mask'], 3)} | {_cell(f['sec_per_frame'], 3)} | {f['all_exact_outside_mask']} |")
+        lines.append(
+            f"| {method} | {_cell(f['psnr_mask'])} | {_cell(f['ssim_mask'], 4)} | {_cell(f['ewarp'], 3)} | "
+            f"{_cell(f['ewarp_mask'], 3)} | {_cell(f['sec_per_frame'], 3)} | {f['all_exact_outside_mask']} |"
+        )
     for label, gains in report["gains"].items():
         if gains is None:
             lines += ["", f"{label}: not computed (needs seedvr and the baseline in --methods)"]
         else:
-            lines += ["", f"{label} (baseline {gains['baseline']}): psnr_mask {_cell(gains['psnr_mask_db'], 2)} dB, "
-                          f"ssim_mask {_cell(gains['ssim_mask'], 4)}, ewarp {_cell(gains['ewarp'], 3)}, "
-                          f"ewarp_mask {_cell(gains['ewarp_mask'], 3)} (positive = seedvr better)"]
+            lines += [
+                "",
+                f"{label} (baseline {gains['baseline']}): psnr_mask {_cell(gains['psnr_mask_db'], 2)} dB, "
+                f"ssim_mask {_cell(gains['ssim_mask'], 4)}, ewarp {_cell(gains['ewarp'], 3)}, "
+                f"ewarp_mask {_cell(gains['ewarp_mask'], 3)} (positive = seedvr better)",
+            ]
     return "\n".join(lines)

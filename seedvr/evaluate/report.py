@@ -70,10 +70,10 @@ def gains_section(metrics: dict) -> list[str]:
     if gains is None:
         return ["No gains: seedvr and at least one classical baseline must be evaluated together."]
     lines = [
-        f"Baseline: **{gains['baseline']}** (best classical method by PSNR in the mask). "
-        "Positive numbers mean seedvr is better.",
+        f"Baseline: **{gains['baseline']}** (best classical method by PSNR in the mask). Positive numbers mean seedvr is better.",
         "",
     ]
+
     def row(label: str, figures: dict) -> list[str]:
         return [
             label,

@@ -9,9 +9,9 @@ once, before any clip, and is not charged to the per-frame speed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -207,7 +207,6 @@ def run_methods_on_clips(
                 sample.repaired[name] = repaired[sample.frame_indices]
             if progress is not None:
                 progress(
-                    f"{clip['clip_id']} {name}: psnr_mask {metrics['psnr_mask']:.2f} dB, "
-                    f"{seconds / clean.shape[0]:.3f} s/frame"
+                    f"{clip['clip_id']} {name}: psnr_mask {metrics['psnr_mask']:.2f} dB, {seconds / clean.shape[0]:.3f} s/frame"
                 )
     return EvaluationRun(runs, samples, tuple(methods), {name: dict(method.details) for name, method in methods.items()})

@@ -23,7 +23,7 @@ Aggregation rules (the same everywhere: ``metrics.json``, the report, MLflow):
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -160,9 +160,7 @@ def compute_gains(methods: dict[str, dict]) -> dict | None:
         baseline_kind = classical["per_kind"].get(kind)
         if baseline_kind is None:
             continue
-        per_kind[kind] = {
-            gain: _difference(model_kind.get(key), baseline_kind.get(key), key) for gain, key in GAIN_KEYS.items()
-        }
+        per_kind[kind] = {gain: _difference(model_kind.get(key), baseline_kind.get(key), key) for gain, key in GAIN_KEYS.items()}
     return {
         "baseline": baseline,
         **{gain: _difference(model.get(key), classical.get(key), key) for gain, key in GAIN_KEYS.items()},

@@ -19,8 +19,9 @@ the aggregation rule of :mod:`seedvr.evaluate.summary`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the runner pulls in torch; readers of timings.json (the flows) need not
     from seedvr.evaluate.runner import MethodRun
@@ -29,7 +30,7 @@ TIMINGS_FILE = "timings.json"
 SPEED_KEY = "sec_per_frame"
 
 
-def timings_of(runs: Iterable["MethodRun"]) -> dict:
+def timings_of(runs: Iterable[MethodRun]) -> dict:
     """The content of ``timings.json`` for the (clip, method) runs of an evaluation."""
     runs = list(runs)
     methods: dict[str, dict] = {}

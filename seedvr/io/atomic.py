@@ -139,9 +139,7 @@ class PendingOutput:
 
 
 @contextlib.contextmanager
-def atomic_output(
-    path: str | os.PathLike, *, overwrite: bool = True, make_parents: bool = False
-) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, *, overwrite: bool = True, make_parents: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it into place if the block succeeds.
 
     The block creates either a file or a folder at the yielded path. On success it replaces

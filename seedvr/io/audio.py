@@ -169,7 +169,7 @@ class AudioPassthrough:
             return None
         samples = frame.to_ndarray()
         channels = frame.layout.nb_channels
-        kept = samples[:, skip:] if frame.format.is_planar else samples[:, skip * channels:]
+        kept = samples[:, skip:] if frame.format.is_planar else samples[:, skip * channels :]
         trimmed = av.AudioFrame.from_ndarray(np.ascontiguousarray(kept), format=frame.format.name, layout=frame.layout.name)
         trimmed.sample_rate = frame.sample_rate
         return trimmed

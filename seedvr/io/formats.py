@@ -23,14 +23,30 @@ from pathlib import Path
 from seedvr.errors import SeedVRError
 
 VIDEO_EXTENSIONS: frozenset[str] = frozenset(
-    {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts",
-     ".flv", ".wmv", ".ogv", ".3gp", ".mxf", ".y4m", ".gif"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mkv",
+        ".mov",
+        ".avi",
+        ".webm",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".m2ts",
+        ".mts",
+        ".flv",
+        ".wmv",
+        ".ogv",
+        ".3gp",
+        ".mxf",
+        ".y4m",
+        ".gif",
+    }
 )
 """Extensions read as video files (through PyAV / FFmpeg)."""
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-)
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 """Extensions read as still images (frames in a folder, or a one-image mask)."""
 
 FPS_SIDECAR = "fps.txt"
@@ -108,8 +124,13 @@ class OutputFormat:
 
 _FFV1 = dict(video_codec="ffv1", pixel_format="bgr0", mask_pixel_format="gray", lossless=True)
 _H264 = dict(
-    video_codec="libx264", pixel_format="yuv420p", mask_pixel_format=None, lossless=False,
-    chroma_halved=True, audio_reencode_codec="aac", crf_range=(0, 51),
+    video_codec="libx264",
+    pixel_format="yuv420p",
+    mask_pixel_format=None,
+    lossless=False,
+    chroma_halved=True,
+    audio_reencode_codec="aac",
+    crf_range=(0, 51),
 )
 
 OUTPUT_FORMATS: dict[str, OutputFormat] = {
@@ -119,9 +140,14 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
     ".mp4": OutputFormat(".mp4", container_options={"movflags": "+faststart"}, **_H264),
     ".mov": OutputFormat(".mov", container_options={"movflags": "+faststart"}, **_H264),
     ".webm": OutputFormat(
-        ".webm", video_codec="libvpx-vp9", pixel_format="yuv420p", mask_pixel_format=None,
-        lossless=False, audio_reencode_codec="libopus",
-        audio_copy_codecs=frozenset({"opus", "vorbis"}), crf_range=(0, 63),
+        ".webm",
+        video_codec="libvpx-vp9",
+        pixel_format="yuv420p",
+        mask_pixel_format=None,
+        lossless=False,
+        audio_reencode_codec="libopus",
+        audio_copy_codecs=frozenset({"opus", "vorbis"}),
+        crf_range=(0, 63),
     ),
 }
 
@@ -155,12 +181,10 @@ def check_replaceable_frame_folder(path: Path) -> None:
     """
     if not path.is_dir():
         return
-    foreign = [entry.name for entry in path.iterdir()
-               if entry.name != FPS_SIDECAR and not _WRITTEN_FRAME.fullmatch(entry.name)]
+    foreign = [entry.name for entry in path.iterdir() if entry.name != FPS_SIDECAR and not _WRITTEN_FRAME.fullmatch(entry.name)]
     if foreign:
         raise SeedVRError(
-            f"output folder {path} already holds other files (e.g. {sorted(foreign)[0]!r}); "
-            "choose a new or empty folder"
+            f"output folder {path} already holds other files (e.g. {sorted(foreign)[0]!r}); choose a new or empty folder"
         )
 
 

@@ -30,8 +30,11 @@ def natural_key(name: str) -> tuple:
 
 def list_frame_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, in frame order (numeric order of their names)."""
-    files = [entry for entry in folder.iterdir()
-             if entry.is_file() and not entry.name.startswith(".") and entry.suffix.lower() in IMAGE_EXTENSIONS]
+    files = [
+        entry
+        for entry in folder.iterdir()
+        if entry.is_file() and not entry.name.startswith(".") and entry.suffix.lower() in IMAGE_EXTENSIONS
+    ]
     return sorted(files, key=lambda entry: natural_key(entry.name))
 
 

@@ -23,7 +23,6 @@ from seedvr.io.probe import probe
 from seedvr.io.reader import check_chunk_frames, iter_frames, stack_chunks
 from seedvr.io.threshold import mask_from_colour, mask_from_grey
 
-
 _WHOLE = 1 << 40
 
 
@@ -45,9 +44,7 @@ def mask_from_video_frame(frame: av.VideoFrame) -> np.ndarray:
 
 def _check_size(mask_path: Path, height: int, width: int, info: VideoInfo) -> None:
     if (height, width) != (info.height, info.width):
-        raise SeedVRError(
-            f"mask {mask_path} is {width}x{height} but the video {info.path} is {info.width}x{info.height}"
-        )
+        raise SeedVRError(f"mask {mask_path} is {width}x{height} but the video {info.path} is {info.width}x{info.height}")
 
 
 def _broadcast_chunks(frame_mask: np.ndarray, frames: int, chunk_frames: int) -> Iterator[np.ndarray]:
@@ -56,9 +53,7 @@ def _broadcast_chunks(frame_mask: np.ndarray, frames: int, chunk_frames: int) ->
         yield np.repeat(frame_mask[None], min(chunk_frames, frames - start), axis=0)
 
 
-def iter_mask_chunks(
-    path: str | os.PathLike, chunk_frames: int, info: VideoInfo | None = None
-) -> Iterator[np.ndarray]:
+def iter_mask_chunks(path: str | os.PathLike, chunk_frames: int, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
     """Stream a mask as bool arrays ``[t, H, W]`` of ``chunk_frames`` frames each.
 
     Args:
@@ -83,9 +78,7 @@ def iter_mask_chunks(
         mask_info = probe(path)
         _check_size(path, mask_info.height, mask_info.width, info)
         if mask_info.frames != info.frames:
-            raise SeedVRError(
-                f"mask {path} has {mask_info.frames} frames but the video {info.path} has {info.frames}"
-            )
+            raise SeedVRError(f"mask {path} has {mask_info.frames} frames but the video {info.path} has {info.frames}")
     return stack_chunks(iter_frames(path, mask_from_video_frame, read_image_mask), chunk_frames)
 
 

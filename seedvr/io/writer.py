@@ -20,9 +20,9 @@ import numpy as np
 
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.errors import SeedVRError
-from seedvr.io.decode import ffmpeg_reason
 from seedvr.io.atomic import PendingOutput
 from seedvr.io.audio import AudioPassthrough, has_audio_stream
+from seedvr.io.decode import ffmpeg_reason
 from seedvr.io.formats import (
     FRAME_NAME_PATTERN,
     ODD_SIZE_POLICIES,
@@ -40,7 +40,6 @@ _AVCOL_SPC_SMPTE170M = 6
 _AVCOL_PRI_SMPTE170M = 6
 _AVCOL_TRC_SMPTE170M = 6
 _AVCOL_RANGE_MPEG = 1
-
 
 
 def _encoding_layout(fmt: OutputFormat, width: int, height: int, mask: bool, odd_size: str) -> tuple[str, int, int]:
@@ -83,8 +82,18 @@ class _EncoderSink:
     """Frames encoded by FFmpeg into a container file, with the source audio alongside."""
 
     def __init__(
-        self, file: Path, fmt: OutputFormat, fps: Fraction, width: int, height: int, *,
-        mask: bool, audio_from: Path | None, crf: int, odd_size: str, encoder_options: dict[str, str] | None,
+        self,
+        file: Path,
+        fmt: OutputFormat,
+        fps: Fraction,
+        width: int,
+        height: int,
+        *,
+        mask: bool,
+        audio_from: Path | None,
+        crf: int,
+        odd_size: str,
+        encoder_options: dict[str, str] | None,
     ) -> None:
         self._file = file
         self._fmt = fmt
@@ -235,8 +244,16 @@ class VideoWriter:
                 self._sink = _PngFolderSink(self._pending.temp, self.fps)
             else:
                 self._sink = _EncoderSink(
-                    self._pending.temp, self.format, self.fps, self.width, self.height, mask=self._mask,
-                    audio_from=audio_source, crf=crf, odd_size=odd_size, encoder_options=encoder_options,
+                    self._pending.temp,
+                    self.format,
+                    self.fps,
+                    self.width,
+                    self.height,
+                    mask=self._mask,
+                    audio_from=audio_source,
+                    crf=crf,
+                    odd_size=odd_size,
+                    encoder_options=encoder_options,
                 )
         except BaseException:
             self._pending.discard()
@@ -323,7 +340,7 @@ class VideoWriter:
         self._sink.abort()
         self._pending.discard()
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> bool:
@@ -403,7 +420,9 @@ def _first_frame_size(frames, *, what: str, frame_ndim: int) -> tuple[int, int]:
             raise SeedVRError(f"each item of {what} must be a numpy array with {frame_ndim} dimensions")
         return int(first.shape[0]), int(first.shape[1])
     if not isinstance(frames, np.ndarray) or frames.ndim != frame_ndim + 1:
-        raise SeedVRError(f"{what} must be a numpy array with {frame_ndim + 1} dimensions ([T, H, W{', 3' if frame_ndim == 3 else ''}])")
+        raise SeedVRError(
+            f"{what} must be a numpy array with {frame_ndim + 1} dimensions ([T, H, W{', 3' if frame_ndim == 3 else ''}])"
+        )
     if frames.shape[0] == 0:
         raise SeedVRError(f"no {what} to write: the array has 0 frames")
     return int(frames.shape[1]), int(frames.shape[2])

@@ -76,7 +76,7 @@ class SeedVRLoss(nn.Module):
         self.perceptual_model = build_perceptual_backend(vgg16_weights)
 
     @classmethod
-    def from_params(cls, params) -> "SeedVRLoss":
+    def from_params(cls, params) -> SeedVRLoss:
         """Build from :class:`seedvr.config.LossParams` (``params.loss``)."""
         return cls(
             content=params.content,

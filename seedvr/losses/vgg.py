@@ -80,7 +80,7 @@ class VGG16Features(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "VGG16Features":
+    def train(self, mode: bool = True) -> VGG16Features:
         # A fixed feature extractor: never switch to training behaviour, whatever the parent does.
         return super().train(False)
 

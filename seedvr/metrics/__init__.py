@@ -25,7 +25,16 @@ from seedvr.metrics.temporal import (
 from seedvr.models.flow import estimate_video_flows
 
 METRIC_KEYS: tuple[str, ...] = (
-    "psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif", "ewarp", "ewarp_mask", "tof", "flicker",
+    "psnr_mask",
+    "ssim_mask",
+    "psnr",
+    "ssim",
+    "ms_ssim",
+    "vif",
+    "ewarp",
+    "ewarp_mask",
+    "tof",
+    "flicker",
 )
 HIGHER_IS_BETTER: dict[str, bool] = {
     "psnr_mask": True,

@@ -70,9 +70,7 @@ def ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
     check_videos(pred, target)
     settings = _ssim_settings(*pred.shape[1:3])
     if mask is None:
-        scores = [
-            structural_similarity(p, t, channel_axis=2, data_range=255, **settings) for p, t in zip(pred, target)
-        ]
+        scores = [structural_similarity(p, t, channel_axis=2, data_range=255, **settings) for p, t in zip(pred, target)]
         return float(np.mean(scores))
     mask = check_mask(mask, pred)
     total, count = 0.0, 0

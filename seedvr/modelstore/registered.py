@@ -57,9 +57,10 @@ def version_uri(version: ModelVersion) -> str:
 def resolve_model_version(uri: str) -> ModelVersion:
     """The registered version ``uri`` points at; an unknown model, alias or version is a
     :class:`SeedVRError` naming what exists."""
+    from mlflow.exceptions import MlflowException
+
     import mlflow
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     name, alias, version = parse_model_uri(uri)
     ensure_tracking_configured()
@@ -81,8 +82,9 @@ def resolve_model_version(uri: str) -> ModelVersion:
 
 def current_champion(model_name: str) -> int | None:
     """The version holding ``champion``, ``None`` if the model or the alias does not exist."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
+
+    from mlflow import MlflowClient
 
     client = MlflowClient()
     try:
@@ -129,8 +131,9 @@ def download_registered_pipeline(uri: str, cache_root: str | Path | None = None)
     never mistaken for a model) and reused afterwards; an alias is resolved on every call so
     it follows promotions.
     """
-    import mlflow
     from mlflow.exceptions import MlflowException
+
+    import mlflow
 
     version = resolve_model_version(uri)
     root = Path(cache_root) if cache_root is not None else model_cache_root()

@@ -73,7 +73,7 @@ class RepairConditions:
     def masked_frames(self) -> torch.Tensor:
         return self.frames * (1.0 - self.mask)
 
-    def at(self, height: int, width: int) -> "RepairConditions":
+    def at(self, height: int, width: int) -> RepairConditions:
         """The same conditions at another scale (holes never shrink away)."""
         return RepairConditions(
             frames=resize_video(self.frames, height, width),

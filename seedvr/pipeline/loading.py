@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedvr.errors import SeedVRError
-from seedvr.modelstore.folder import require_pipeline_folder
 from seedvr.modelstore import registered
+from seedvr.modelstore.folder import require_pipeline_folder
 
 if TYPE_CHECKING:
     import torch

@@ -90,7 +90,9 @@ class SeedVRPipeline(DiffusionPipeline):
 
     # -- conditions ---------------------------------------------------------------------------
 
-    def prepare_conditions(self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256) -> tuple[RepairConditions, np.ndarray]:
+    def prepare_conditions(
+        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256
+    ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
         arrays = compute_condition_arrays(frames, masks, flow_max_side)
         conditions = RepairConditions.from_arrays(frames, masks, arrays, self._execution_device, self.denoiser.dtype)

@@ -126,9 +126,7 @@ class HierarchicalRepairScheduler(SchedulerMixin, ConfigMixin):
 
     def sample_timesteps(self, batch: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         """Uniform random training timesteps."""
-        return torch.randint(
-            0, self.config.num_train_timesteps, (batch,), generator=generator, device="cpu"
-        ).to(device or "cpu")
+        return torch.randint(0, self.config.num_train_timesteps, (batch,), generator=generator, device="cpu").to(device or "cpu")
 
     def alphas_cumprod(self, timesteps: torch.Tensor) -> torch.Tensor:
         """``alpha_bar_t`` for each timestep, for converting between prediction types."""

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import mlflow
-from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models.model import ModelInfo
 
+import mlflow
+from mlflow import MlflowClient
 from seedvr.errors import SeedVRError
 from seedvr.modelstore.folder import require_pipeline_folder
 from seedvr.modelstore.registered import CHALLENGER, DEFAULT_MODEL_NAME, PIPELINE_ARTIFACT, first_line

@@ -40,7 +40,6 @@ from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
-
 from seedvr.config import RegisterParams
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.comparison import CANDIDATE_METHOD, REFERENCE_METHOD
@@ -124,9 +123,7 @@ def _damage_kinds(metrics: Mapping) -> list[str]:
     """Every damage kind of any method's ``per_kind`` block, in first-seen order."""
     per_kind = metrics["methods"][CANDIDATE_METHOD].get("per_kind")
     if not isinstance(per_kind, Mapping):
-        raise SeedVRError(
-            f"candidate metrics have no methods.{CANDIDATE_METHOD}.per_kind: pass the evaluation's metrics.json"
-        )
+        raise SeedVRError(f"candidate metrics have no methods.{CANDIDATE_METHOD}.per_kind: pass the evaluation's metrics.json")
     kinds: dict[str, None] = {}
     for figures in metrics["methods"].values():
         if isinstance(figures, Mapping) and isinstance(figures.get("per_kind"), Mapping):
@@ -141,9 +138,7 @@ def best_baseline(metrics: Mapping) -> tuple[str, float, float]:
     for ``gains.baseline``: highest ``psnr_mask``, ties to the method listed first.
     """
     methods = _require_methods(metrics, "candidate")
-    scores = {
-        name: _method_metric(metrics, name, "psnr_mask", "candidate") for name in methods if name != CANDIDATE_METHOD
-    }
+    scores = {name: _method_metric(metrics, name, "psnr_mask", "candidate") for name in methods if name != CANDIDATE_METHOD}
     name = _best_method(scores)
     if name is None:
         raise SeedVRError("candidate metrics hold no classical baseline with a psnr_mask to compare against")
@@ -175,9 +170,7 @@ def _kind_gate(metrics: Mapping, psnr: float, gates: RegisterParams) -> tuple[bo
     baseline, baseline_psnr, _ = best_baseline(metrics)
     rows = [("all clips", psnr, baseline, baseline_psnr)]
     for kind in _damage_kinds(metrics):
-        others = {
-            name: _kind_psnr(metrics, name, kind) for name in metrics["methods"] if name != CANDIDATE_METHOD
-        }
+        others = {name: _kind_psnr(metrics, name, kind) for name in metrics["methods"] if name != CANDIDATE_METHOD}
         best = _best_method(others)
         if best is None:
             continue  # no other method measured on this kind: nothing to compare with
@@ -224,15 +217,23 @@ def _sampler_gate(metrics: Mapping) -> tuple[bool, str, int | None]:
     steps = sampler.get("steps") if isinstance(sampler, Mapping) else None
     model_steps = sampler.get("model_steps") if isinstance(sampler, Mapping) else None
     if not isinstance(steps, int) or not isinstance(model_steps, int):
-        return False, (
-            "fail: the evaluation does not record its sampling steps (no sampler.steps and "
-            "sampler.model_steps in metrics.json): re-run it with evaluate.steps null"
-        ), None
+        return (
+            False,
+            (
+                "fail: the evaluation does not record its sampling steps (no sampler.steps and "
+                "sampler.model_steps in metrics.json): re-run it with evaluate.steps null"
+            ),
+            None,
+        )
     if steps != model_steps:
-        return False, (
-            f"fail: evaluated with {steps} sampling steps but the model ships {model_steps} (what batch repair "
-            "runs): re-run the evaluation with evaluate.steps null"
-        ), steps
+        return (
+            False,
+            (
+                f"fail: evaluated with {steps} sampling steps but the model ships {model_steps} (what batch repair "
+                "runs): re-run the evaluation with evaluate.steps null"
+            ),
+            steps,
+        )
     return True, f"pass: evaluated with the model's own {steps} sampling steps, as batch repair runs it", steps
 
 
@@ -394,9 +395,7 @@ def register_and_promote(
     if previous is None:
         champion_metrics = None  # nothing to defend: the champion gate does not apply
     elif champion_metrics is None:
-        raise SeedVRError(
-            f"{model_name} has a champion (version {previous}): evaluate it on the same set and pass its metrics"
-        )
+        raise SeedVRError(f"{model_name} has a champion (version {previous}): evaluate it on the same set and pass its metrics")
     else:
         named = champion_metrics.get("model_version")
         if named is not None and int(named) != previous:
@@ -410,7 +409,13 @@ def register_and_promote(
         client.set_registered_model_alias(model_name, CHAMPION, str(version))
     champion = version if decision.promote else previous
 
-    record = {**decision.to_dict(), "model_name": model_name, "version": version, "previous_champion": previous, "champion": champion}
+    record = {
+        **decision.to_dict(),
+        "model_name": model_name,
+        "version": version,
+        "previous_champion": previous,
+        "champion": champion,
+    }
     client.log_dict(run_id, record, DECISION_ARTIFACT)
     client.set_tag(run_id, DECISION_TAG, "promoted" if decision.promote else "rejected")
     client.set_tag(run_id, "promotion.model_version", f"{model_name}/{version}")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 
-import mlflow
 import pandas as pd
 
+import mlflow
 from seedvr.engine.methods import resolve_device, resolve_dtype
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.registry.serving import merged_params, place_pipeline, repair_table

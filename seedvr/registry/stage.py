@@ -27,7 +27,6 @@ import tempfile
 from pathlib import Path
 
 import mlflow
-
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 from seedvr.modelstore.folder import require_pipeline_folder

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import mlflow
 from mlflow.entities import Run
 
+import mlflow
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 from seedvr.modelstore.location import artifact_root_for

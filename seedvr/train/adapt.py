@@ -32,8 +32,9 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -124,9 +125,7 @@ def adapt_crop_size(crop_size: int, height: int, width: int, multiple: int) -> i
     side = min(int(crop_size), height, width)
     side = side // multiple * multiple if side >= multiple else side
     if side < MIN_CROP:
-        raise SeedVRError(
-            f"the video ({width}x{height}) is too small to adapt on: crops need at least {MIN_CROP} pixels a side"
-        )
+        raise SeedVRError(f"the video ({width}x{height}) is too small to adapt on: crops need at least {MIN_CROP} pixels a side")
     return side
 
 

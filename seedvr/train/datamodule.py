@@ -8,8 +8,8 @@ so the model never sees the same hole twice. Validation uses the dataset's own v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import lightning as L
 import numpy as np
@@ -98,7 +98,12 @@ def load_split(manifest_path: Path, split: str) -> list[dict]:
     rows = manifest[manifest["split"] == split]
     root = manifest_path.parent
     return [
-        {**row, "clean_path": root / row["clean_path"], "damaged_path": root / row["damaged_path"], "mask_path": root / row["mask_path"]}
+        {
+            **row,
+            "clean_path": root / row["clean_path"],
+            "damaged_path": root / row["damaged_path"],
+            "mask_path": root / row["mask_path"],
+        }
         for row in rows.to_dict("records")
     ]
 
@@ -152,13 +157,25 @@ class SeedVRDataModule(L.LightningDataModule):
         # Rebuilt every epoch (the trainer reloads it), so each epoch draws fresh damage.
         epoch = self.trainer.current_epoch if self.trainer is not None else 0
         dataset = RandomDamageClips(
-            self.train_clips, self.clip_frames, self.crop_size, self.samples_per_epoch,
-            self.kinds, self.mask_ratio, seed=self.seed, epoch=epoch,
+            self.train_clips,
+            self.clip_frames,
+            self.crop_size,
+            self.samples_per_epoch,
+            self.kinds,
+            self.mask_ratio,
+            seed=self.seed,
+            epoch=epoch,
         )
         generator = torch.Generator().manual_seed(self.seed * 7919 + epoch)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, generator=generator,
-                          num_workers=self.num_workers, drop_last=len(dataset) >= self.batch_size,
-                          persistent_workers=False)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=True,
+            generator=generator,
+            num_workers=self.num_workers,
+            drop_last=len(dataset) >= self.batch_size,
+            persistent_workers=False,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.batch_size, shuffle=False, num_workers=0)

@@ -12,21 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
+from seedvr.models.discriminator import PatchDiscriminator3D
 from seedvr.modelstore.folder import is_pipeline_folder
 from seedvr.modelstore.location import ensure_tracking_configured
 from seedvr.modelstore.registered import current_champion
-from seedvr.models.discriminator import PatchDiscriminator3D
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler
@@ -231,4 +230,3 @@ def save_pipeline(pipeline: SeedVRPipeline, out_dir: Path, summary: dict | None 
         if summary is not None:
             (Path(staging) / "training_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return out_dir
-

@@ -97,7 +97,7 @@ class SeedVRLightningModule(L.LightningModule):
         discriminator: torch.nn.Module | None = None,
         lr: float | None = None,
         seed: int | None = None,
-    ) -> "SeedVRLightningModule":
+    ) -> SeedVRLightningModule:
         """The module with every training setting from the ``train`` and ``loss`` sections."""
         return cls(
             pipeline,
@@ -119,8 +119,12 @@ class SeedVRLightningModule(L.LightningModule):
     @staticmethod
     def conditions(batch: dict[str, torch.Tensor]) -> RepairConditions:
         return RepairConditions(
-            frames=batch["frames"], mask=batch["mask"], guess=batch["guess"], validity=batch["validity"],
-            spatial=batch["spatial"], flow=batch["flow"],
+            frames=batch["frames"],
+            mask=batch["mask"],
+            guess=batch["guess"],
+            validity=batch["validity"],
+            spatial=batch["spatial"],
+            flow=batch["flow"],
         )
 
     def max_training_timestep(self) -> int:
@@ -129,7 +133,9 @@ class SeedVRLightningModule(L.LightningModule):
         strongest = 1.0 if config.coarse_from_noise else max(config.strengths)
         return max(1, int(math.ceil(strongest * config.num_train_timesteps)))
 
-    def diffusion_error(self, x0: torch.Tensor, clean: torch.Tensor, noisy: torch.Tensor, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def diffusion_error(
+        self, x0: torch.Tensor, clean: torch.Tensor, noisy: torch.Tensor, t: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """Mask-weighted squared error of the prediction in the chosen parameterisation."""
         if self.prediction_type == "sample":
             error = x0 - clean
@@ -158,12 +164,21 @@ class SeedVRLightningModule(L.LightningModule):
         start = torch.where(from_guess.view(-1, 1, 1, 1, 1), conditions.guess, clean)
         noisy = self.scheduler.add_noise(start, noise, t)
         x0 = self.denoiser(
-            noisy, t, conditions.masked_frames, conditions.mask, conditions.guess, conditions.validity, conditions.spatial, features
+            noisy,
+            t,
+            conditions.masked_frames,
+            conditions.mask,
+            conditions.guess,
+            conditions.validity,
+            conditions.spatial,
+            features,
         )
         x0 = x0 * conditions.mask + conditions.guess * (1.0 - conditions.mask)
         return x0, noisy, t
 
-    def compute_losses(self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def compute_losses(
+        self, batch: dict[str, torch.Tensor], generator: torch.Generator | None = None
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Every loss term for a batch, and the fine one-step estimate in [-1, 1]."""
         conditions = self.conditions(batch)
         clean = batch["clean"]
@@ -202,7 +217,9 @@ class SeedVRLightningModule(L.LightningModule):
         terms, refined = self.compute_losses(batch)
         if self.discriminator is not None:
             self._adversarial_updates(terms, refined, batch)
-        self.log_dict({f"train/{name}": value.detach() for name, value in terms.items()}, prog_bar=False, batch_size=batch["clean"].shape[0])
+        self.log_dict(
+            {f"train/{name}": value.detach() for name, value in terms.items()}, prog_bar=False, batch_size=batch["clean"].shape[0]
+        )
         self.log("train_loss", terms["total"].detach(), prog_bar=True, batch_size=batch["clean"].shape[0])
         return terms["total"]
 
@@ -228,7 +245,12 @@ class SeedVRLightningModule(L.LightningModule):
         self.log("val_loss", terms["total"], prog_bar=True, batch_size=size, sync_dist=True)
         repaired = self.pipeline.repair_tensors(self.conditions(batch), self.val_steps, generator)
         self.log("val/psnr_mask", psnr_in_mask(repaired, batch["clean"], batch["mask"]), batch_size=size, sync_dist=True)
-        self.log("val/psnr_mask_propagation", psnr_in_mask(batch["guess"], batch["clean"], batch["mask"]), batch_size=size, sync_dist=True)
+        self.log(
+            "val/psnr_mask_propagation",
+            psnr_in_mask(batch["guess"], batch["clean"], batch["mask"]),
+            batch_size=size,
+            sync_dist=True,
+        )
 
     def configure_optimizers(self):
         parameters = [p for name in COMPONENTS for p in getattr(self, name).parameters()]

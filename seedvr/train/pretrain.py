@@ -56,17 +56,32 @@ def build_pretraining_data(params: Params, photos: Sequence[str], progress: Call
     work.mkdir(parents=True, exist_ok=True)
     sources, damaged = work / "sources", work / "damaged"
     generate_source_clips(
-        sources, pretrain.clips, pretrain.frames, pretrain.width, pretrain.height, pretrain.seed,
-        fps=Fraction(24), progress=progress, photos=list(photos),
+        sources,
+        pretrain.clips,
+        pretrain.frames,
+        pretrain.width,
+        pretrain.height,
+        pretrain.seed,
+        fps=Fraction(24),
+        progress=progress,
+        photos=list(photos),
     )
     build_damaged_dataset(
-        sources, damaged, seed=pretrain.seed, kinds=params.damage.kinds, mask_ratio=params.damage.mask_ratio,
-        val_fraction=0.1, test_fraction=0.0, progress=progress,
+        sources,
+        damaged,
+        seed=pretrain.seed,
+        kinds=params.damage.kinds,
+        mask_ratio=params.damage.mask_ratio,
+        val_fraction=0.1,
+        test_fraction=0.0,
+        progress=progress,
     )
     return damaged
 
 
-def write_model_card(out_dir: Path, params: Params, result: TrainResult, photos: Sequence[str], commit: str | None, command: str) -> None:
+def write_model_card(
+    out_dir: Path, params: Params, result: TrainResult, photos: Sequence[str], commit: str | None, command: str
+) -> None:
     """A model card next to the weights: what it was trained on, how long, by which code."""
     pretrain = params.pretrain
     last = result.history[-1] if result.history else {}
@@ -86,7 +101,8 @@ def write_model_card(out_dir: Path, params: Params, result: TrainResult, photos:
         f"crops {pretrain.crop_size}x{pretrain.crop_size}x{pretrain.clip_frames}, batch {pretrain.batch_size}, "
         f"AdamW lr {pretrain.lr:g}, wall time {result.seconds / 60:.1f} min on {platform.machine()} CPU",
         f"- last validation: loss {last.get('val_loss', float('nan')):.4f}, psnr in the mask "
-        f"{last.get('val/psnr_mask', float('nan')):.2f} dB vs propagation {last.get('val/psnr_mask_propagation', float('nan')):.2f} dB",
+        f"{last.get('val/psnr_mask', float('nan')):.2f} dB vs propagation "
+        f"{last.get('val/psnr_mask_propagation', float('nan')):.2f} dB",
         f"- perceptual term: {result.perceptual_backend}",
         f"- code: git commit `{commit or 'unknown'}`",
         f"- reproduce: `{command}`",
@@ -115,7 +131,11 @@ def pretrain_base_model(
     out_dir = Path(settings.pretrain.out)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     result = train_model(
-        settings, dataset, out_dir, init="scratch", checkpoint_dir=Path(settings.pretrain.work) / "checkpoints",
+        settings,
+        dataset,
+        out_dir,
+        init="scratch",
+        checkpoint_dir=Path(settings.pretrain.work) / "checkpoints",
         on_progress=on_progress,
     )
     write_model_card(out_dir, settings, result, photos, commit, command)

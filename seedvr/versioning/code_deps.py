@@ -23,7 +23,7 @@ much, never too little:
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "seedvr"
@@ -42,7 +42,7 @@ def is_package(module: str, root: Path) -> bool:
     return (root.joinpath(*module.split(".")) / "__init__.py").is_file()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(), str(path))
 
@@ -57,8 +57,10 @@ def lazy_exports(package: str, root: Path) -> dict[str, str]:
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
                 if (
-                    isinstance(key, ast.Constant) and isinstance(key.value, str)
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str)
+                    isinstance(key, ast.Constant)
+                    and isinstance(key.value, str)
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
                     and value.value.startswith(f"{PACKAGE}.")
                 ):
                     exports[key.value] = value.value

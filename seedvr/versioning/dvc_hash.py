@@ -49,10 +49,7 @@ def directory_md5(directory: str | Path) -> str:
     directory = Path(directory)
     if not directory.is_dir():
         raise SeedVRError(f"cannot hash {directory}: not a directory")
-    entries = [
-        {"md5": file_md5(directory / relpath), "relpath": relpath}
-        for relpath in sorted(_relative_files(directory))
-    ]
+    entries = [{"md5": file_md5(directory / relpath), "relpath": relpath} for relpath in sorted(_relative_files(directory))]
     listing = json.dumps(entries, sort_keys=True).encode("utf-8")
     return hashlib.md5(listing).hexdigest() + DIRECTORY_HASH_SUFFIX
 

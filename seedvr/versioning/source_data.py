@@ -18,9 +18,10 @@ hash with ``dvc add`` (after ``params.data`` changed on purpose).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from seedvr.config import SourceDataParams
 from seedvr.errors import SeedVRError
@@ -133,9 +134,7 @@ def _try_dvc(repo_root: Path, args: list[str], notes: list[str]) -> bool:
     return True
 
 
-def _generate_checked(
-    data_dir: Path, params: SourceDataParams, recorded: str | None, dvc_file: Path, generate: Generator
-) -> str:
+def _generate_checked(data_dir: Path, params: SourceDataParams, recorded: str | None, dvc_file: Path, generate: Generator) -> str:
     """Generate into a hidden sibling, compare with ``recorded``, then rename into place.
 
     Nothing appears at ``data_dir`` unless the hash matches (or nothing is recorded yet).

@@ -8,8 +8,8 @@ lists (``damage.kinds``), so the damage stage reads its sections itself here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from seedvr.config import Params
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from media_samples import make_panning_clip
+
 from seedvr.baselines import CLASSICAL_METHODS, inpaint_frames
 from seedvr.errors import SeedVRError
 from seedvr.metrics import psnr

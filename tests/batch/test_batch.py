@@ -206,7 +206,10 @@ def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
     first = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
 
     assert {name: result.status for name, result in first.items()} == {
-        "a": "repaired", "b": "repaired", "bad": "quarantined", "late": "quarantined",
+        "a": "repaired",
+        "b": "repaired",
+        "bad": "quarantined",
+        "late": "quarantined",
     }
     repaired = read_video(outbox / "a.mkv")
     original = _frames(0)
@@ -341,7 +344,9 @@ def test_a_registry_alias_is_pinned_and_a_promotion_redoes_the_batch(tmp_path: P
     monkeypatch.setattr(registry, "resolve_model_version", fake_resolve)
     monkeypatch.setattr(registry, "download_registered_pipeline", fake_download)
     # Stands in for the loaded pipeline: returns the frames (the hole keeps its pixels).
-    monkeypatch.setattr(model_cache, "make_method", lambda *args, **kwargs: RepairMethod("seedvr", lambda frames, masks: frames.copy()))
+    monkeypatch.setattr(
+        model_cache, "make_method", lambda *args, **kwargs: RepairMethod("seedvr", lambda frames, masks: frames.copy())
+    )
     monkeypatch.setattr(model_cache, "_loaded_method", None)
     monkeypatch.setattr(model_cache, "_pinned_folders", {})
     inbox, outbox = _inbox_of(tmp_path, ("a", "b")), tmp_path / "outbox"

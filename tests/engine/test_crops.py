@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from media_samples import make_panning_clip
 from typer.testing import CliRunner
 
-from media_samples import make_panning_clip
 from seedvr.baselines.classical import navier_stokes_repair, propagate_repair, telea_repair
 from seedvr.cli import app
 from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, Crop, plan_crops, repair_in_crops
@@ -81,7 +81,9 @@ def test_telea_in_crops_equals_telea_on_whole_frames(clip, margin):
 def test_every_method_stays_lossless_outside_the_mask_in_crops(clip, tiny_pipeline, method):
     frames, masks = clip
     repair = {
-        "telea": telea_repair, "ns": navier_stokes_repair, "propagate": propagate_repair,
+        "telea": telea_repair,
+        "ns": navier_stokes_repair,
+        "propagate": propagate_repair,
         "seedvr": pipeline_method(tiny_pipeline, steps=4).repair,
     }[method]
     spy = Spy(repair)
@@ -206,8 +208,7 @@ def test_repair_video_crops_on_request_and_whole_frames_by_default(clip, clip_fi
     frames, masks = clip
     video, mask = clip_files
     cropped_spy, whole_spy = Spy(), Spy()
-    report = repair_video(video, mask, tmp_path / "c.mkv", method=RepairMethod("spy", cropped_spy), chunk=8, overlap=0,
-                          crop=True)
+    report = repair_video(video, mask, tmp_path / "c.mkv", method=RepairMethod("spy", cropped_spy), chunk=8, overlap=0, crop=True)
     old = repair_video(video, mask, tmp_path / "w.mkv", method=RepairMethod("spy", whole_spy), chunk=8, overlap=0)
     assert [shape[1:3] for shape in whole_spy.shapes] == [(SIZE, SIZE)]
     assert len(cropped_spy.shapes) == 2 and all(shape[1] * shape[2] < AREA for shape in cropped_spy.shapes)
@@ -222,8 +223,17 @@ def test_crops_are_planned_at_the_reduced_size_with_max_side(clip, clip_files, t
     frames, masks = clip
     video, mask = clip_files
     spy = Spy()
-    repair_video(video, mask, tmp_path / "s.mkv", method=RepairMethod("spy", spy), chunk=8, overlap=0, max_side=48,
-                 crop=True, crop_margin=4)
+    repair_video(
+        video,
+        mask,
+        tmp_path / "s.mkv",
+        method=RepairMethod("spy", spy),
+        chunk=8,
+        overlap=0,
+        max_side=48,
+        crop=True,
+        crop_margin=4,
+    )
     assert len(spy.shapes) == 2 and all(shape[1] <= 48 and shape[2] <= 48 for shape in spy.shapes)
     original, repaired = read_video(video), read_video(tmp_path / "s.mkv")
     np.testing.assert_array_equal(repaired[~masks], original[~masks])
@@ -232,12 +242,40 @@ def test_crops_are_planned_at_the_reduced_size_with_max_side(clip, clip_files, t
 def test_cli_crop_and_crop_margin(clip_files, tmp_path):
     video, mask = clip_files
     for name, extra in (("whole", []), ("margin", ["--crop", "--crop-margin", "8"])):
-        result = runner.invoke(app, ["repair", str(video), "--mask", str(mask), "-o", str(tmp_path / f"{name}.mkv"),
-                                     "--method", "telea", "--report", str(tmp_path / f"{name}.json"), *extra])
+        result = runner.invoke(
+            app,
+            [
+                "repair",
+                str(video),
+                "--mask",
+                str(mask),
+                "-o",
+                str(tmp_path / f"{name}.mkv"),
+                "--method",
+                "telea",
+                "--report",
+                str(tmp_path / f"{name}.json"),
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "whole.json").read_text())["crop"] == {"enabled": False}
     assert json.loads((tmp_path / "margin.json").read_text())["crop"]["margin"] == 8
     np.testing.assert_array_equal(read_video(tmp_path / "whole.mkv"), read_video(tmp_path / "margin.mkv"))
-    bad = runner.invoke(app, ["repair", str(video), "--mask", str(mask), "-o", str(tmp_path / "bad.mkv"),
-                              "--method", "telea", "--crop", "--crop-margin", "-3"])
+    bad = runner.invoke(
+        app,
+        [
+            "repair",
+            str(video),
+            "--mask",
+            str(mask),
+            "-o",
+            str(tmp_path / "bad.mkv"),
+            "--method",
+            "telea",
+            "--crop",
+            "--crop-margin",
+            "-3",
+        ],
+    )
     assert bad.exit_code != 0 and "--crop-margin" in bad.output and not (tmp_path / "bad.mkv").exists()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from media_samples import make_panning_clip, make_video_with_audio
 from typer.testing import CliRunner
 
-from media_samples import make_panning_clip, make_video_with_audio
 from seedvr.cli import app
 from seedvr.engine.repair import dilate_masks, repair_video
 from seedvr.io import probe, read_mask, read_video, write_mask, write_video
@@ -88,7 +88,18 @@ def test_streaming_uses_max_side_and_dilation(damaged_files, tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["mask_size", "mask_frames", "text_as_mp4", "missing", "no_output_folder", "chunk0", "overlap", "cuda", "not_a_model", "empty_folder"],
+    [
+        "mask_size",
+        "mask_frames",
+        "text_as_mp4",
+        "missing",
+        "no_output_folder",
+        "chunk0",
+        "overlap",
+        "cuda",
+        "not_a_model",
+        "empty_folder",
+    ],
 )
 def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files, tmp_path, case):
     video, mask = damaged_files
@@ -137,8 +148,25 @@ def test_adapt_fine_tunes_a_copy_then_repairs_losslessly(damaged_files, tiny_pip
     output, report = tmp_path / "adapted.mkv", tmp_path / "report.json"
     weights = sorted(Path(tiny_pipeline_dir).rglob("*.safetensors"))
     saved = {path: path.read_bytes() for path in weights}
-    result = invoke(video, "--mask", mask, "-o", output, "--model", tiny_pipeline_dir, "--steps", "2",
-                    "--chunk", "4", "--overlap", "1", "--adapt", "2", "--report", report)
+    result = invoke(
+        video,
+        "--mask",
+        mask,
+        "-o",
+        output,
+        "--model",
+        tiny_pipeline_dir,
+        "--steps",
+        "2",
+        "--chunk",
+        "4",
+        "--overlap",
+        "1",
+        "--adapt",
+        "2",
+        "--report",
+        report,
+    )
     assert result.exit_code == 0, result.output
     original, masks, repaired = read_video(video), read_mask(mask), read_video(output)
     np.testing.assert_array_equal(repaired[~masks], original[~masks])

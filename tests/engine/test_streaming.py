@@ -26,7 +26,9 @@ def clip():
 def test_chunking_does_not_change_a_per_frame_method(clip, chunk, overlap, piece):
     frames, masks = clip
     whole = inpaint_frames(frames, masks, "telea")
-    streamed = np.concatenate(list(stream_repair(as_stream(frames, masks, piece), lambda f, m: inpaint_frames(f, m, "telea"), chunk, overlap)))
+    streamed = np.concatenate(
+        list(stream_repair(as_stream(frames, masks, piece), lambda f, m: inpaint_frames(f, m, "telea"), chunk, overlap))
+    )
     np.testing.assert_array_equal(streamed, whole)
 
 

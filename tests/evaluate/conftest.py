@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from evaluate_helpers import run_evaluation
+
 from seedvr.evaluate import EvaluationResult
 
 

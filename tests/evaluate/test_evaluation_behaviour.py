@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-
 from evaluate_helpers import run_evaluation
+
 from seedvr.data import build_damaged_dataset, generate_source_clips
 from seedvr.errors import SeedVRError
 from seedvr.evaluate import evaluate_dataset

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import mlflow
 import pytest
 
+import mlflow
 from seedvr.evaluate import evaluate_dataset
 from seedvr.evaluate.mlflow_logging import log_to_active_run
 
@@ -36,7 +36,9 @@ def test_full_evaluation_is_logged_with_gains_and_per_kind_metrics(experiment_id
     metrics, gains = logged.data.metrics, full_evaluation.metrics["gains"]
     for method, figures in full_evaluation.metrics["methods"].items():
         assert metrics[f"eval/{method}/psnr_mask"] == pytest.approx(figures["psnr_mask"])
-        assert metrics[f"eval/{method}/sec_per_frame"] == pytest.approx(full_evaluation.timings["methods"][method]["sec_per_frame"])
+        assert metrics[f"eval/{method}/sec_per_frame"] == pytest.approx(
+            full_evaluation.timings["methods"][method]["sec_per_frame"]
+        )
         assert f"eval/{method}/lpips" not in metrics  # not computed: not logged as a fake number
         for kind, kind_figures in figures["per_kind"].items():
             assert metrics[f"eval/{method}/{kind}/psnr_mask"] == pytest.approx(kind_figures["psnr_mask"])
@@ -47,9 +49,15 @@ def test_full_evaluation_is_logged_with_gains_and_per_kind_metrics(experiment_id
     assert metrics["eval/sampler_steps"] == full_evaluation.metrics["sampler"]["steps"]
     assert logged.data.tags["eval.baseline"] == gains["baseline"]
     artifacts = _artifact_paths(run.info.run_id, "evaluation")
-    assert {"evaluation/metrics.json", "evaluation/per_clip.csv", "evaluation/per_frame.csv", "evaluation/report.md",
-            "evaluation/timings.json",
-            "evaluation/plots/psnr_per_frame.png", "evaluation/plots/psnr_by_kind.png"} <= artifacts
+    assert {
+        "evaluation/metrics.json",
+        "evaluation/per_clip.csv",
+        "evaluation/per_frame.csv",
+        "evaluation/report.md",
+        "evaluation/timings.json",
+        "evaluation/plots/psnr_per_frame.png",
+        "evaluation/plots/psnr_by_kind.png",
+    } <= artifacts
     assert any(path.startswith("evaluation/strips/") for path in artifacts)
 
 

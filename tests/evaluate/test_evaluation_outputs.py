@@ -8,8 +8,8 @@ import re
 import cv2
 import numpy as np
 import pandas as pd
-
 from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STEPS, STRIPS
+
 from seedvr.data import read_manifest
 from seedvr.metrics import METRIC_KEYS
 
@@ -96,7 +96,10 @@ def test_timings_json_holds_the_repair_times_per_method_and_clip(full_evaluation
         assert np.isclose(figures["sec_per_frame"], np.average(rows["sec_per_frame"], weights=rows["frames"])), name
     # No timing anywhere in the files the evaluate stage declares to DVC.
     for name in ("metrics.json", "per_clip.csv", "report.md"):
-        assert "sec_per_frame" not in (full_evaluation.out_dir / name).read_text() and "s/frame" not in (full_evaluation.out_dir / name).read_text()
+        assert (
+            "sec_per_frame" not in (full_evaluation.out_dir / name).read_text()
+            and "s/frame" not in (full_evaluation.out_dir / name).read_text()
+        )
 
 
 def test_untrained_seedvr_reproduces_propagation_exactly(full_evaluation):

@@ -180,8 +180,24 @@ def test_script_writes_the_promised_report(bench_script, tiny_footage, tmp_path,
     code = bench_script.main(["--methods", "propagate,telea,ns", "--frames", "6", "--out", str(out), "--model", "unused"])
     assert code == 0
     report = json.loads(out.read_text())
-    for key in ("benchmark", "command", "date", "git_commit", "machine", "model", "methods", "frames_per_case",
-                "sources", "footage", "large_case", "cases", "per_kind", "overall", "gains", "wall_seconds"):
+    for key in (
+        "benchmark",
+        "command",
+        "date",
+        "git_commit",
+        "machine",
+        "model",
+        "methods",
+        "frames_per_case",
+        "sources",
+        "footage",
+        "large_case",
+        "cases",
+        "per_kind",
+        "overall",
+        "gains",
+        "wall_seconds",
+    ):
         assert key in report, key
     assert report["machine"]["cpu_count"] >= 1
     assert set(report["model"]) >= {"path", "steps"}
@@ -224,11 +240,24 @@ def test_script_errors_are_one_line_and_exit_2(bench_script, tiny_footage, tmp_p
     assert not out.exists()
 
 
-
 def test_script_scores_seedvr_and_its_gains(bench_script, tiny_footage, tiny_pipeline_dir, tmp_path):
     out = tmp_path / "with-model.json"
-    argv = ["--methods", "seedvr,propagate,telea", "--model", tiny_pipeline_dir, "--steps", "2", "--frames", "6",
-            "--cases", "pan-scratch", "--device", "cpu", "--out", str(out)]
+    argv = [
+        "--methods",
+        "seedvr,propagate,telea",
+        "--model",
+        tiny_pipeline_dir,
+        "--steps",
+        "2",
+        "--frames",
+        "6",
+        "--cases",
+        "pan-scratch",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
     assert bench_script.main(argv) == 0
     report = json.loads(out.read_text())
     assert report["model"]["path"] == tiny_pipeline_dir and report["model"]["steps"] == 2

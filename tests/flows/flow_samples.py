@@ -42,7 +42,8 @@ def folder_fingerprint(folder: Path) -> dict[str, str]:
     """sha256 of every file under ``folder``: proves inputs were neither changed nor moved."""
     return {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*")) if path.is_file()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
     }
 
 

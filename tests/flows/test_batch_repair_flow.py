@@ -31,7 +31,12 @@ def test_batch_repairs_good_videos_and_quarantines_the_corrupt_one(prefect_harne
     assert _statuses(summary) == {"a": "repaired", "b": "repaired", "bad": "quarantined"}
     assert (summary["repaired"], summary["skipped"], summary["quarantined"]) == (2, 0, 1)
     assert sorted(path.name for path in outbox.iterdir()) == [
-        ".ledger.jsonl", "a.mkv", "a.report.json", "b.mkv", "b.report.json", "quarantine",
+        ".ledger.jsonl",
+        "a.mkv",
+        "a.report.json",
+        "b.mkv",
+        "b.report.json",
+        "quarantine",
     ]
     assert [path.name for path in (outbox / "quarantine").iterdir()] == ["bad.error.json"]
     error = json.loads((outbox / "quarantine" / "bad.error.json").read_text())
@@ -42,7 +47,9 @@ def test_batch_repairs_good_videos_and_quarantines_the_corrupt_one(prefect_harne
     assert folder_fingerprint(inbox) == inputs_before
     table = json.loads(Artifact.get(RESULTS_ARTIFACT_KEY).data)
     assert {row["name"]: (row["status"], row["frames"]) for row in table} == {
-        "a": ("repaired", 6), "b": ("repaired", 6), "bad": ("quarantined", None),
+        "a": ("repaired", 6),
+        "b": ("repaired", 6),
+        "bad": ("quarantined", None),
     }
 
     outputs_before = file_times(outbox)

@@ -48,8 +48,10 @@ def _wait_until(check, timeout_s: float, what: str, watched: list[subprocess.Pop
             return value
         for process, log in zip(watched, logs):
             if process.poll() is not None:
-                pytest.fail(f"{process.args[:3]} exited with {process.returncode} while waiting for {what}:\n"
-                            + log.read_text(errors="replace")[-3000:])
+                pytest.fail(
+                    f"{process.args[:3]} exited with {process.returncode} while waiting for {what}:\n"
+                    + log.read_text(errors="replace")[-3000:]
+                )
         time.sleep(1.0)
     tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}\n{tails}")
@@ -67,8 +69,9 @@ def _healthy(api_url: str) -> bool:
 def _started(command: list[str], env: dict, log: Path) -> Iterator[subprocess.Popen]:
     """A child in its own process group, stopped (with its own children) on exit."""
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -107,8 +110,21 @@ def test_served_batch_repair_deployment_runs_to_completion(tmp_path: Path, make_
     serve_command = [
         # What the `seedvr` console script runs (pyproject.toml: flows.cli:app, checked in
         # test_serve_cli.py), started by module so an older install's script cannot stand in.
-        sys.executable, "-m", "flows.cli", "serve", "--inbox", str(inbox), "--outbox", str(outbox), "--port", str(port),
-        "--method", "telea", "--interval", "0", "--no-training",
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "serve",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--port",
+        str(port),
+        "--method",
+        "telea",
+        "--interval",
+        "0",
+        "--no-training",
     ]
 
     with _started(server_command, env, server_log) as server:
@@ -122,8 +138,13 @@ def test_served_batch_repair_deployment_runs_to_completion(tmp_path: Path, make_
                     except Exception:  # noqa: BLE001 - not there yet (ObjectNotFound) or server busy
                         return None
 
-                deployment = _wait_until(deployment_registered, DEPLOYMENT_TIMEOUT_S, "the served deployment",
-                                         [server, served], [server_log, serve_log])
+                deployment = _wait_until(
+                    deployment_registered,
+                    DEPLOYMENT_TIMEOUT_S,
+                    "the served deployment",
+                    [server, served],
+                    [server_log, serve_log],
+                )
                 assert deployment.parameters["inbox"] == str(inbox)
                 assert deployment.global_concurrency_limit.limit == 1  # runs never overlap
 

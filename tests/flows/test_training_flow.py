@@ -44,8 +44,15 @@ TINY_PARAMS = {
     # init scratch: `auto` would start from the shipped base model (no champion yet), which
     # is trained and so would not tie propagate.
     "train": {
-        "init": "scratch", "lr": 1e-12, "max_epochs": 1, "samples_per_epoch": 2, "batch_size": 1,
-        "crop_size": 32, "clip_frames": 4, "val_clips": 1, "val_steps": 1,
+        "init": "scratch",
+        "lr": 1e-12,
+        "max_epochs": 1,
+        "samples_per_epoch": 2,
+        "batch_size": 1,
+        "crop_size": 32,
+        "clip_frames": 4,
+        "val_clips": 1,
+        "val_steps": 1,
     },
     # steps null: the model's own 2 steps, as batch repair runs it (the gates refuse others).
     "evaluate": {"methods": ["seedvr", "propagate"], "steps": None, "max_clips": 2, "strips": 1},
@@ -105,7 +112,6 @@ def build_project(project: Path) -> None:
 def training_project(tmp_path: Path, monkeypatch) -> Iterator[Path]:
     """The tiny project, with MLflow (this process and the stage commands) in its own SQLite."""
     import mlflow
-
     from seedvr.registry import configure_tracking
 
     project = tmp_path / "project"

@@ -7,8 +7,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-
 from media_samples import AUDIO_SECONDS, noise_video, smooth_video
+
 from seedvr.io import VideoWriter, probe, read_video, write_video
 
 
@@ -45,9 +45,10 @@ def test_flac_audio_is_copied(tmp_path, flac_source, output):
     assert probe(tmp_path / output).frames == 25
 
 
-@pytest.mark.parametrize(("source", "output", "codec"), [("aac_source", "out.webm", "opus"),
-                                                         ("flac_source", "out.mov", "aac"),
-                                                         ("aac_source", "out.avi", "pcm_s16le")])
+@pytest.mark.parametrize(
+    ("source", "output", "codec"),
+    [("aac_source", "out.webm", "opus"), ("flac_source", "out.mov", "aac"), ("aac_source", "out.avi", "pcm_s16le")],
+)
 def test_audio_is_reencoded_only_where_the_container_refuses_it(tmp_path, request, source, output, codec):
     # WebM takes only Opus/Vorbis, MOV refuses FLAC, and AVI would pad the video with a blank
     # frame for AAC's priming samples: these fall back to the container's own audio codec.

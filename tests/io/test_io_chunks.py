@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from media_samples import noise_video
+
 from seedvr.errors import SeedVRError
 from seedvr.io import iter_video_chunks, probe, read_video, reader, write_video
 

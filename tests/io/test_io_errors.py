@@ -7,8 +7,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-
 from media_samples import noise_video
+
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoWriter, iter_video_chunks, probe, read_mask, read_video, write_video
 
@@ -92,10 +92,16 @@ BAD_WRITES = {
     "unsupported extension": (lambda folder: folder / "out.xyz", noise_video(2, 8, 8), "unsupported output extension"),
     "float frames": (lambda folder: folder / "out.mkv", noise_video(2, 8, 8).astype(np.float32), "uint8"),
     "int64 frames": (lambda folder: folder / "out.mp4", noise_video(2, 8, 8).astype(np.int64), "uint8"),
-    "mixed sizes": (lambda folder: folder / "out.mkv", [np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)],
-                    "all frames must have one size"),
-    "mixed sizes to a folder": (lambda folder: folder / "frames", [np.zeros((8, 8, 3), np.uint8), np.zeros((8, 6, 3), np.uint8)],
-                                "all frames must have one size"),
+    "mixed sizes": (
+        lambda folder: folder / "out.mkv",
+        [np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)],
+        "all frames must have one size",
+    ),
+    "mixed sizes to a folder": (
+        lambda folder: folder / "frames",
+        [np.zeros((8, 8, 3), np.uint8), np.zeros((8, 6, 3), np.uint8)],
+        "all frames must have one size",
+    ),
     "no frames": (lambda folder: folder / "out.mkv", np.zeros((0, 8, 8, 3), np.uint8), "0 frames"),
     "grey frames": (lambda folder: folder / "out.mkv", np.zeros((2, 8, 8), np.uint8), "dimensions"),
 }

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from media_samples import noise_video
+
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, VideoInfo, iter_mask_chunks, probe, read_mask, write_mask, write_video
 
@@ -58,17 +58,17 @@ def test_grey_levels_are_thresholded_at_128(tmp_path):
 def test_colour_masks_use_their_brightest_channel(tmp_path):
     # Pure red (luma 76) must still count as damage; dark colours must not.
     bgr = np.zeros((1, 4, 3), np.uint8)
-    bgr[0, 0] = (0, 0, 255)      # red
-    bgr[0, 1] = (200, 0, 0)      # blue
-    bgr[0, 2] = (60, 100, 120)   # dark brown
+    bgr[0, 0] = (0, 0, 255)  # red
+    bgr[0, 1] = (200, 0, 0)  # blue
+    bgr[0, 2] = (60, 100, 120)  # dark brown
     cv2.imwrite(str(tmp_path / "colour.png"), bgr)
     assert read_mask(tmp_path / "colour.png")[0].tolist() == [[True, True, False, False]]
 
 
 def test_transparent_pixels_are_never_damaged(tmp_path):
     bgra = np.full((1, 3, 4), 255, np.uint8)
-    bgra[0, 1, 3] = 0       # white but fully transparent
-    bgra[0, 2, :3] = 0      # opaque black
+    bgra[0, 1, 3] = 0  # white but fully transparent
+    bgra[0, 2, :3] = 0  # opaque black
     cv2.imwrite(str(tmp_path / "alpha.png"), bgra)
     assert read_mask(tmp_path / "alpha.png")[0].tolist() == [[True, False, False]]
 

@@ -7,13 +7,15 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-
 from media_samples import noise_video, smooth_video
+
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, parse_fps, probe, read_video, write_video
 
 
-@pytest.mark.parametrize("fps", [Fraction(30000, 1001), Fraction(60000, 1001), Fraction(24000, 1001), Fraction(25), Fraction(15, 2)])
+@pytest.mark.parametrize(
+    "fps", [Fraction(30000, 1001), Fraction(60000, 1001), Fraction(24000, 1001), Fraction(25), Fraction(15, 2)]
+)
 def test_matroska_gives_back_the_exact_rational_rate(tmp_path, fps):
     # Matroska stores nanosecond frame durations; 60000/1001 comes back from FFmpeg as
     # 19001/317 unless it is snapped to the standard rate.
@@ -23,8 +25,9 @@ def test_matroska_gives_back_the_exact_rational_rate(tmp_path, fps):
 
 def test_probe_reports_audio_codec_and_size(aac_source):
     info = probe(aac_source)
-    assert info == VideoInfo(path=aac_source, frames=30, height=48, width=64, fps=Fraction(30000, 1001),
-                             has_audio=True, codec="h264")
+    assert info == VideoInfo(
+        path=aac_source, frames=30, height=48, width=64, fps=Fraction(30000, 1001), has_audio=True, codec="h264"
+    )
     assert info.duration_seconds == pytest.approx(30 * 1001 / 30000)
 
 
@@ -71,9 +74,16 @@ def test_single_image_is_one_frame(tmp_path):
     assert np.array_equal(read_video(tmp_path / "still.png")[0], image)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("30000/1001", Fraction(30000, 1001)), ("25", Fraction(25)),
-                                                ("29.97", Fraction(2997, 100)), (30000 / 1001, Fraction(30000, 1001)),
-                                                (24, Fraction(24))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30000/1001", Fraction(30000, 1001)),
+        ("25", Fraction(25)),
+        ("29.97", Fraction(2997, 100)),
+        (30000 / 1001, Fraction(30000, 1001)),
+        (24, Fraction(24)),
+    ],
+)
 def test_parse_fps(text, expected):
     assert parse_fps(text) == expected
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-
 from media_samples import noise_video, smooth_video
+
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoWriter, probe, read_video, write_video
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from media_samples import make_panning_clip
 
 from seedvr.errors import SeedVRError
 from seedvr.models.propagation import propagation_guess
 from seedvr.pipeline.pipeline import SeedVRPipeline
-from media_samples import make_panning_clip
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,9 @@ def test_save_load_round_trip_gives_identical_output(trained_like_dir, small_cli
     first = original(frames, masks, num_inference_steps=4, seed=7).frames
     second = reloaded(frames, masks, num_inference_steps=4, seed=7).frames
     np.testing.assert_array_equal(first, second)
-    weights = sorted(path.name for path in (tmp_path / "again").rglob("*") if path.is_file() and "diffusion_pytorch_model" in path.name)
+    weights = sorted(
+        path.name for path in (tmp_path / "again").rglob("*") if path.is_file() and "diffusion_pytorch_model" in path.name
+    )
     assert weights and all(name.endswith(".safetensors") for name in weights)
 
 

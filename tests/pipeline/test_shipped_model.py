@@ -10,12 +10,12 @@ import json
 
 import numpy as np
 import pytest
+from media_samples import make_panning_clip
 
 from seedvr.engine.methods import make_method
 from seedvr.models.propagation import propagation_guess
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.shipped import SHIPPED_BASE_MODEL
-from media_samples import make_panning_clip
 
 MAX_SHIPPED_BYTES = 20 * 1024 * 1024
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pytest
 
+import mlflow
 from seedvr.modelstore.location import configure_tracking
 
 FPS = Fraction(24)

@@ -31,8 +31,7 @@ def test_candidate_passing_every_gate_is_promoted_without_champion():
     assert decision.promote
     assert verdicts(decision) == ["pass", "pass", "pass", "pass", "no champion yet"]
     assert decision.reasons[0] == (
-        "pass: psnr_mask 24.100 dB vs propagate 23.000 dB (the model's starting point): "
-        "gain +1.100 dB >= required 0.050 dB"
+        "pass: psnr_mask 24.100 dB vs propagate 23.000 dB (the model's starting point): gain +1.100 dB >= required 0.050 dB"
     )
     assert decision.reasons[1] == (
         "pass: psnr_mask within 0.50 dB of the best other method on all clips and 2 damage kinds: "
@@ -54,8 +53,7 @@ def test_a_tie_with_propagate_fails_only_the_propagate_gate():
     assert not decision.promote
     assert verdicts(decision) == ["fail", "pass", "pass", "pass", "no champion yet"]
     assert decision.reasons[0] == (
-        "fail: psnr_mask 23.000 dB vs propagate 23.000 dB (the model's starting point): "
-        "gain +0.000 dB < required 0.050 dB"
+        "fail: psnr_mask 23.000 dB vs propagate 23.000 dB (the model's starting point): gain +0.000 dB < required 0.050 dB"
     )
 
 
@@ -114,8 +112,7 @@ def test_a_regression_on_one_damage_kind_fails_only_the_kind_gate():
     assert not decision.promote
     assert verdicts(decision) == ["pass", "fail", "pass", "pass", "no champion yet"]
     assert decision.reasons[1] == (
-        "fail: psnr_mask below the best other method by more than allowed 0.50 dB on "
-        "logo 20.00 dB vs telea 21.00 dB (-1.00 dB)"
+        "fail: psnr_mask below the best other method by more than allowed 0.50 dB on logo 20.00 dB vs telea 21.00 dB (-1.00 dB)"
     )
     tolerant = GATES.model_copy(update={"max_kind_regression_db": 1.0})
     assert decide_promotion(metrics_doc((24.1, 0.018), BASELINES, kinds=kinds), tolerant).promote

@@ -7,9 +7,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pytest
 
+import mlflow
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
 
@@ -70,14 +70,23 @@ def evaluation(trained_model: Path, tiny_dataset_dir: str, params: Params, tmp_p
     out = tmp_path_factory.mktemp("evaluation") / "eval"
     settings = params.evaluate
     evaluate_dataset(
-        model=trained_model, data_dir=tiny_dataset_dir, split=settings.split, methods=settings.methods,
-        out_dir=out, steps=settings.steps, seed=settings.seed, strips=settings.strips, max_clips=settings.max_clips,
+        model=trained_model,
+        data_dir=tiny_dataset_dir,
+        split=settings.split,
+        methods=settings.methods,
+        out_dir=out,
+        steps=settings.steps,
+        seed=settings.seed,
+        strips=settings.strips,
+        max_clips=settings.max_clips,
     )
     return out
 
 
 @pytest.fixture(scope="module")
-def first_registration(tracking, params: Params, trained_model: Path, evaluation: Path, tiny_dataset_dir: str, tmp_path_factory) -> dict:
+def first_registration(
+    tracking, params: Params, trained_model: Path, evaluation: Path, tiny_dataset_dir: str, tmp_path_factory
+) -> dict:
     """``register_stage`` on an empty registry: version 1, written to registration.json."""
     from seedvr.registry.stage import register_stage
 
@@ -193,7 +202,9 @@ def test_register_stage_refuses_an_evaluation_of_another_model(
     assert not out.exists()
 
 
-def test_register_stage_refuses_a_folder_that_is_not_a_pipeline(tracking, params: Params, evaluation: Path, tmp_path: Path) -> None:
+def test_register_stage_refuses_a_folder_that_is_not_a_pipeline(
+    tracking, params: Params, evaluation: Path, tmp_path: Path
+) -> None:
     from seedvr.registry.stage import register_stage
 
     out = tmp_path / "registration.json"

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from seedvr.cli import app
 from seedvr.config import Params
-from seedvr.registry.models import log_pipeline_model
 from seedvr.modelstore.location import sqlite_database_path
+from seedvr.registry.models import log_pipeline_model
 from seedvr.registry.tracking import start_run
 
 

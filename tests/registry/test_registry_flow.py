@@ -11,15 +11,14 @@ import os
 import subprocess
 import sys
 
-import mlflow
 import numpy as np
 import pytest
 import torch
 from registry_helpers import metrics_doc
 
+import mlflow
 from seedvr.config import Params, RegisterParams
 from seedvr.errors import SeedVRError
-from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.modelstore.registered import (
     CHALLENGER,
     CHAMPION,
@@ -27,6 +26,7 @@ from seedvr.modelstore.registered import (
     download_registered_pipeline,
     resolve_model_version,
 )
+from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.registry.models import list_versions, log_pipeline_model, register_model
 from seedvr.registry.promotion import DECISION_ARTIFACT, register_and_promote
 from seedvr.registry.tracking import start_run

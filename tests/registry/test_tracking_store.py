@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pytest
 
+import mlflow
 from seedvr.config import Params
 from seedvr.modelstore import location
 from seedvr.modelstore.location import artifact_root_for, configure_tracking, default_tracking_uri, sqlite_database_path

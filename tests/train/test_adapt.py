@@ -79,8 +79,16 @@ def test_synthetic_holes_lie_on_known_pixels_only():
     masks |= rng.random(masks.shape) < 0.01
     frames[masks] = MAGENTA
     margin = 2
-    sampler = KnownPixelSamples([frames[:5], frames[5:]], [masks[:5], masks[5:]], clip_frames=4, crop_size=24,
-                                kinds=("stroke", "blotch", "scratch", "logo"), mask_ratio=(0.05, 0.3), margin=margin, seed=1)
+    sampler = KnownPixelSamples(
+        [frames[:5], frames[5:]],
+        [masks[:5], masks[5:]],
+        clip_frames=4,
+        crop_size=24,
+        kinds=("stroke", "blotch", "scratch", "logo"),
+        mask_ratio=(0.05, 0.3),
+        margin=margin,
+        seed=1,
+    )
     holes = 0
     for index in range(40):
         sample = sampler.sample(index)

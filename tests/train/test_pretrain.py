@@ -16,8 +16,17 @@ def tiny_params(tmp_path) -> Params:
     params = Params()
     pretrain = params.pretrain.model_copy(
         update=dict(
-            out=str(tmp_path / "base"), work=str(tmp_path / "work"), clips=3, frames=4, width=48, height=32,
-            crop_size=16, clip_frames=4, batch_size=1, samples_per_epoch=2, max_epochs=1,
+            out=str(tmp_path / "base"),
+            work=str(tmp_path / "work"),
+            clips=3,
+            frames=4,
+            width=48,
+            height=32,
+            crop_size=16,
+            clip_frames=4,
+            batch_size=1,
+            samples_per_epoch=2,
+            max_epochs=1,
         )
     )
     train = params.train.model_copy(update=dict(val_clips=1, val_steps=1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,14 @@ from seedvr.train.module import SeedVRLightningModule
 # init scratch: the default (`auto`, as in params.yaml) would look up the registry's champion
 # and start from the shipped base model, not the tiny preset these tests build.
 TINY_TRAIN = {
-    "init": "scratch", "crop_size": 32, "clip_frames": 4, "batch_size": 2, "samples_per_epoch": 2,
-    "max_epochs": 1, "val_clips": 1, "val_steps": 1,
+    "init": "scratch",
+    "crop_size": 32,
+    "clip_frames": 4,
+    "batch_size": 2,
+    "samples_per_epoch": 2,
+    "max_epochs": 1,
+    "val_clips": 1,
+    "val_steps": 1,
 }
 
 
@@ -32,7 +37,9 @@ def tiny_params(**train) -> Params:
 @pytest.fixture(scope="module")
 def trained(tiny_dataset_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("train") / "model"
-    result = train_model(tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch", timings_file=out.parent / "timings.json")
+    result = train_model(
+        tiny_params(max_epochs=2), tiny_dataset_dir, out, init="scratch", timings_file=out.parent / "timings.json"
+    )
     return out, result
 
 
@@ -101,8 +108,10 @@ def test_fresh_damage_every_epoch_and_deterministic_samples(tiny_dataset_dir):
     assert torch.equal(first["mask"], again["mask"]) and torch.equal(first["frames"], again["frames"])
     assert not torch.equal(first["mask"], next_epoch["mask"])
     outside = first["mask"] == 0
-    assert torch.equal(first["frames"].masked_select(outside.expand_as(first["frames"])),
-                       first["clean"].masked_select(outside.expand_as(first["clean"])))
+    assert torch.equal(
+        first["frames"].masked_select(outside.expand_as(first["frames"])),
+        first["clean"].masked_select(outside.expand_as(first["clean"])),
+    )
 
 
 def test_two_process_ddp_spawn_on_cpu(tiny_dataset_dir, tmp_path):
@@ -145,7 +154,11 @@ def test_adversarial_training_clips_with_the_configured_gradient_clip(tiny_datas
 
     monkeypatch.setattr(SeedVRLightningModule, "clip_gradients", recording)
     params = Params.model_validate(
-        {"train": {**TINY_TRAIN, "gradient_clip": 0.25, "max_steps": 1}, "model": {"num_inference_steps": 4}, "loss": {"adversarial": 0.1}}
+        {
+            "train": {**TINY_TRAIN, "gradient_clip": 0.25, "max_steps": 1},
+            "model": {"num_inference_steps": 4},
+            "loss": {"adversarial": 0.1},
+        }
     )
     train_model(params, tiny_dataset_dir, tmp_path / "adversarial")
     assert clips == [(0.25, "norm")]
@@ -168,4 +181,6 @@ def test_every_prediction_type_the_schema_accepts_trains(prediction_type):
 
 def test_an_unknown_prediction_type_is_one_clear_error():
     with pytest.raises(SeedVRError, match="prediction_type"):
-        SeedVRLightningModule(SeedVRPipeline.from_preset("tiny", seed=0), SeedVRLoss.from_params(Params().loss), prediction_type="x0")
+        SeedVRLightningModule(
+            SeedVRPipeline.from_preset("tiny", seed=0), SeedVRLoss.from_params(Params().loss), prediction_type="x0"
+        )

@@ -15,9 +15,7 @@ TINY_DATA = {"dir": "data", "clips": 2, "frames": 3, "width": 32, "height": 24, 
 
 def run_dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
     """``dvc <args>`` in ``repo`` with the test's interpreter; fails the test on error."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=repo, capture_output=True, text=True, check=False
-    )
+    completed = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
     return completed
 
