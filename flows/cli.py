@@ -54,7 +54,8 @@ def _use_runner_in_flow_runs(runner: str, dask_address: str | None, workers: int
         os.environ.pop(DASK_ADDRESS_ENV, None)
 
 
-def _healthy(api_url: str) -> bool:
+def server_is_healthy(api_url: str) -> bool:
+    """Whether the Prefect API at ``api_url`` answers its health check."""
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=5) as response:
             return response.status == 200
@@ -77,7 +78,7 @@ def _stop(server: subprocess.Popen) -> None:
 def _local_server(port: int) -> Iterator[str]:
     """The API URL of a Prefect server on ``127.0.0.1:port``, started here if none answers."""
     api_url = f"http://127.0.0.1:{port}/api"
-    if _healthy(api_url):
+    if server_is_healthy(api_url):
         typer.echo(f"using the Prefect server already running at {api_url}", err=True)
         yield api_url
         return
@@ -92,7 +93,7 @@ def _local_server(port: int) -> Iterator[str]:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(api_url):
+        while not server_is_healthy(api_url):
             if server.poll() is not None:
                 raise SeedVRError(f"the Prefect server could not start on port {port}; see {log_path}")
             if time.monotonic() > deadline:

@@ -14,14 +14,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flow_samples import folder_fingerprint
+
+from flows.cli import server_is_healthy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,14 +55,6 @@ def _wait_until(check, timeout_s: float, what: str, watched: list[subprocess.Pop
         time.sleep(1.0)
     tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}\n{tails}")
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 @contextmanager
@@ -128,7 +120,9 @@ def test_served_batch_repair_deployment_runs_to_completion(tmp_path: Path, make_
     ]
 
     with _started(server_command, env, server_log) as server:
-        _wait_until(lambda: _healthy(api_url), SERVER_START_TIMEOUT_S, "the server's /api/health", [server], [server_log])
+        _wait_until(
+            lambda: server_is_healthy(api_url), SERVER_START_TIMEOUT_S, "the server's /api/health", [server], [server_log]
+        )
         with _started(serve_command, env, serve_log) as served, temporary_settings(updates={PREFECT_API_URL: api_url}):
             with get_client(sync_client=True) as client:
 
