@@ -4,11 +4,8 @@ The flow inside a hole cannot be measured, only completed, and propagation is ve
 to how: on the real-footage cases, changing the flow's working size or how far the hole is
 grown before completion moves single cases by up to 3 dB, with no setting best everywhere.
 Each hypothesis is wrong in different places, so their mean is closer to the truth than any
-one of them (measured, propagation alone, 12 cases: 9 hypotheses 24.76 dB vs 23.24 dB for
-the single default flow; better on 11 of the 12 cases).
-
-The spread between hypotheses says where the motion is uncertain: the learned stages can
-trust the fused guess where the hypotheses agree and the spatial fill where they do not.
+one of them (measured, propagation alone, 12 cases of ``benchmarks/bench_quality.py``:
+9 hypotheses 24.76 dB vs 23.24 dB for the single default flow; better on 11 of the 12).
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seedvr.models.flow import DEFAULT_HOLE_DILATION, estimate_video_flows
+from seedvr.models.flow import DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
 from seedvr.models.propagation import propagation_guess
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
@@ -36,7 +33,6 @@ class FusedPropagation:
 
     guess: np.ndarray  # uint8 [T, H, W, 3]: mean of the hypotheses' guesses, exact outside the holes
     validity: np.ndarray  # bool [T, H, W]: known, or propagated under most hypotheses
-    spread: np.ndarray  # float32 [T, H, W]: std of the guesses across hypotheses (0-255 scale), 0 outside
     forward_flow: np.ndarray  # float32 [T-1, H, W, 2]: the default hypothesis' flow
     backward_flow: np.ndarray
 
@@ -47,19 +43,28 @@ def fused_propagation(
     flow_max_side: int = 256,
     hypotheses: tuple[tuple[float, int], ...] = FLOW_HYPOTHESES,
 ) -> FusedPropagation:
-    """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse."""
-    guesses, validities, flows = [], [], None
+    """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
+
+    Hypotheses that land on the same working size (small frames: nothing is shrunk) are
+    computed once and keep their weight in the mean. The mean is accumulated, so memory stays
+    at one float copy of the clip however many hypotheses there are.
+    """
+    height, width = frames.shape[1:3]
+    weights: dict[tuple[tuple[int, int], int], int] = {}
     for scale, dilation in hypotheses:
-        side = max(8, round(flow_max_side * scale))
-        hypothesis_flows = estimate_video_flows(frames, masks, max_side=side, dilation=dilation)
-        guess, validity = propagation_guess(frames, masks, max_side=side, flows=hypothesis_flows)
-        guesses.append(guess.astype(np.float32))
-        validities.append(validity)
-        flows = flows or hypothesis_flows
-    stack = np.stack(guesses)
-    fused = np.clip(np.rint(stack.mean(axis=0)), 0, 255).astype(np.uint8)
-    holes = masks.astype(bool)
-    fused = np.where(holes[..., None], fused, frames)
-    spread = np.where(holes, stack.std(axis=0).mean(axis=-1), 0.0).astype(np.float32)
-    validity = np.mean(validities, axis=0) > 0.5
-    return FusedPropagation(fused, validity, spread, *flows)
+        key = (reduced_size(height, width, max(8, round(flow_max_side * scale))), dilation)
+        weights[key] = weights.get(key, 0) + 1
+    total = np.zeros(frames.shape, dtype=np.float32)
+    votes = np.zeros(masks.shape, dtype=np.int32)
+    default_flows = None
+    for (size, dilation), weight in weights.items():
+        side = max(size)
+        flows = estimate_video_flows(frames, masks, max_side=side, dilation=dilation)
+        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
+        total += weight * guess.astype(np.float32)
+        votes += weight * validity
+        if default_flows is None:
+            default_flows = flows
+    fused = np.clip(np.rint(total / len(hypotheses)), 0, 255).astype(np.uint8)
+    fused = np.where(masks.astype(bool)[..., None], fused, frames)
+    return FusedPropagation(fused, 2 * votes > len(hypotheses), *default_flows)
