@@ -34,6 +34,7 @@ import torch
 from seedvr.baselines import inpaint_frames
 from seedvr.data.photos import load_photo
 from seedvr.data.synth import plan_source_clips, render_clip
+from seedvr.metrics import psnr
 from seedvr.models.flow import estimate_video_flows
 from seedvr.models.propagation import propagate_known_pixels, propagation_guess
 
@@ -73,8 +74,7 @@ def hole_masks(frames: int, height: int, width: int, kind: str) -> np.ndarray:
 
 
 def psnr_in_mask(repaired: np.ndarray, truth: np.ndarray, masks: np.ndarray) -> float:
-    error = float(np.mean((repaired.astype(np.float64) - truth.astype(np.float64))[masks] ** 2))
-    return round(10.0 * np.log10(255.0**2 / max(error, 1e-10)), 2)
+    return round(psnr(repaired, truth, masks), 2)
 
 
 def median_seconds(work: Callable[[], object], repeats: int) -> float:

@@ -58,6 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="repair in crops around the damage (seedvr repair --crop) or whole frames (default, as seedvr repair)",
     )
     parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
+    parser.add_argument(
+        "--adapt",
+        type=int,
+        default=0,
+        help="seedvr repair --adapt STEPS: fine-tune a fresh copy of the model on each damaged clip first (timed with it)",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     return parser.parse_args(argv)
 
@@ -86,6 +92,28 @@ def machine_info() -> dict:
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+def adapted_per_clip(method, adapt_steps: int, steps: int | None, device: str):
+    """``method`` (seedvr) as ``seedvr repair --adapt`` runs it: every clip gets a fresh copy of
+    the model fine-tuned on that damaged clip's known pixels, then repairs it. The adaptation
+    is inside the timed call, so sec_per_frame carries its cost."""
+    from seedvr.engine.methods import pipeline_method, resolve_device
+    from seedvr.pipeline.loading import load_pipeline
+    from seedvr.train.adapt import adapt_pipeline, check_adapt_request
+
+    check_adapt_request(adapt_steps)
+    folder, torch_device = method.details["model"], resolve_device(device)
+    reports = []
+
+    def repair(frames, masks):
+        pipeline = load_pipeline(folder, torch_device, label=f"--model {folder}")
+        _, report = adapt_pipeline(pipeline, frames, masks, adapt_steps, seed=0, inplace=True)
+        reports.append(report.to_dict())
+        return pipeline_method(pipeline, steps=steps, seed=0).repair(frames, masks)
+
+    details = {**method.details, "adapt_steps": adapt_steps, "adapt_reports": reports}
+    return dataclasses.replace(method, repair=repair, details=details)
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -119,6 +147,8 @@ def run(args: argparse.Namespace) -> dict:
             name: dataclasses.replace(method, repair=cropped(method.repair, margin, DEFAULT_CROP_ALIGN, crop_stats))
             for name, method in repairers.items()
         }
+    if args.adapt and "seedvr" in repairers:
+        repairers["seedvr"] = adapted_per_clip(repairers["seedvr"], args.adapt, args.steps, args.device)
     videos = footage_videos(args.cache)
 
     def progress(line: str) -> None:
@@ -141,6 +171,8 @@ def run(args: argparse.Namespace) -> dict:
             "steps": args.steps,
             "default_steps": model_default_steps(model) if model and not model.startswith("models:/") else None,
             "device": repairers["seedvr"].details.get("device") if "seedvr" in repairers else None,
+            "adapt_steps": args.adapt,
+            "adapt_reports": repairers["seedvr"].details.get("adapt_reports") if "seedvr" in repairers else None,
         },
         "methods": list(methods),
         # Counts over every method's calls (each method sees the same clips, so the same crops).

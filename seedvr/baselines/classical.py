@@ -16,7 +16,7 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 from seedvr.models.flow import check_video_and_masks
-from seedvr.models.propagation import propagation_guess
+from seedvr.models.fusion import fused_propagation
 
 RepairMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -58,9 +58,10 @@ def navier_stokes_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 
 def propagate_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Known pixels carried along completed optical flow; Telea for what no frame shows."""
-    guess, _ = propagation_guess(frames, masks)
-    return guess
+    """Known pixels carried along completed optical flow, fused over several flow hypotheses;
+    Telea for what no frame shows. This is exactly the guess the learned pipeline starts from,
+    so ``seedvr`` against ``propagate`` measures what the learned stages add."""
+    return fused_propagation(frames, masks).guess
 
 
 # Read-only: callers look methods up by the name given in params.yaml or on the command line.

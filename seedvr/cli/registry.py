@@ -93,12 +93,15 @@ def register(
     eval_dir: Path = typer.Option(..., "--eval", help="Its evaluation folder (seedvr evaluate output, with metrics.json)."),
     data: Path = typer.Option(..., "--data", help="Damaged dataset the evaluation used (the champion is re-evaluated on it)."),
     out: Path = typer.Option(Path("work/registration.json"), "--out", help="Write the outcome here as JSON."),
+    train_timings: Path | None = typer.Option(
+        None, "--train-timings", help="seedvr train's --timings-file: its wall-clock seconds are logged as train/seconds."
+    ),
     root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
 ) -> None:
     """The pipeline's register stage: log the run, register the model, promote it if the gates pass."""
     from seedvr.registry.stage import register_stage
 
-    record = register_stage(load_params(params), model, eval_dir, data, repo_root=root, out_path=out)
+    record = register_stage(load_params(params), model, eval_dir, data, repo_root=root, out_path=out, train_timings=train_timings)
     for reason in record["reasons"]:
         typer.echo(f"  {reason}")
     verdict = "promoted to champion" if record["promoted"] else "not promoted (champion unchanged)"

@@ -29,11 +29,9 @@ Definitions, for a clip of ``T`` frames:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from seedvr.metrics import PSNR_CAP_DB, warping_errors_in_mask
+from seedvr.metrics import psnr, warping_errors_in_mask
 
 VideoFlows = tuple[np.ndarray, np.ndarray]
 
@@ -41,12 +39,8 @@ VideoFlows = tuple[np.ndarray, np.ndarray]
 def psnr_mask_per_frame(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``float64 [T]``: PSNR inside each frame's mask (``nan`` for a frame without damage)."""
     values = np.full(pred.shape[0], np.nan)
-    for t in range(pred.shape[0]):
-        if not mask[t].any():
-            continue
-        error = (pred[t][mask[t]].astype(np.float64) - target[t][mask[t]].astype(np.float64)) ** 2
-        mse = float(error.mean())
-        values[t] = PSNR_CAP_DB if mse == 0.0 else min(10.0 * math.log10(255.0**2 / mse), PSNR_CAP_DB)
+    for t in np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1)):
+        values[t] = psnr(pred[t : t + 1], target[t : t + 1], mask[t : t + 1])
     return values
 
 

@@ -20,8 +20,7 @@ import numpy as np
 import torch
 
 from seedvr.baselines.classical import inpaint_frames
-from seedvr.models.flow import estimate_video_flows
-from seedvr.models.propagation import propagation_guess
+from seedvr.models.fusion import fused_propagation
 from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor, resize_mask, resize_video
 
 SPATIAL_METHOD = "ns"
@@ -40,10 +39,9 @@ class ConditionArrays:
 
 def compute_condition_arrays(frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256) -> ConditionArrays:
     """Flow, propagation guess, validity and spatial candidate of ``frames`` inside ``masks``."""
-    forward_flow, backward_flow = estimate_video_flows(frames, masks, max_side=flow_max_side)
-    guess, validity = propagation_guess(frames, masks, flows=(forward_flow, backward_flow))
+    fused = fused_propagation(frames, masks, flow_max_side)
     spatial = inpaint_frames(frames, masks, method=SPATIAL_METHOD)
-    return ConditionArrays(guess, validity, spatial, forward_flow, backward_flow)
+    return ConditionArrays(fused.guess, fused.validity, spatial, fused.forward_flow, fused.backward_flow)
 
 
 @dataclass

@@ -80,8 +80,9 @@ def history_metrics(history: list[dict]) -> list[tuple[str, float, int]]:
     return logged
 
 
-def _log_training(summary: dict | None, params: Params) -> str:
-    """Log the training history and totals; return the perceptual backend the loss used."""
+def _log_training(summary: dict | None, params: Params, timings: dict | None = None) -> str:
+    """Log the training history and totals (with the wall-clock ``seconds`` of ``timings``, the
+    train stage's timings file); return the perceptual backend the loss used."""
     if summary is None:
         # No record of the training: say which backend these params would use, and that
         # the history is missing, instead of inventing one.
@@ -93,7 +94,8 @@ def _log_training(summary: dict | None, params: Params) -> str:
     run_id = mlflow.active_run().info.run_id
     for name, value, step in history_metrics(summary.get("history") or []):
         client.log_metric(run_id, name, value, step=step)
-    totals = {f"train/{key}": float(summary[key]) for key in ("epochs", "steps", "seconds") if key in summary}
+    recorded = {**summary, **(timings or {})}
+    totals = {f"train/{key}": float(recorded[key]) for key in ("epochs", "steps", "seconds") if key in recorded}
     if totals:
         mlflow.log_metrics(totals)
     return str(summary.get(PERCEPTUAL_BACKEND_PARAM) or "unknown")
@@ -163,6 +165,7 @@ def register_stage(
     dataset_dir: str | Path,
     repo_root: str | Path = ".",
     out_path: str | Path | None = None,
+    train_timings: str | Path | None = None,
 ) -> dict:
     """Log the trained model and its evaluation in one MLflow run, register and promote it.
 
@@ -174,6 +177,8 @@ def register_stage(
         dataset_dir: the damaged dataset the evaluation used (for the champion's evaluation).
         repo_root: project root: default tracking store, data version and git commit.
         out_path: where to write the outcome as JSON (atomically); nothing written if ``None``.
+        train_timings: the timings file of ``seedvr train`` (``--timings-file``), whose wall-clock
+            seconds are logged as ``train/seconds``; skipped when ``None`` or absent.
 
     Returns:
         ``{run_id, run_url, experiment_id, model_name, version, aliases, promoted, reasons,
@@ -187,6 +192,8 @@ def register_stage(
     model_dir, eval_dir, dataset_dir = require_pipeline_folder(model_dir), Path(eval_dir), Path(dataset_dir)
     metrics = read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
     summary = read_training_summary(model_dir)
+    timings_path = Path(train_timings) if train_timings else None
+    timings = read_json_object(timings_path, "training timings") if timings_path and timings_path.is_file() else None
     if not dataset_dir.exists():
         raise SeedVRError(f"dataset folder not found: {dataset_dir}")
     _check_evaluated_model(metrics, model_dir, eval_dir)
@@ -198,7 +205,7 @@ def register_stage(
         # The champion's evaluation opens a nested run without naming an experiment: make
         # this run's experiment the active one so it lands beside its parent, not in Default.
         mlflow.set_experiment(experiment_id=run.info.experiment_id)
-        backend = _log_training(summary, params)
+        backend = _log_training(summary, params, timings)
         mlflow.log_param(PERCEPTUAL_BACKEND_PARAM, backend)
         mlflow.set_tag("train.perceptual_backend", backend)
         _log_evaluation(eval_dir, metrics)

@@ -266,3 +266,14 @@ def test_script_scores_seedvr_and_its_gains(bench_script, tiny_footage, tiny_pip
     vs_propagate, vs_best = report["gains"]["seedvr_vs_propagate"], report["gains"]["seedvr_vs_best_other"]
     assert vs_propagate["baseline"] == "propagate" and vs_best["baseline"] in ("propagate", "telea")
     assert set(vs_best) >= {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask", "per_kind"}
+
+
+def test_script_adapts_a_fresh_model_per_clip(bench_script, tiny_footage, tiny_pipeline_dir, tmp_path):
+    out = tmp_path / "adapt.json"
+    argv = ["--methods", "seedvr", "--adapt", "2", "--model", str(tiny_pipeline_dir), "--cases", "pan-scratch", "--frames", "6"]
+    assert bench_script.main([*argv, "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["model"]["adapt_steps"] == 2
+    # One adaptation per clip, each from the model on disk (its own two steps, not a running total).
+    assert [entry["steps"] for entry in report["model"]["adapt_reports"]] == [2]
+    assert report["cases"][0]["methods"]["seedvr"]["exact_outside_mask"] is True

@@ -10,7 +10,7 @@ import torch
 from media_samples import make_panning_clip
 
 from seedvr.errors import SeedVRError
-from seedvr.models.propagation import propagation_guess
+from seedvr.models.fusion import fused_propagation
 from seedvr.pipeline.pipeline import SeedVRPipeline
 
 
@@ -36,12 +36,11 @@ def trained_like_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def test_untrained_pipeline_reproduces_the_propagation_guess(tiny_pipeline_dir, small_clip):
+def test_untrained_pipeline_reproduces_the_fused_propagation_guess(tiny_pipeline_dir, small_clip):
     frames, masks = small_clip
     pipeline = SeedVRPipeline.from_pretrained(tiny_pipeline_dir)
     result = pipeline(frames, masks, num_inference_steps=4, seed=0)
-    guess, _ = propagation_guess(frames, masks)
-    np.testing.assert_array_equal(result.frames, guess)
+    np.testing.assert_array_equal(result.frames, fused_propagation(frames, masks).guess)
 
 
 def test_output_equals_input_outside_the_mask_bit_for_bit(trained_like_dir, small_clip):

@@ -13,7 +13,7 @@ import pytest
 from media_samples import make_panning_clip
 
 from seedvr.engine.methods import make_method
-from seedvr.models.propagation import propagation_guess
+from seedvr.models.fusion import fused_propagation
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.shipped import SHIPPED_BASE_MODEL
 
@@ -45,7 +45,7 @@ def test_the_shipped_model_repairs_losslessly_and_differs_from_propagation(base_
     repaired = base_pipeline(frames, masks, seed=0).frames
     assert repaired.shape == frames.shape and repaired.dtype == np.uint8
     assert np.array_equal(repaired[~masks], frames[~masks])
-    guess, _ = propagation_guess(frames, masks)
+    guess = fused_propagation(frames, masks).guess
     # Trained: its learned stages are no longer the zero residuals of an untrained pipeline.
     assert not np.array_equal(repaired[masks], guess[masks])
 

@@ -58,8 +58,10 @@ def trained_model(tiny_pipeline_dir: str, tmp_path_factory) -> Path:
     """The tiny untrained pipeline with a training summary, as `seedvr train` leaves it."""
     folder = tmp_path_factory.mktemp("trained") / "model"
     shutil.copytree(tiny_pipeline_dir, folder)
-    summary = {"epochs": 2, "steps": 4, "seconds": 1.5, "perceptual_backend": "structural", "history": HISTORY}
+    summary = {"epochs": 2, "steps": 4, "perceptual_backend": "structural", "history": HISTORY}
     (folder / "training_summary.json").write_text(json.dumps(summary))
+    # Wall-clock seconds live beside the model, in the train stage's timings file.
+    (folder.parent / "train_timings.json").write_text(json.dumps({"epochs": 2, "steps": 4, "seconds": 1.5}))
     return folder
 
 
@@ -91,7 +93,15 @@ def first_registration(
     from seedvr.registry.stage import register_stage
 
     out = tmp_path_factory.mktemp("stage") / "registration.json"
-    record = register_stage(params, trained_model, evaluation, tiny_dataset_dir, repo_root=out.parent, out_path=out)
+    record = register_stage(
+        params,
+        trained_model,
+        evaluation,
+        tiny_dataset_dir,
+        repo_root=out.parent,
+        out_path=out,
+        train_timings=trained_model.parent / "train_timings.json",
+    )
     assert json.loads(out.read_text()) == record
     return record
 
@@ -134,7 +144,7 @@ def test_register_stage_logs_one_run_with_history_evaluation_and_model(first_reg
     assert run.data.params["evaluate.steps"] == "null" and run.data.params["perceptual_backend"] == "structural"
     history = client.get_metric_history(run.info.run_id, "val/psnr_mask")
     assert sorted((metric.step, metric.value) for metric in history) == [(2, 21.0), (4, 22.5)]
-    assert run.data.metrics["train/steps"] == 4.0
+    assert run.data.metrics["train/steps"] == 4.0 and run.data.metrics["train/seconds"] == 1.5
     assert "eval/seedvr/psnr_mask" in run.data.metrics and "eval/propagate/psnr_mask" in run.data.metrics
     assert "eval/seedvr/ewarp_mask" in run.data.metrics
     assert run.data.metrics["eval/sampler_steps"] == run.data.metrics["eval/sampler_model_steps"]

@@ -1,0 +1,68 @@
+"""Fused propagation: exact outside the holes, deterministic, a true mean of its hypotheses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seedvr.models.flow import estimate_video_flows
+from seedvr.models.fusion import FLOW_HYPOTHESES, fused_propagation
+from seedvr.models.propagation import propagation_guess
+
+
+@pytest.fixture(scope="module")
+def damaged_clip(panning_clip):
+    frames, masks = panning_clip
+    damaged = frames.copy()
+    damaged[masks] = 0
+    return damaged, masks
+
+
+@pytest.fixture(scope="module")
+def fused(damaged_clip):
+    return fused_propagation(*damaged_clip)
+
+
+def test_the_default_hypothesis_comes_first_and_hypotheses_are_distinct():
+    assert FLOW_HYPOTHESES[0] == (1.0, 9) and len(set(FLOW_HYPOTHESES)) == len(FLOW_HYPOTHESES)
+
+
+def test_fused_guess_is_exact_outside_the_holes_and_deterministic(damaged_clip, fused):
+    damaged, masks = damaged_clip
+    assert fused.guess.dtype == np.uint8 and fused.guess.shape == damaged.shape
+    np.testing.assert_array_equal(fused.guess[~masks], damaged[~masks])
+    assert fused.validity[~masks].all()
+    again = fused_propagation(damaged, masks)
+    np.testing.assert_array_equal(again.guess, fused.guess)
+    np.testing.assert_array_equal(again.validity, fused.validity)
+
+
+def test_one_hypothesis_is_plain_propagation_with_its_flow(damaged_clip):
+    damaged, masks = damaged_clip
+    single = fused_propagation(damaged, masks, hypotheses=((1.0, 9),))
+    flows = estimate_video_flows(damaged, masks, max_side=256, dilation=9)
+    guess, validity = propagation_guess(damaged, masks, flows=flows)
+    np.testing.assert_array_equal(single.guess, guess)
+    np.testing.assert_array_equal(single.validity, validity)
+    np.testing.assert_array_equal(single.forward_flow, flows[0])
+
+
+def test_fused_guess_is_the_rounded_mean_and_validity_the_majority(damaged_clip):
+    damaged, masks = damaged_clip
+    hypotheses = ((1.0, 2), (1.0, 5), (1.0, 9))
+    parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, d in hypotheses]
+    fused = fused_propagation(damaged, masks, hypotheses=hypotheses)
+    mean = np.rint(np.mean([guess.astype(np.float32) for guess, _ in parts], axis=0)).astype(np.uint8)
+    np.testing.assert_array_equal(fused.guess[masks], mean[masks])
+    np.testing.assert_array_equal(fused.validity, np.sum([valid for _, valid in parts], axis=0) >= 2)
+    # The flow handed on is the first hypothesis' one.
+    np.testing.assert_array_equal(fused.backward_flow, estimate_video_flows(damaged, masks, dilation=2)[1])
+
+
+def test_hypotheses_landing_on_one_working_size_keep_their_weight(damaged_clip):
+    damaged, masks = damaged_clip
+    # The clip is smaller than both working sizes: the two hypotheses are the same computation.
+    twice = fused_propagation(damaged, masks, hypotheses=((1.0, 9), (1.5, 9), (1.0, 2)))
+    spelled = fused_propagation(damaged, masks, hypotheses=((1.0, 9), (1.0, 9), (1.0, 2)))
+    np.testing.assert_array_equal(twice.guess, spelled.guess)
+    assert max(damaged.shape[1:3]) <= 256
