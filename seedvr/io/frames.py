@@ -17,6 +17,7 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 from seedvr.io.formats import FPS_SIDECAR, IMAGE_EXTENSIONS
+from seedvr.io.image_header import image_header_size
 from seedvr.io.info import DEFAULT_FOLDER_FPS, parse_fps
 from seedvr.io.threshold import mask_from_colour, mask_from_grey
 
@@ -99,7 +100,10 @@ def read_image_mask(path: Path) -> np.ndarray:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of an image file."""
+    """``(height, width)`` of an image file, from its header when it can be read without decoding."""
+    size = image_header_size(path)
+    if size is not None:
+        return size
     image = _read_raw(path)
     return int(image.shape[0]), int(image.shape[1])
 
