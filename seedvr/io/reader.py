@@ -17,6 +17,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io.decode import check_readable_video, decode_frames, open_video
 from seedvr.io.formats import input_kind
 from seedvr.io.frames import image_size, list_frame_files, read_image_rgb
+from seedvr.io.precision import rgb_from_video_frame
 
 
 def check_chunk_frames(chunk_frames: int) -> int:
@@ -109,11 +110,6 @@ def stack_chunks(frames: Iterator[np.ndarray], chunk_frames: int) -> Iterator[np
             chunk = []
     if chunk:
         yield np.stack(chunk)
-
-
-def rgb_from_video_frame(frame: av.VideoFrame) -> np.ndarray:
-    """A decoded frame as uint8 RGB ``[H, W, 3]`` (grey replicated, alpha dropped)."""
-    return frame.to_ndarray(format="rgb24")
 
 
 def iter_video_chunks(path: str | os.PathLike, chunk_frames: int) -> Iterator[np.ndarray]:
