@@ -71,3 +71,42 @@ def make_panning_clip(frames: int = 8, size: int = 64, step: int = 3, hole: int 
     start = (size - hole) // 2
     masks[:, start : start + hole, start : start + hole] = True
     return clip, masks
+
+
+def make_vfr_video(path: Path, pts_ms: list[int], size: int = 32) -> np.ndarray:
+    """An FFV1 video whose frames are shown at ``pts_ms`` (milliseconds): a variable frame rate.
+
+    Returns the frames written (noise, so any reordering shows).
+    """
+    frames = noise_video(len(pts_ms), size, size, seed=3)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size, size, "bgr0"
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        for frame, pts in zip(frames, pts_ms):
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame.pts, video_frame.time_base = pts, Fraction(1, 1000)
+            container.mux(stream.encode(video_frame))
+        container.mux(stream.encode(None))
+    return frames
+
+
+def make_high_depth_video(path: Path, pixel_format: str = "yuv420p10le", frames: int = 4, size: int = 32) -> None:
+    """A lossless FFV1 video in a pixel format finer than 8-bit RGB (10-bit, 4:4:4...), from 16-bit noise."""
+    deep = np.random.default_rng(4).integers(0, 65536, (frames, size, size, 3), dtype=np.uint16)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size, size, pixel_format
+        for index, frame in enumerate(deep):
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb48le")
+            video_frame.pts = index
+            container.mux(stream.encode(video_frame))
+        container.mux(stream.encode(None))
+
+
+def decoded_timestamps_and_rgb48(path: Path) -> tuple[list[float], list[np.ndarray]]:
+    """Each frame's time in seconds and its pixels as 16-bit RGB, straight from PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = list(container.decode(stream))
+        return [float(frame.pts * frame.time_base) for frame in frames], [frame.to_ndarray(format="rgb48le") for frame in frames]

@@ -330,7 +330,17 @@ def repair_video(
             yield frames, masks
 
     started = time.perf_counter()
-    with VideoWriter(output_path, fps=info.fps, width=info.width, height=info.height, audio_from=input_path, crf=crf) as writer:
+    # The source's frame times (variable rates) and finer-than-8-bit pixels outside the repair are kept.
+    with VideoWriter(
+        output_path,
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        audio_from=input_path,
+        crf=crf,
+        timestamps=info.frame_times,
+        precision_from=input_path,
+    ) as writer:
         for repaired in stream_repair(pairs(), repair, chunk, overlap):
             writer.write(repaired)
             frames_done += len(repaired)
@@ -356,6 +366,6 @@ def repair_video(
         overlap=overlap,
         max_side=max_side,
         mask_dilate=mask_dilate,
-        details=chosen.details,
+        details=chosen.details if writer.precision_note is None else {**chosen.details, "precision": writer.precision_note},
         crop=crop_stats.to_dict() if crop_stats else {"enabled": False},
     )

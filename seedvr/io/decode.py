@@ -6,6 +6,7 @@ file with no video stream or a corrupt frame is always one :class:`SeedVRError` 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,6 +18,7 @@ import av.video.stream
 
 from seedvr.errors import SeedVRError
 from seedvr.io.info import snap_frame_rate
+from seedvr.io.timeline import Timeline
 
 # Codecs in which every non-empty packet decodes to exactly one frame, so counting packets
 # (cheap: no decoding) gives the exact frame count. FFmpeg flags most intra-only codecs, but
@@ -67,55 +69,80 @@ def check_readable_video(path: Path) -> None:
 
 def frame_rate(stream: av.video.stream.VideoStream, path: Path) -> Fraction:
     """Exact frame rate of a stream (see :func:`seedvr.io.info.snap_frame_rate`)."""
+    rate = _declared_rate(stream)
+    if rate is None:
+        raise SeedVRError(f"{path} does not say its frame rate")
+    return rate
+
+
+def _declared_rate(stream: av.video.stream.VideoStream) -> Fraction | None:
     for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate:
             return snap_frame_rate(Fraction(rate.numerator, rate.denominator))
-    raise SeedVRError(f"{path} does not say its frame rate")
+    return None
 
 
-def _count_packets(container: av.container.InputContainer, stream) -> int:
-    count = 0
-    for packet in container.demux(stream):
-        # The last packet of a demux is an empty flush packet; discard-flagged packets are
-        # frames an edit list cuts out, which the decoder drops too.
-        if packet.size > 0 and not packet.is_discard:
-            count += 1
-    return count
+def _packet_timeline(container: av.container.InputContainer, stream, path: Path) -> Timeline:
+    timeline = Timeline(stream.time_base, keep_pts=True)
+    try:
+        for packet in container.demux(stream):
+            # The last packet of a demux is an empty flush packet; discard-flagged packets are
+            # frames an edit list cuts out, which the decoder drops too.
+            if packet.size > 0 and not packet.is_discard:
+                timeline.add(packet.pts, packet.duration)
+    except av.FFmpegError as error:
+        raise SeedVRError(f"{path} is corrupt ({ffmpeg_reason(error)})") from None
+    return timeline
 
 
-def count_frames(path: Path) -> int:
-    """Exact number of frames in the first video stream of ``path``.
+def scan_frames(path: Path) -> Timeline:
+    """The timeline of every frame of the first video stream of ``path``: count and timestamps.
 
-    The stream's own count is used when it is reliable: for codecs with one frame per packet
-    (FFV1, PNG, MJPEG...) packets are counted without decoding; for MP4/MOV the index count
-    is used when it matches the packet count. Otherwise every frame is decoded and counted,
-    the only exact way for inter-frame codecs in containers without an index.
+    The stream's packets are read without decoding when they map one to one to frames: for
+    codecs with one frame per packet (FFV1, PNG, MJPEG...), and for MP4/MOV when the packet
+    count matches the index. Otherwise every frame is decoded, the only exact way for
+    inter-frame codecs in containers without an index.
+
+    Raises:
+        IncompleteVideoError: the file holds less video than its container declares.
     """
     with open_video(path) as (container, stream):
         codec = stream.codec_context.codec
         one_per_packet = codec.intra_only or codec.name in _ONE_FRAME_PER_PACKET
         indexed = stream.frames > 0 and any(name in container.format.name for name in _INDEXED_CONTAINERS)
         if one_per_packet or indexed:
-            try:
-                packets = _count_packets(container, stream)
-            except av.FFmpegError as error:
-                raise SeedVRError(f"{path} is corrupt ({ffmpeg_reason(error)})") from None
-            if one_per_packet or packets == stream.frames:
-                return packets
+            timeline = _packet_timeline(container, stream, path)
+            if one_per_packet or timeline.count == stream.frames:
+                timeline.check_complete(path, container, stream, _declared_rate(stream))
+                return timeline
     with open_video(path) as (container, stream):
-        return sum(1 for _ in decode_frames(container, stream, path))
+        timeline = Timeline(stream.time_base, keep_pts=True)
+        collections.deque(decode_frames(container, stream, path, timeline), maxlen=0)  # decode, keep nothing
+        return timeline
 
 
-def decode_frames(container: av.container.InputContainer, stream, path: Path) -> Iterator[av.VideoFrame]:
-    """Decoded frames of ``stream`` in order, lazily; a decoding failure is a SeedVRError."""
-    index = 0
+def decode_frames(
+    container: av.container.InputContainer, stream, path: Path, timeline: Timeline | None = None
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames of ``stream`` in order, lazily; a decoding failure is a SeedVRError.
+
+    Each frame goes into ``timeline`` (a fresh one by default). When the stream ends, and
+    before the generator does, the file is checked to hold all the video its container
+    declares: a consumer that writes what it reads fails before it can commit its output.
+
+    Raises:
+        SeedVRError: a frame cannot be decoded.
+        IncompleteVideoError: the stream ended before the length its container declares.
+    """
+    timeline = Timeline(stream.time_base) if timeline is None else timeline
     iterator = container.decode(stream)
     while True:
         try:
             frame = next(iterator)
         except StopIteration:
-            return
+            break
         except av.FFmpegError as error:
-            raise SeedVRError(f"{path}: frame {index} could not be decoded ({ffmpeg_reason(error)})") from None
-        index += 1
+            raise SeedVRError(f"{path}: frame {timeline.count} could not be decoded ({ffmpeg_reason(error)})") from None
+        timeline.add(frame.pts, frame.duration)
         yield frame
+    timeline.check_complete(path, container, stream, _declared_rate(stream))

@@ -3,13 +3,15 @@
 Output formats (chosen by the output path):
 
 ======================  =================================================================
-``.mkv``                FFV1 lossless, RGB stored as ``bgr0`` (bit-exact round trip);
+``.mkv``                FFV1 lossless, RGB stored as ``bgr0`` (bit-exact round trip), or
+                        ``gbrp16le`` to keep a high-precision source's pixels;
                         masks as ``gray``. Any audio codec is copied as is.
-``.avi``                FFV1 lossless as for ``.mkv``.
+``.avi``                FFV1 lossless as for ``.mkv``; constant frame rate only.
 ``.mp4`` / ``.mov``     H.264 (libx264) ``yuv420p``, quality set by ``crf`` (default: params.yaml ``repair.crf``).
                         Odd width or height: see :data:`ODD_SIZE_POLICIES`.
 ``.webm``               VP9 (libvpx-vp9) ``yuv420p`` in constant-quality mode (``crf``).
-no suffix or a folder   numbered PNG frames ``frame_000000.png`` + ``fps.txt`` (lossless).
+no suffix or a folder   numbered PNG frames ``frame_000000.png`` + ``fps.txt`` (lossless; 16-bit
+                        for a high-precision source); constant frame rate only.
 ======================  =================================================================
 """
 
@@ -84,6 +86,10 @@ class OutputFormat:
         audio_copy_codecs: audio codecs the container takes as they are (``None``: ask FFmpeg).
         crf_range: allowed ``crf`` values (``None``: ``crf`` is ignored, the codec is lossless).
         container_options: muxer options.
+        deep_pixel_format: pixel format for 16-bit RGB, used to keep a high-precision source's
+            pixels (see :mod:`seedvr.io.precision`); ``None`` when the format is 8-bit only.
+        keeps_timestamps: each frame's own timestamp can be stored (variable frame rates);
+            AVI counts time in frames and a folder of PNGs has only ``fps.txt``.
     """
 
     extension: str
@@ -96,6 +102,8 @@ class OutputFormat:
     audio_copy_codecs: frozenset[str] | None = None
     crf_range: tuple[int, int] | None = None
     container_options: dict[str, str] = field(default_factory=dict)
+    deep_pixel_format: str | None = None
+    keeps_timestamps: bool = True
 
     @property
     def is_frame_folder(self) -> bool:
@@ -122,7 +130,7 @@ class OutputFormat:
             raise SeedVRError(f"crf must be an integer from {low} to {high} for {self.extension}, got {crf!r}")
 
 
-_FFV1 = dict(video_codec="ffv1", pixel_format="bgr0", mask_pixel_format="gray", lossless=True)
+_FFV1 = dict(video_codec="ffv1", pixel_format="bgr0", mask_pixel_format="gray", lossless=True, deep_pixel_format="gbrp16le")
 _H264 = dict(
     video_codec="libx264",
     pixel_format="yuv420p",
@@ -135,7 +143,7 @@ _H264 = dict(
 
 OUTPUT_FORMATS: dict[str, OutputFormat] = {
     ".mkv": OutputFormat(".mkv", audio_reencode_codec="flac", **_FFV1),
-    ".avi": OutputFormat(".avi", audio_reencode_codec="pcm_s16le", **_FFV1),
+    ".avi": OutputFormat(".avi", audio_reencode_codec="pcm_s16le", keeps_timestamps=False, **_FFV1),
     # faststart moves the index to the front so a browser can play while downloading.
     ".mp4": OutputFormat(".mp4", container_options={"movflags": "+faststart"}, **_H264),
     ".mov": OutputFormat(".mov", container_options={"movflags": "+faststart"}, **_H264),
@@ -151,7 +159,15 @@ OUTPUT_FORMATS: dict[str, OutputFormat] = {
     ),
 }
 
-PNG_FOLDER = OutputFormat("", video_codec=None, pixel_format="rgb24", mask_pixel_format="gray", lossless=True)
+PNG_FOLDER = OutputFormat(
+    "",
+    video_codec=None,
+    pixel_format="rgb24",
+    mask_pixel_format="gray",
+    lossless=True,
+    deep_pixel_format="rgb48",
+    keeps_timestamps=False,
+)
 
 
 def output_format_for(path: Path) -> OutputFormat:

@@ -17,7 +17,9 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 from seedvr.io.formats import FPS_SIDECAR, IMAGE_EXTENSIONS
+from seedvr.io.image_header import image_header_size
 from seedvr.io.info import DEFAULT_FOLDER_FPS, parse_fps
+from seedvr.io.precision import eight_bits
 from seedvr.io.threshold import mask_from_colour, mask_from_grey
 
 _DIGITS = re.compile(r"(\d+)")
@@ -68,8 +70,8 @@ def _read_raw(path: Path) -> np.ndarray:
     if image is None:
         raise SeedVRError(f"{path} is not a readable image")
     if image.dtype == np.uint16:
-        # 16-bit PNG/TIFF: keep the top 8 bits, rounded (x/257 maps 65535 to 255 exactly).
-        image = np.clip(np.rint(image / 257.0), 0, 255).astype(np.uint8)
+        # 16-bit PNG/TIFF: rounded to 8 bits, the rule for every high-precision source.
+        image = eight_bits(image)
     elif image.dtype != np.uint8:
         raise SeedVRError(f"{path} has {image.dtype} pixels; only 8- and 16-bit images are supported")
     return image
@@ -99,13 +101,16 @@ def read_image_mask(path: Path) -> np.ndarray:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of an image file."""
+    """``(height, width)`` of an image file, from its header when it can be read without decoding."""
+    size = image_header_size(path)
+    if size is not None:
+        return size
     image = _read_raw(path)
     return int(image.shape[0]), int(image.shape[1])
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    """Write a uint8 ``[H, W, 3]`` RGB or ``[H, W]`` grey image as PNG (lossless)."""
+    """Write a uint8 or uint16 ``[H, W, 3]`` RGB or ``[H, W]`` grey image as PNG (lossless)."""
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(".png", image)

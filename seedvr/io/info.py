@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +20,26 @@ _SNAP_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
+class FrameTimes:
+    """When each frame of a variable-frame-rate video is shown.
+
+    Attributes:
+        time_base: seconds per tick.
+        pts: each frame's presentation time in ticks, in display order; the first is 0.
+    """
+
+    time_base: Fraction
+    pts: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.pts)
+
+    def seconds(self, index: int) -> Fraction:
+        """When frame ``index`` is shown, in seconds from the first frame."""
+        return self.pts[index] * self.time_base
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     """Facts about a video on disk (a video file, a folder of frames or a single image).
 
@@ -30,6 +50,8 @@ class VideoInfo:
         fps: exact frame rate as a fraction (``Fraction(30000, 1001)`` for NTSC 29.97).
         has_audio: whether the file holds an audio stream (always false for folders).
         codec: the video codec name (``"h264"``, ``"ffv1"``...), ``None`` for image frames.
+        frame_times: each frame's timestamp when the frame rate varies (then ``fps`` is the
+            average rate); ``None`` for a constant rate, each frame ``1 / fps`` after the last.
     """
 
     path: Path
@@ -39,6 +61,7 @@ class VideoInfo:
     fps: Fraction
     has_audio: bool = False
     codec: str | None = None
+    frame_times: FrameTimes | None = field(default=None, repr=False)
 
     @property
     def duration_seconds(self) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 from seedvr.io.formats import input_kind
-from seedvr.io.frames import read_image_mask
+from seedvr.io.frames import image_size, read_image_mask
 from seedvr.io.info import VideoInfo
 from seedvr.io.probe import probe
 from seedvr.io.reader import check_chunk_frames, iter_frames, stack_chunks
@@ -69,9 +69,12 @@ def iter_mask_chunks(path: str | os.PathLike, chunk_frames: int, info: VideoInfo
     path = Path(path)
     chunk_frames = check_chunk_frames(chunk_frames)
     if input_kind(path) == "image":
+        if info is not None:
+            # From the header, before decoding: a small file can hold a huge image.
+            _check_size(path, *image_size(path), info)
         frame_mask = read_image_mask(path)
         if info is not None:
-            _check_size(path, *frame_mask.shape, info)
+            _check_size(path, *frame_mask.shape, info)  # a header that lied
         return _broadcast_chunks(frame_mask, info.frames if info is not None else 1, chunk_frames)
     if info is not None:
         # Checked before the first chunk so a mismatch fails before any repair work is done.

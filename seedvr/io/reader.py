@@ -16,7 +16,8 @@ import numpy as np
 from seedvr.errors import SeedVRError
 from seedvr.io.decode import check_readable_video, decode_frames, open_video
 from seedvr.io.formats import input_kind
-from seedvr.io.frames import list_frame_files, read_image_rgb
+from seedvr.io.frames import image_size, list_frame_files, read_image_rgb
+from seedvr.io.precision import rgb_from_video_frame
 
 
 def check_chunk_frames(chunk_frames: int) -> int:
@@ -46,7 +47,7 @@ def iter_frames(
         files = list_frame_files(path)
         if not files:
             raise SeedVRError(f"folder {path} holds no PNG/JPG frames")
-        frames = (from_image_file(file) for file in files)
+        frames = _decoded_after_header_check(path, files, from_image_file)
         names = [file.name for file in files]
     elif kind == "image":
         frames = (from_image_file(file) for file in [path])
@@ -58,6 +59,27 @@ def iter_frames(
     return _checked_sizes(path, frames, names)
 
 
+def _size_mismatch(path: Path, where: str, size: tuple[int, int], first: tuple[int, int]) -> SeedVRError:
+    return SeedVRError(
+        f"{path}: {where} is {size[1]}x{size[0]} but the first frame is {first[1]}x{first[0]}; all frames must have one size"
+    )
+
+
+def _decoded_after_header_check(
+    folder: Path, files: list[Path], from_image_file: Callable[[Path], np.ndarray]
+) -> Iterator[np.ndarray]:
+    """Decode each frame file once its header has shown the size of the first one.
+
+    A frame of another size is refused before its pixels are decoded (it may be huge).
+    """
+    first = image_size(files[0])
+    for file in files:
+        size = image_size(file) if file is not files[0] else first
+        if size != first:
+            raise _size_mismatch(folder, file.name, size, first)
+        yield from_image_file(file)
+
+
 def _checked_sizes(path: Path, frames: Iterator[np.ndarray], names: list[str] | None) -> Iterator[np.ndarray]:
     first_shape = None
     count = 0
@@ -65,11 +87,7 @@ def _checked_sizes(path: Path, frames: Iterator[np.ndarray], names: list[str] | 
         if first_shape is None:
             first_shape = frame.shape
         elif frame.shape[:2] != first_shape[:2]:
-            where = names[count] if names else f"frame {count}"
-            raise SeedVRError(
-                f"{path}: {where} is {frame.shape[1]}x{frame.shape[0]} but the first frame is "
-                f"{first_shape[1]}x{first_shape[0]}; all frames must have one size"
-            )
+            raise _size_mismatch(path, names[count] if names else f"frame {count}", frame.shape[:2], first_shape[:2])
         count += 1
         yield frame
     if count == 0:
@@ -92,11 +110,6 @@ def stack_chunks(frames: Iterator[np.ndarray], chunk_frames: int) -> Iterator[np
             chunk = []
     if chunk:
         yield np.stack(chunk)
-
-
-def rgb_from_video_frame(frame: av.VideoFrame) -> np.ndarray:
-    """A decoded frame as uint8 RGB ``[H, W, 3]`` (grey replicated, alpha dropped)."""
-    return frame.to_ndarray(format="rgb24")
 
 
 def iter_video_chunks(path: str | os.PathLike, chunk_frames: int) -> Iterator[np.ndarray]:

@@ -28,10 +28,12 @@ from seedvr.io.formats import (
     ODD_SIZE_POLICIES,
     OutputFormat,
     check_replaceable_frame_folder,
+    input_kind,
     output_format_for,
 )
 from seedvr.io.frames import write_folder_fps, write_png
-from seedvr.io.info import parse_fps
+from seedvr.io.info import FrameTimes, parse_fps
+from seedvr.io.precision import PrecisionSource, is_high_precision, source_pixel_format
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,10 @@ _AVCOL_TRC_SMPTE170M = 6
 _AVCOL_RANGE_MPEG = 1
 
 
-def _encoding_layout(fmt: OutputFormat, width: int, height: int, mask: bool, odd_size: str) -> tuple[str, int, int]:
+def _encoding_layout(fmt: OutputFormat, width: int, height: int, mask: bool, odd_size: str, deep: bool) -> tuple[str, int, int]:
     """``(pixel format, encoded width, encoded height)`` for this format and frame size."""
+    if deep:
+        return fmt.deep_pixel_format, width, height
     pixel_format = fmt.mask_pixel_format if mask else fmt.pixel_format
     if pixel_format is None:
         raise SeedVRError(f"masks must be written losslessly: use .mkv, .avi or a folder, not {fmt.extension}")
@@ -60,7 +64,7 @@ def _encoding_layout(fmt: OutputFormat, width: int, height: int, mask: bool, odd
 
 
 class _PngFolderSink:
-    """Frames as ``frame_000000.png``... plus ``fps.txt`` in a (temporary) folder."""
+    """Frames as ``frame_000000.png``... (8 or 16 bits) plus ``fps.txt`` in a (temporary) folder."""
 
     def __init__(self, folder: Path, fps: Fraction) -> None:
         self._folder = folder
@@ -90,6 +94,8 @@ class _EncoderSink:
         height: int,
         *,
         mask: bool,
+        deep: bool,
+        timestamps: FrameTimes | None,
         audio_from: Path | None,
         crf: int,
         odd_size: str,
@@ -98,9 +104,10 @@ class _EncoderSink:
         self._file = file
         self._fmt = fmt
         self._fps = fps
-        self._pixel_format, self._width, self._height = _encoding_layout(fmt, width, height, mask, odd_size)
+        self._timestamps = timestamps
+        self._pixel_format, self._width, self._height = _encoding_layout(fmt, width, height, mask, odd_size, deep)
         self._pad = (self._height - height, self._width - width)
-        self._input_format = "gray" if mask else "rgb24"
+        self._input_format = "gray" if mask else "rgb48le" if deep else "rgb24"
         self._options = {**fmt.codec_options(crf), **(encoder_options or {})}
         self._audio: AudioPassthrough | None = None
         self._container = None
@@ -137,6 +144,10 @@ class _EncoderSink:
         self._stream.width = self._width
         self._stream.height = self._height
         self._stream.pix_fmt = self._pixel_format
+        if self._timestamps is not None:
+            # The source's own clock, so every frame keeps its own timestamp.
+            self._stream.time_base = self._timestamps.time_base
+            self._stream.codec_context.time_base = self._timestamps.time_base
         if self._pixel_format.startswith("yuv"):
             self._tag_bt601()
         if audio_from is not None:
@@ -161,10 +172,21 @@ class _EncoderSink:
             pad = ((0, self._pad[0]), (0, self._pad[1])) + ((0, 0),) * (frame.ndim - 2)
             frame = np.pad(frame, pad, mode="edge")
         video_frame = av.VideoFrame.from_ndarray(frame, format=self._input_format)
-        video_frame.pts = index
+        if self._timestamps is None:
+            video_frame.pts = index
+        else:
+            video_frame.pts = self._timestamps.pts[index]
+            video_frame.time_base = self._timestamps.time_base
         self._container.mux(self._stream.encode(video_frame))
         if self._audio is not None:
-            self._audio.mux_until(float((index + 1) / self._fps))
+            self._audio.mux_until(self._end_seconds(index))
+
+    def _end_seconds(self, index: int) -> float:
+        """When frame ``index`` stops showing: the next frame's time, one period for the last."""
+        if self._timestamps is not None and index + 1 < len(self._timestamps):
+            return float(self._timestamps.seconds(index + 1))
+        start = self._timestamps.seconds(index) if self._timestamps is not None else index / self._fps
+        return float(start + 1 / self._fps)
 
     def finish(self) -> None:
         self._container.mux(self._stream.encode(None))
@@ -202,11 +224,19 @@ class VideoWriter:
             :data:`seedvr.io.formats.ODD_SIZE_POLICIES`): ``"yuv444p"`` (default), ``"pad"``
             or ``"error"``.
         encoder_options: extra FFmpeg encoder options (e.g. ``{"preset": "slow"}``).
+        timestamps: each frame's time, for a variable frame rate (``VideoInfo.frame_times``
+            of the source); frame ``i`` gets ``timestamps.pts[i]``. ``None``: frames are
+            ``1 / fps`` apart. Refused by outputs that cannot store them (AVI, PNG folders).
+        precision_from: the video the frames come from. When it is finer than 8-bit RGB
+            (10-bit, 4:4:4: see :mod:`seedvr.io.precision`), a lossless output keeps its
+            16-bit pixels wherever the frames written equal its 8-bit reading, i.e. outside
+            the repaired pixels; a lossy (8-bit) output logs a warning saying what is lost,
+            also in :attr:`precision_note`.
 
     Raises:
         SeedVRError: unsupported extension, missing output folder, bad size/fps/crf, an
-            output that would replace ``audio_from``, and (from :meth:`write`) frames that
-            are not uint8 or not of the declared size.
+            output that would replace ``audio_from``, timestamps the format cannot store,
+            and (from :meth:`write`) frames that are not uint8 or not of the declared size.
     """
 
     _mask = False
@@ -222,6 +252,8 @@ class VideoWriter:
         *,
         odd_size: str = "yuv444p",
         encoder_options: dict[str, str] | None = None,
+        timestamps: FrameTimes | None = None,
+        precision_from: str | os.PathLike | None = None,
     ) -> None:
         self.path = Path(path)
         self.fps = parse_fps(fps)
@@ -234,11 +266,19 @@ class VideoWriter:
         self.format = output_format_for(self.path)
         self.format.check_crf(crf)
         audio_source = self._audio_source(audio_from)
+        self._timestamps = self._checked_timestamps(timestamps)
         if self.format.is_frame_folder:
             check_replaceable_frame_folder(self.path)
-        self._pending = PendingOutput(self.path)
+        self.precision_note: str | None = None
+        """What the output loses of a high-precision ``precision_from``; ``None``: nothing."""
+        self._precision = self._precision_source(precision_from)
         self.frames_written = 0
         self._closed = False
+        try:
+            self._pending = PendingOutput(self.path)
+        except BaseException:
+            self._close_precision_source()
+            raise
         try:
             if self.format.is_frame_folder:
                 self._sink = _PngFolderSink(self._pending.temp, self.fps)
@@ -250,14 +290,46 @@ class VideoWriter:
                     self.width,
                     self.height,
                     mask=self._mask,
+                    deep=self._precision is not None,
+                    timestamps=self._timestamps,
                     audio_from=audio_source,
                     crf=crf,
                     odd_size=odd_size,
                     encoder_options=encoder_options,
                 )
         except BaseException:
+            self._close_precision_source()
             self._pending.discard()
             raise
+
+    def _checked_timestamps(self, timestamps: FrameTimes | None) -> FrameTimes | None:
+        if timestamps is not None and not self.format.keeps_timestamps:
+            kind = "a folder of PNG frames" if self.format.is_frame_folder else self.format.extension
+            raise SeedVRError(
+                f"{self.path}: the source's frame rate varies and {kind} cannot keep each frame's time; "
+                "write .mkv, .mp4, .mov or .webm"
+            )
+        return timestamps
+
+    def _precision_source(self, source: str | os.PathLike | None) -> PrecisionSource | None:
+        """A reader of ``source``'s 16-bit pixels when it has finer ones and the output can keep them."""
+        if source is None or input_kind(Path(source)) != "video":
+            return None
+        pixel_format = source_pixel_format(Path(source))
+        if not is_high_precision(pixel_format):
+            return None
+        if self.format.deep_pixel_format is None:
+            self.precision_note = (
+                f"{source} has {pixel_format} pixels, finer than 8-bit RGB; {self.format.extension} is written "
+                "with 8 bits per channel, so that precision is lost in every pixel (write .mkv to keep it)"
+            )
+            logger.warning("%s", self.precision_note)
+            return None
+        return PrecisionSource(Path(source))
+
+    def _close_precision_source(self) -> None:
+        if self._precision is not None:
+            self._precision.close()
 
     def _audio_source(self, audio_from: str | os.PathLike | None) -> Path | None:
         if audio_from is None:
@@ -306,6 +378,10 @@ class VideoWriter:
         if self._closed:
             raise SeedVRError(f"writer for {self.path} is already closed")
         for frame in self._frames_of(frames):
+            if self._timestamps is not None and self.frames_written >= len(self._timestamps):
+                raise SeedVRError(f"{self.path}: more frames written than the {len(self._timestamps)} timestamps given")
+            if self._precision is not None:
+                frame = self._precision.restore(frame)
             try:
                 self._sink.write_frame(self.frames_written, np.ascontiguousarray(frame))
             except av.FFmpegError as error:
@@ -330,6 +406,8 @@ class VideoWriter:
             self._sink.abort()
             self._pending.discard()
             raise
+        finally:
+            self._close_precision_source()
         return self._pending.commit()
 
     def abort(self) -> None:
@@ -337,6 +415,7 @@ class VideoWriter:
         if self._closed:
             return
         self._closed = True
+        self._close_precision_source()
         self._sink.abort()
         self._pending.discard()
 

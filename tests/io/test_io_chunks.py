@@ -7,7 +7,7 @@ import pytest
 from media_samples import noise_video
 
 from seedvr.errors import SeedVRError
-from seedvr.io import iter_video_chunks, probe, read_video, reader, write_video
+from seedvr.io import IncompleteVideoError, VideoWriter, iter_video_chunks, probe, read_video, reader, write_video
 
 
 @pytest.mark.parametrize("name", ["clip.mkv", "frames", "clip.mp4"])
@@ -38,14 +38,23 @@ def test_chunks_are_decoded_lazily(tmp_path, monkeypatch, name):
     assert len(converted) == 40
 
 
-def test_truncated_file_reads_as_the_frames_it_still_holds(tmp_path):
-    frames = noise_video(20, 32, 32)
-    path = write_video(tmp_path / "clip.mkv", frames, 25)
+def test_truncated_video_is_refused_and_nothing_copied_from_it_is_committed(tmp_path):
+    # A Matroska file cut in half still opens and decodes its first frames; its duration tag
+    # says how much is missing. Probing refuses it, and so does reading, at the end of the
+    # stream: a writer fed chunk by chunk never commits the shorter copy.
+    path = write_video(tmp_path / "clip.mkv", noise_video(8, 32, 32), 25)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    back = read_video(path)
-    assert 0 < len(back) < 20 and probe(path).frames == len(back)
-    assert np.array_equal(back, frames[: len(back)])
+    with pytest.raises(IncompleteVideoError, match=r"clip.mkv is incomplete: .* declares 0.320 s"):
+        probe(path)
+    with pytest.raises(IncompleteVideoError, match="cut short"):
+        read_video(path)
+    copy = tmp_path / "copy.mkv"
+    chunks = iter_video_chunks(path, 2)
+    with pytest.raises(IncompleteVideoError), VideoWriter(copy, 25, 32, 32) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+    assert writer.frames_written > 0 and not copy.exists()
 
 
 def test_missing_file_fails_before_the_first_chunk_is_asked_for(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -89,6 +90,34 @@ def test_mask_size_mismatch_is_one_clear_line(tmp_path):
     cv2.imwrite(str(tmp_path / "logo.png"), np.zeros((5, 5), np.uint8))
     with pytest.raises(SeedVRError, match="5x5"):
         read_mask(tmp_path / "logo.png", INFO)
+
+
+@pytest.mark.parametrize("name", ["huge.png", "huge.jpg", "huge.bmp", "huge.tif", "huge.webp", "frames/000.png"])
+def test_image_mask_size_is_checked_from_its_header_before_decoding(tmp_path, monkeypatch, name):
+    # A few KB of PNG can hold 4000x3000 pixels: the size must be refused before they are decoded.
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    assert cv2.imwrite(str(path), np.zeros((3000, 4000), np.uint8))
+
+    def no_decoding(data, flags):
+        raise AssertionError("the mask was decoded before its size was checked")
+
+    monkeypatch.setattr(cv2, "imdecode", no_decoding)
+    with pytest.raises(SeedVRError, match=r"is 4000x3000 but the video video.mkv is 10x12"):
+        iter_mask_chunks(path.parent if name.startswith("frames/") else path, 2, INFO)
+
+
+def test_frame_of_another_size_in_a_folder_is_refused_before_decoding(tmp_path, monkeypatch):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "0.png"), np.zeros((12, 10), np.uint8))
+    cv2.imwrite(str(folder / "1.png"), np.zeros((3000, 4000), np.uint8))
+    decoded = []
+    real_imdecode = cv2.imdecode
+    monkeypatch.setattr(cv2, "imdecode", lambda data, flags: decoded.append(data.size) or real_imdecode(data, flags))
+    with pytest.raises(SeedVRError, match=r"1.png is 4000x3000 but the first frame is 10x12"):
+        read_mask(folder, dataclasses.replace(INFO, frames=2))
+    assert len(decoded) == 1  # the first frame only
 
 
 def test_mask_frame_count_mismatch_is_refused_before_reading(tmp_path):
