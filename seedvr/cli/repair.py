@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -54,7 +53,6 @@ def repair(
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
     from seedvr.engine.repair import repair_video
-    from seedvr.io import atomic_output
 
     def run(progress=None):
         return repair_video(
@@ -78,6 +76,7 @@ def repair(
             adapt_frames=adapt_frames,
             crop=crop,
             crop_margin=crop_margin,
+            report_path=report,
         )
 
     if sys.stderr.isatty():
@@ -100,9 +99,6 @@ def repair(
             result = run(advance)
     else:
         result = run()
-    if report is not None:
-        with atomic_output(report) as staging:
-            Path(staging).write_text(json.dumps(result.to_dict(), indent=2))
     adapted = result.details.get("adapt")
     if adapted:
         losses = f"loss {adapted['loss_first']:.4g} -> {adapted['loss_last']:.4g}" if adapted["steps"] else "no step done"

@@ -24,6 +24,21 @@ from seedvr.pipeline.shipped import shipped_base_model
 Precision = Literal["fp32", "bf16", "fp16"]
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
+# The seeds every generator the methods use accepts (torch's, numpy's, Lightning's): 32 bits.
+MAX_SEED = 2**32 - 1
+
+# Methods that fill each frame from that frame's own known pixels (OpenCV inpainting). A frame
+# masked entirely leaves them nothing; propagate and seedvr can fill it from other frames.
+FRAME_BY_FRAME_METHODS = frozenset({"telea", "ns"})
+
+
+def check_sampling(steps: int | None, seed: int) -> None:
+    """A bad ``--steps`` or ``--seed`` is one line before any work, not a traceback deep in torch."""
+    if steps is not None and steps < 1:
+        raise SeedVRError(f"--steps must be at least 1, got {steps}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise SeedVRError(f"--seed must be between 0 and {MAX_SEED}, got {seed!r}")
+
 
 def resolve_device(device: str) -> torch.device:
     """``auto`` picks CUDA when present; asking for CUDA without a GPU is a user error."""
@@ -53,6 +68,30 @@ class RepairMethod:
     details: dict = field(default_factory=dict)
 
 
+def requiring_known_pixels(name: str, repair: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
+    """``repair`` (method ``name``) refusing what it cannot repair, instead of returning it unrepaired.
+
+    A method has nothing to repair from when every pixel it is given is masked, and a
+    frame-by-frame method (:data:`FRAME_BY_FRAME_METHODS`) when any one frame is.
+    """
+
+    def checked(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        fully_masked = masks.reshape(len(masks), -1).all(axis=1)
+        if name in FRAME_BY_FRAME_METHODS and fully_masked.any():
+            raise SeedVRError(
+                f"a frame is masked entirely and {name} repairs each frame from its own known pixels; "
+                "use --method propagate or seedvr, which fill it from other frames"
+            )
+        if fully_masked.all():
+            raise SeedVRError(
+                f"every pixel of the {len(masks)} frames {name} repairs together is masked: nothing to repair them "
+                "from (mask less, or raise --chunk if other frames show the scene)"
+            )
+        return repair(frames, masks)
+
+    return checked
+
+
 def make_method(
     name: str,
     model: str | Path | None = None,
@@ -63,8 +102,7 @@ def make_method(
 ) -> RepairMethod:
     """Build the repair function for ``name`` (loading the model once for ``seedvr``)."""
     info = check_method(name)
-    if steps is not None and steps < 1:
-        raise SeedVRError(f"--steps must be at least 1, got {steps}")
+    check_sampling(steps, seed)
     if not info.uses_model:
         classical = CLASSICAL_METHODS[name]
         return RepairMethod(name, lambda frames, masks: classical(frames, masks))
@@ -80,8 +118,7 @@ def make_method(
 
 def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> RepairMethod:
     """The model's method (``seedvr``) around an already loaded pipeline (a served model loads once)."""
-    if steps is not None and steps < 1:
-        raise SeedVRError(f"--steps must be at least 1, got {steps}")
+    check_sampling(steps, seed)
 
     def repair_with_model(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         # Re-seeding per chunk makes a chunk's result independent of what came before it.

@@ -20,6 +20,7 @@ same scale as without cropping, on less of the frame.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -38,11 +39,20 @@ from seedvr.engine.crops import (
     check_crop_options,
     cropped,
 )
-from seedvr.engine.methods import RepairMethod, make_method, pipeline_method, resolve_device, resolve_dtype
+from seedvr.engine.methods import (
+    RepairMethod,
+    check_sampling,
+    make_method,
+    pipeline_method,
+    requiring_known_pixels,
+    resolve_device,
+    resolve_dtype,
+)
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.errors import SeedVRError
-from seedvr.io import VideoInfo, VideoWriter, iter_mask_chunks, iter_video_chunks, probe
-from seedvr.method_catalog import MODEL_METHOD
+from seedvr.io import VideoInfo, VideoWriter, atomic_output, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.io.atomic import check_output_folder, check_outputs_apart
+from seedvr.method_catalog import MODEL_METHOD, check_method
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
@@ -77,6 +87,23 @@ class RepairReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def write(self, path: str | Path) -> None:
+        """Write the report as JSON at ``path`` (atomically)."""
+        with atomic_output(path) as staging:
+            staging.write_text(json.dumps(self.to_dict(), indent=2))
+
+
+def check_repair_paths(input_path: Path, mask_path: Path, output_path: Path, report_path: Path | None = None) -> None:
+    """The output (and report) clear of the input, the mask and each other, in writable folders.
+
+    Raises:
+        SeedVRError: two paths clash, or an output's folder is missing or read-only.
+    """
+    outputs = {what: path for what, path in (("output", output_path), ("report", report_path)) if path is not None}
+    check_outputs_apart({f"--{what}": path for what, path in outputs.items()}, {"the input": input_path, "the mask": mask_path})
+    for what, path in outputs.items():
+        check_output_folder(path, what)
 
 
 def dilate_masks(masks: np.ndarray, pixels: int) -> np.ndarray:
@@ -259,6 +286,7 @@ def repair_video(
     adapt_frames: int = REPAIR_DEFAULTS.adapt_frames,
     crop: bool = CROP_BY_DEFAULT,
     crop_margin: int | None = None,
+    report_path: str | Path | None = None,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 
@@ -274,9 +302,18 @@ def repair_video(
     ``crop_margin`` pixels of context (default :data:`~seedvr.engine.crops.DEFAULT_CROP_MARGIN`,
     see :mod:`seedvr.engine.crops`); ``crop=False`` runs the method on whole frames. The
     report's ``crop`` says what cropping did.
+
+    ``report_path`` also writes the report there as JSON, after the output.
+
+    Every argument is checked before any decoding; the paths first (:func:`check_repair_paths`).
     """
     input_path, mask_path, output_path = Path(input_path), Path(mask_path), Path(output_path)
+    report_path = None if report_path is None else Path(report_path)
+    check_repair_paths(input_path, mask_path, output_path, report_path)
     check_chunking(chunk, overlap)
+    check_sampling(steps, seed)
+    if not isinstance(method, RepairMethod):
+        check_method(method)
     if mask_dilate < 0 or mask_dilate > 256:
         raise SeedVRError(f"--mask-dilate must be between 0 and 256 pixels, got {mask_dilate}")
     if max_side is not None and max_side < 8:
@@ -286,10 +323,6 @@ def repair_video(
         crop_margin = DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin
         check_crop_options(crop_margin, DEFAULT_CROP_ALIGN)
         crop_stats = CropStats(margin=crop_margin, align=DEFAULT_CROP_ALIGN)
-    if not output_path.parent.is_dir():
-        raise SeedVRError(f"output folder does not exist: {output_path.parent}")
-    if output_path.resolve() == input_path.resolve():
-        raise SeedVRError("the output path must differ from the input: inputs are never overwritten")
     adapting = check_adapt_options(method, model, adapt_steps, adapt_seconds, adapt_frames)
     info = probe(input_path)
     # Reading the first mask chunk up front checks its size and frame count before any work.
@@ -318,6 +351,8 @@ def repair_video(
     # Crops inside the reduction: the method runs at the --max-side scale either way.
     repair = cropped(chosen.repair, crop_margin, crop_stats.align, crop_stats) if crop_stats else chosen.repair
     repair = at_reduced_size(repair, max_side)
+    # Outermost, so what is refused is the mask as given, not a crop or a reduction of it.
+    repair = requiring_known_pixels(chosen.name, repair)
 
     masked_pixels = 0
     frames_done = 0
@@ -350,7 +385,7 @@ def repair_video(
             # Raised inside the writer so the incomplete output is discarded, not committed.
             raise SeedVRError(f"{input_path}: decoded {frames_done} frames, expected {info.frames}")
     seconds = time.perf_counter() - started
-    return RepairReport(
+    report = RepairReport(
         input=str(input_path),
         mask=str(mask_path),
         output=str(output_path),
@@ -369,3 +404,6 @@ def repair_video(
         details=chosen.details if writer.precision_note is None else {**chosen.details, "precision": writer.precision_note},
         crop=crop_stats.to_dict() if crop_stats else {"enabled": False},
     )
+    if report_path is not None:
+        report.write(report_path)
+    return report

@@ -8,15 +8,26 @@ The temporary sits in the same folder as the target because a rename is only ato
 one file system. It keeps the target's suffix (``.mkv``, ``.json``...) because libraries such
 as PyAV and OpenCV choose the format from the file name, and it starts with a dot so folder
 listings and globs (``*.mp4``, numbered frames) do not pick it up.
+
+Its name also says who writes it (``.out.seedvr-tmp-HOST-PID-TOKEN.mkv``): a process killed
+outright (``kill -9``, a power cut) cannot delete its temporary, so the next writer of the same
+output deletes the temporaries whose writer is dead, and only those (:func:`sweep_dead_temporaries`).
+Several processes may replace the same folder output at once: the last one wins and no old
+output is left behind (:meth:`PendingOutput.commit`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
+import hashlib
 import os
+import re
 import shutil
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from seedvr.errors import SeedVRError
@@ -24,15 +35,157 @@ from seedvr.errors import SeedVRError
 TEMP_MARKER = ".seedvr-tmp-"
 """Part of every temporary name, so stale temporaries from a killed process are recognisable."""
 
-# Leaves room for the marker and token inside the usual 255-byte limit on a file name.
-_MAX_STEM_CHARS = 200
+# Leaves room for the marker, writer and token inside the usual 255-byte limit on a file name.
+_MAX_STEM_CHARS = 180
+# Tag of a replaced folder output parked aside while the new one moves in.
+_PARKED_TAG = "old-"
+# Tries at moving a folder into place while other processes replace the same one.
+_SWAP_ATTEMPTS = 100
+
+
+@functools.cache
+def _host_id() -> str:
+    """Eight hex digits naming this machine and PID namespace: a PID only means something there.
+
+    Two containers sharing an output folder may reuse each other's PIDs (and, with the host's
+    network, its host name); neither may take the other's live temporary for a dead one.
+    """
+    try:
+        pid_namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        pid_namespace = ""
+    return hashlib.sha1(f"{socket.gethostname()}|{pid_namespace}".encode()).hexdigest()[:8]
+
+
+def _name_parts(target: Path) -> tuple[str, str]:
+    """The stem and suffix a temporary of ``target`` carries (a folder's whole name is its stem)."""
+    stem = target.stem if target.suffix else target.name
+    return stem[:_MAX_STEM_CHARS], target.suffix
 
 
 def temporary_sibling(target: Path, tag: str = "") -> Path:
-    """A fresh hidden name next to ``target`` with the same suffix (``.x.seedvr-tmp-ab12.mkv``)."""
-    token = uuid.uuid4().hex[:12]
-    stem = target.stem[:_MAX_STEM_CHARS] if target.suffix else target.name[:_MAX_STEM_CHARS]
-    return target.parent / f".{stem}{TEMP_MARKER}{tag}{token}{target.suffix}"
+    """A fresh hidden name next to ``target`` with the same suffix (``.x.seedvr-tmp-HOST-PID-ab12.mkv``)."""
+    stem, suffix = _name_parts(target)
+    return target.parent / f".{stem}{TEMP_MARKER}{_host_id()}-{os.getpid()}-{tag}{uuid.uuid4().hex[:12]}{suffix}"
+
+
+def _temporary_pattern(target: Path) -> re.Pattern:
+    """What :func:`temporary_sibling` names for ``target`` look like, writer and tag captured."""
+    stem, suffix = _name_parts(target)
+    return re.compile(
+        rf"\.{re.escape(stem)}{re.escape(TEMP_MARKER)}(?P<host>[0-9a-f]{{8}})-(?P<pid>[0-9]+)-"
+        rf"(?P<parked>{_PARKED_TAG})?[0-9a-f]{{12}}{re.escape(suffix)}"
+    )
+
+
+def _process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    except (OverflowError, ValueError):  # no process can have that number
+        return False
+    return True
+
+
+def sweep_dead_temporaries(target: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries of ``target`` left by writers that died without cleaning up.
+
+    Only names :func:`temporary_sibling` made for this very target, on this machine, by a
+    process that no longer exists: a live writer's temporary (in this process or another) is
+    never touched, nor are temporaries written from another machine sharing the folder. A
+    folder output parked aside by a writer killed in the middle of its swap is put back when
+    nothing took its place, since it is the last complete output.
+    """
+    target = Path(target)
+    pattern = _temporary_pattern(target)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    swept = []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or match["host"] != _host_id() or _process_is_alive(int(match["pid"])):
+            continue
+        leftover = target.parent / name
+        if match["parked"] and _put_back(leftover, target):
+            continue
+        remove_path(leftover)
+        swept.append(leftover)
+    return swept
+
+
+def _put_back(parked: Path, target: Path) -> bool:
+    """Move a parked output back to ``target`` unless something is there (or arrives) first."""
+    if os.path.lexists(target):
+        return False
+    try:
+        os.rename(parked, target)
+    except OSError:  # another writer moved its output in meanwhile: that one is newer
+        return False
+    return True
+
+
+def check_output_folder(target: str | os.PathLike, what: str = "output", *, make_parents: bool = False) -> None:
+    """The folder ``target`` goes in exists (or is created, with ``make_parents``) and takes new entries.
+
+    Checked before any work, so a read-only or missing folder is one line, not a traceback
+    after minutes of computing.
+
+    Raises:
+        SeedVRError: the folder is missing (and not to be created), cannot be created, or is not writable.
+    """
+    parent = Path(target).parent
+    if make_parents:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SeedVRError(f"cannot create the {what} folder {parent}: {error.strerror}") from None
+    if not parent.is_dir():
+        raise SeedVRError(f"{what} folder {parent} does not exist")
+    # Write to add the entry, execute (search) to rename into it. A read-only mount fails here too.
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SeedVRError(f"{what} folder {parent} is not writable")
+
+
+def check_outputs_apart(outputs: Mapping[str, Path], inputs: Mapping[str, Path]) -> None:
+    """No output may land on an input or on another output, nor inside or around one.
+
+    ``outputs`` and ``inputs`` map a label for messages (``"--report"``, ``"the mask"``) to a
+    path. Two paths clash when they are the same file (links included, when both exist) or
+    resolve to the same path, or when one is inside the other: a frame-folder output is
+    replaced as a whole, and an output inside a frame-folder input would change that input.
+
+    Raises:
+        SeedVRError: naming the first two paths that clash.
+    """
+    labelled = list(outputs.items())
+    for index, (label, path) in enumerate(labelled):
+        for other_label, other in [*inputs.items(), *labelled[index + 1 :]]:
+            clash = _clash(Path(path), Path(other))
+            if clash:
+                why = "an output must not overwrite an input, a mask or another output"
+                raise SeedVRError(f"{label} {path} {clash} {other_label} {other}: {why}")
+
+
+def _clash(path: Path, other: Path) -> str | None:
+    """How ``path`` clashes with ``other`` (``"is the same path as"``, ``"is inside"``, ``"contains"``), or ``None``."""
+    same = "is the same path as"
+    # samefile sees hard links and needs both to exist; otherwise compare where they would be.
+    with contextlib.suppress(OSError):
+        if os.path.samefile(path, other):
+            return same
+    resolved, other_resolved = path.resolve(), other.resolve()
+    if resolved == other_resolved:
+        return same
+    if resolved.is_relative_to(other_resolved):
+        return "is inside"
+    if other_resolved.is_relative_to(resolved):
+        return "contains"
+    return None
 
 
 def remove_path(path: Path) -> None:
@@ -83,13 +236,10 @@ class PendingOutput:
         self.overwrite = overwrite
         if str(self.target) in ("", "."):
             raise SeedVRError("an output path is required")
-        parent = self.target.parent
-        if make_parents:
-            parent.mkdir(parents=True, exist_ok=True)
-        elif not parent.is_dir():
-            raise SeedVRError(f"output folder {parent} does not exist")
+        check_output_folder(self.target, make_parents=make_parents)
         if not overwrite and os.path.lexists(self.target):
             raise SeedVRError(f"{self.target} already exists")
+        sweep_dead_temporaries(self.target)
         self.temp = temporary_sibling(self.target)
         self.done = False
 
@@ -117,20 +267,38 @@ class PendingOutput:
         return self.target
 
     def _move_folder_into_place(self) -> None:
-        if not os.path.lexists(self.target):
-            os.rename(self.temp, self.target)
-            return
         # A folder cannot be renamed over a non-empty one: park the old output under a
-        # temporary name, move the new one in, then delete the old. If the second rename
-        # fails the old output is put back, so the target is never left missing by an error.
-        parked = temporary_sibling(self.target, tag="old-")
-        os.rename(self.target, parked)
+        # temporary name, move the new one in, then delete the old. Another process may move
+        # its own folder in between our two renames; then we park that one too and try again,
+        # so the last writer wins and every replaced output is deleted, none orphaned. On an
+        # error the old output is put back, so an error never leaves the target missing.
+        for _ in range(_SWAP_ATTEMPTS):
+            parked = self._park_target()
+            try:
+                os.rename(self.temp, self.target)
+            except BaseException as error:
+                self._restore(parked)
+                if isinstance(error, OSError) and error.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    continue  # another writer's folder arrived at the target: park it in turn
+                raise
+            if parked is not None:
+                remove_path(parked)
+            return
+        raise SeedVRError(f"could not replace {self.target}: other processes keep replacing it at the same time")
+
+    def _park_target(self) -> Path | None:
+        """Move the current output aside; ``None`` when there is none (or another writer just parked it)."""
+        parked = temporary_sibling(self.target, tag=_PARKED_TAG)
         try:
-            os.rename(self.temp, self.target)
-        except BaseException:
-            os.rename(parked, self.target)
-            raise
-        remove_path(parked)
+            os.rename(self.target, parked)
+        except FileNotFoundError:
+            return None
+        return parked
+
+    def _restore(self, parked: Path | None) -> None:
+        """Put a parked output back after a failed swap, or delete it if a newer one took its place."""
+        if parked is not None and not _put_back(parked, self.target):
+            remove_path(parked)
 
     def discard(self) -> None:
         """Delete the temporary (file or folder); the target is left as it was."""

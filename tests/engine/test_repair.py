@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_samples import make_panning_clip, make_video_with_audio
+from media_samples import make_video_with_audio
 from typer.testing import CliRunner
 
 from seedvr.cli import app
@@ -16,15 +16,6 @@ from seedvr.io import probe, read_mask, read_video, write_mask, write_video
 
 runner = CliRunner()
 METHODS = ("propagate", "telea", "ns", "seedvr")
-
-
-@pytest.fixture(scope="module")
-def damaged_files(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("repair-inputs")
-    frames, masks = make_panning_clip(frames=6, size=32, step=2, hole=10)
-    video = write_video(folder / "clip.mkv", frames, Fraction(30000, 1001))
-    mask = write_mask(folder / "clip.mask.mkv", masks, Fraction(30000, 1001))
-    return video, mask
 
 
 def invoke(*args: str):
@@ -99,6 +90,8 @@ def test_streaming_uses_max_side_and_dilation(damaged_files, tmp_path):
         "cuda",
         "not_a_model",
         "empty_folder",
+        "huge_seed",
+        "no_report_folder",
     ],
 )
 def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files, tmp_path, case):
@@ -130,12 +123,52 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files
     elif case == "empty_folder":
         (tmp_path / "frames").mkdir()
         args[0] = tmp_path / "frames"
+    elif case == "huge_seed":
+        args += ["--seed", "99999999999999999999"]  # beyond what torch's and numpy's generators take
+    elif case == "no_report_folder":
+        args += ["--report", tmp_path / "absent" / "report.json"]  # refused before the output is written
     result = invoke(*args)
     assert result.exit_code != 0
     lines = [line for line in result.output.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), result.output
     assert not output.exists()
     assert not [p for p in output.parent.glob(".*seedvr-tmp*")] if output.parent.exists() else True
+
+
+# -- frames masked entirely -----------------------------------------------------------------
+
+
+def _mask_with_frames_masked_entirely(mask: Path, folder: Path, which: slice) -> Path:
+    masks = read_mask(mask)
+    masks[which] = True
+    return write_mask(folder / "wholly.mask.mkv", masks, Fraction(30000, 1001))
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_frame_by_frame_methods_refuse_a_frame_masked_entirely(damaged_files, tmp_path, method):
+    video, mask = damaged_files
+    output = tmp_path / "out.mkv"
+    wholly = _mask_with_frames_masked_entirely(mask, tmp_path, slice(2, 3))
+    result = invoke(video, "--mask", wholly, "-o", output, "--method", method)
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "masked entirely" in lines[0], result.output
+    assert not output.exists()
+
+
+def test_propagate_fills_a_frame_masked_entirely_from_the_others_but_not_a_video(damaged_files, tmp_path):
+    video, mask = damaged_files
+    output = tmp_path / "out.mkv"
+    one_frame = _mask_with_frames_masked_entirely(mask, tmp_path, slice(2, 3))
+    result = invoke(video, "--mask", one_frame, "-o", output, "--method", "propagate")
+    assert result.exit_code == 0, result.output
+    assert not np.array_equal(read_video(output)[2], read_video(video)[2])
+
+    output.unlink()
+    every_frame = _mask_with_frames_masked_entirely(mask, tmp_path, slice(None))
+    result = invoke(video, "--mask", every_frame, "-o", output, "--method", "propagate")
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "nothing to repair them from" in lines[0], result.output
+    assert not output.exists()
 
 
 # -- per-video adaptation (--adapt) ------------------------------------------------------------

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
+import seedvr
 from seedvr.errors import SeedVRError
 from seedvr.io import PendingOutput, atomic_output
+from seedvr.io.atomic import TEMP_MARKER, sweep_dead_temporaries
 
 
 def test_file_appears_only_after_success(tmp_path):
@@ -90,3 +97,80 @@ def test_file_cannot_replace_a_folder(tmp_path):
         with atomic_output(tmp_path / "out") as tmp:
             tmp.write_text("x")
     assert (tmp_path / "out").is_dir() and len(list(tmp_path.iterdir())) == 1
+
+
+# -- concurrent writers and writers that died -------------------------------------------------
+
+
+def test_concurrent_writers_of_one_folder_last_one_wins_and_nothing_is_orphaned(tmp_path):
+    target = tmp_path / "frames"
+    failures = []
+
+    def write_generations(writer: int) -> None:
+        for generation in range(25):
+            try:
+                with atomic_output(target) as tmp:
+                    tmp.mkdir()
+                    (tmp / f"{writer}-{generation}.txt").write_text("frames")
+            except BaseException as error:  # any failure of a writer is what this test looks for
+                failures.append(repr(error))
+
+    writers = [threading.Thread(target=write_generations, args=(writer,)) for writer in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    assert failures == []
+    assert [entry.name for entry in tmp_path.iterdir()] == ["frames"]
+    assert len(list(target.iterdir())) == 1 and next(target.iterdir()).name.endswith("-24.txt")
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_temporaries_of_dead_writers_are_swept_and_live_writers_are_left_alone(tmp_path):
+    target = tmp_path / "clip.mkv"
+    # Another live process writing the same output: its temporary must survive our sweep.
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from seedvr.io.atomic import temporary_sibling;"
+            "temporary_sibling(Path(sys.argv[1])).write_bytes(b'partial'); print(flush=True); time.sleep(60)",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(seedvr.__file__).parents[1])},  # this very seedvr
+    )
+    try:
+        writer.stdout.readline()  # the temporary is written
+        [live] = [entry for entry in tmp_path.iterdir() if TEMP_MARKER in entry.name]
+        PendingOutput(target).discard()
+        assert live.exists()
+    finally:
+        writer.kill()
+        writer.wait()
+    assert sweep_dead_temporaries(target) == [live] and not live.exists()
+
+
+def test_a_folder_parked_by_a_writer_killed_mid_swap_is_put_back(tmp_path, monkeypatch, dead_pid):
+    target = tmp_path / "dataset"
+    with atomic_output(target) as tmp:
+        tmp.mkdir()
+        (tmp / "old.txt").write_text("old")
+    # A writer (now dead) parked the old output and was killed before moving its own in.
+    monkeypatch.setattr(os, "getpid", lambda: dead_pid)
+    killed = PendingOutput(target)
+    killed.temp.mkdir()
+    killed._park_target()
+    monkeypatch.undo()
+    assert not target.exists()
+
+    PendingOutput(target).discard()  # the next writer of the same output sweeps
+    assert [entry.name for entry in target.iterdir()] == ["old.txt"]
+    assert [entry.name for entry in tmp_path.iterdir()] == ["dataset"]
