@@ -22,9 +22,14 @@ _digests_lock = threading.Lock()
 _folder_digests: dict[tuple, str] = {}
 
 
+def _utf8(text: str) -> bytes:
+    # surrogateescape: a file name that is not valid UTF-8 still has its own bytes to hash.
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _hash_file(digest, path: Path, label: str) -> None:
     # A header per file (label and size) keeps different splits of the same bytes apart.
-    digest.update(f"file:{label}:{path.stat().st_size}\n".encode())
+    digest.update(_utf8(f"file:{label}:{path.stat().st_size}\n"))
     with open(path, "rb") as handle:
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
@@ -33,7 +38,7 @@ def _hash_file(digest, path: Path, label: str) -> None:
 def _hash_input(digest, path: Path, role: str) -> None:
     if path.is_dir():
         members = frame_folder_members(path)
-        digest.update(f"folder:{role}:{len(members)}\n".encode())
+        digest.update(_utf8(f"folder:{role}:{len(members)}\n"))
         for member in members:
             _hash_file(digest, member, f"{role}/{member.name}")
     else:
@@ -83,12 +88,12 @@ def input_hash(item: BatchItem, settings: RepairSettings | None = None, model_id
     if settings.uses_model and model_id is None and settings.model:
         model_id = model_identity(settings.model)
     digest = hashlib.sha256()
-    digest.update(f"name:{item.name}\n".encode())
+    digest.update(_utf8(f"name:{item.name}\n"))
     if not item.problem:
         _hash_input(digest, item.video, "video")
         if item.mask is not None:
             _hash_input(digest, item.mask, "mask")
-    digest.update(f"problem:{item.problem or ''}\n".encode())
+    digest.update(_utf8(f"problem:{item.problem or ''}\n"))
     digest.update(json.dumps(settings.output_defining(model_id), sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -113,11 +118,9 @@ def output_intact(path: Path, entry: dict) -> bool:
     unchanged; any other is hashed and compared (an output restored from a backup passes).
     Entries older than output records only ask that the output exists.
     """
-    if not path.exists():
-        return False
     recorded = entry.get("output_hash")
-    if recorded is None:
-        return True
-    if entry.get("output_stamp") == _stamp(path):
-        return True
-    return output_record(path)["output_hash"] == recorded
+    try:
+        stamp = _stamp(path)
+        return recorded is None or entry.get("output_stamp") == stamp or output_record(path)["output_hash"] == recorded
+    except FileNotFoundError:  # deleted, possibly while being hashed
+        return False

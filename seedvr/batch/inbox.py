@@ -78,6 +78,17 @@ def _outside_target(entry: Path, root: Path) -> Path | None:
     return None
 
 
+def _link_problem(entry: Path, root: Path) -> str | None:
+    """Why ``entry`` may not be read, when it is a link leading out of the inbox or nowhere."""
+    try:
+        target = _outside_target(entry, root)
+    except (OSError, RuntimeError):  # a link loop (a RuntimeError before Python 3.13)
+        return f"{entry.name} is a link that leads to itself; replace it with the file"
+    if target is None:
+        return None
+    return f"{entry.name} is a link to {target}, outside the inbox; copy the file into the inbox instead"
+
+
 def _confined(item: BatchItem, root: Path) -> BatchItem:
     """The item, or the item with a problem when its video or mask is a link leading out of the inbox.
 
@@ -85,9 +96,8 @@ def _confined(item: BatchItem, root: Path) -> BatchItem:
     outbox) any file the worker can read.
     """
     for entry in (item.video, item.mask):
-        target = _outside_target(entry, root) if entry is not None else None
-        if target is not None:
-            problem = f"{entry.name} is a link to {target}, outside the inbox; copy the file into the inbox instead"
+        problem = _link_problem(entry, root) if entry is not None else None
+        if problem is not None:
             return replace(item, problem=problem)
     return item
 

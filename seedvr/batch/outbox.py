@@ -37,8 +37,8 @@ def error_report_path(item: BatchItem, quarantine_dir: str | os.PathLike) -> Pat
     target = Path(quarantine_dir) / f"{item.name}{ERROR_SUFFIX}"
     if _too_long(target) is None:
         return target
-    head = item.name.encode("utf-8")[:_SHORTENED_NAME_BYTES].decode("utf-8", errors="ignore")
-    tag = hashlib.sha256(item.name.encode("utf-8")).hexdigest()[:12]
+    head = os.fsencode(item.name)[:_SHORTENED_NAME_BYTES].decode("utf-8", errors="ignore")
+    tag = hashlib.sha256(os.fsencode(item.name)).hexdigest()[:12]
     return target.with_name(f"{head}~{tag}{ERROR_SUFFIX}")
 
 
@@ -58,7 +58,7 @@ def name_problem(item: BatchItem, outbox: str | os.PathLike, settings: RepairSet
 def _too_long(target: Path) -> tuple[int, int] | None:
     """``(bytes, limit)`` when ``target``'s name or its temporary's is longer than its folder allows."""
     limit = _name_max(target.parent)
-    longest = max(len(name.encode("utf-8")) for name in (target.name, temporary_sibling(target).name))
+    longest = max(len(os.fsencode(name)) for name in (target.name, temporary_sibling(target).name))
     return (longest, limit) if longest > limit else None
 
 

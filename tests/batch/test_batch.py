@@ -427,6 +427,17 @@ def test_a_name_too_long_for_the_outbox_is_quarantined_and_the_run_goes_on(tmp_p
     assert second == {"a": "skipped", long_name: "skipped"}
 
 
+def test_a_name_that_is_not_utf8_is_repaired_like_any_other(tmp_path: Path) -> None:
+    inbox, outbox = _inbox_of(tmp_path, ("a",)), tmp_path / "outbox"
+    name = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not UTF-8, yet a valid file name
+    (inbox / "a.mkv").rename(inbox / f"{name}.mkv")
+    (inbox / "a.mask.png").rename(inbox / f"{name}.mask.png")
+
+    assert [result.status for result in run_batch(inbox, outbox, TELEA)] == ["repaired"]
+    assert [result.status for result in run_batch(inbox, outbox, TELEA)] == ["skipped"]
+    assert (outbox / f"{name}.mkv").is_file()
+
+
 def test_a_deleted_or_changed_output_is_repaired_again(tmp_path: Path) -> None:
     inbox, outbox = _inbox_of(tmp_path, ("a", "b", "c")), tmp_path / "outbox"
     run_batch(inbox, outbox, TELEA)
@@ -464,6 +475,8 @@ def test_inbox_links_leading_outside_are_refused_without_reading_their_targets(t
     first_frame.symlink_to(sorted((outside / "secret_frames").glob("*.png"))[0])
     (inbox / "alias.mkv").symlink_to(inbox / "inner.mkv")  # a link inside the inbox is fine
     _mask_image(inbox / "alias.mask.png")
+    _video(inbox / "looped.mkv", seed=7)
+    (inbox / "looped.mask.png").symlink_to(inbox / "looped.mask.png")
     opened = []
     real_open = open
 
@@ -478,6 +491,7 @@ def test_inbox_links_leading_outside_are_refused_without_reading_their_targets(t
     assert {name: result.status for name, result in results.items()} == {
         "alias": "repaired",
         "inner": "repaired",
+        "looped": "quarantined",
         "mixed": "quarantined",
         "own_mask": "quarantined",
         "stolen": "quarantined",
@@ -486,6 +500,7 @@ def test_inbox_links_leading_outside_are_refused_without_reading_their_targets(t
     assert "stolen.mkv is a link to" in results["stolen"].error and "outside the inbox" in results["stolen"].error
     assert "own_mask.mask.png is a link to" in results["own_mask"].error
     assert "outside the inbox" in results["mixed"].error
+    assert "looped.mask.png is a link that leads to itself" in results["looped"].error
     assert not [path for path in opened if path.is_relative_to(outside)]
     assert not (tmp_path / "outbox" / "stolen.mkv").exists()
 
