@@ -1,9 +1,11 @@
 """Fault injection for batch repair: kill -9 a run at random points, rerun it, count what went wrong.
 
 Each trial starts the batch core (:func:`seedvr.batch.run_batch`, method ``telea``) on an
-inbox of tiny videos in a subprocess, kills it with SIGKILL after a random delay (drawn from a
-fixed seed, counted from the moment the worker has imported everything and starts the run),
-looks at the outbox, then reruns the batch to completion and looks again. Figures:
+inbox of tiny videos in a subprocess and kills it with SIGKILL at a random point, drawn from
+a fixed seed: after a random number of videos has been committed to the ledger, a random
+part of one video's repair time later. (Points in progress, not seconds from the start: on a
+loaded machine a plain delay lands after the run as often as in it.) It then looks at the
+outbox, reruns the batch to completion and looks again. Figures:
 
 - ``lost_inputs``: inputs missing or changed in the inbox, or with no output or no ledger
   entry after the rerun;
@@ -150,11 +152,21 @@ def double_repairs(outbox: Path) -> list[str]:
     return sorted(name for name, count in counts.items() if count > 1)
 
 
-def run_trial(inbox: Path, outbox: Path, names: list[str], reference: dict[str, np.ndarray], delay: float) -> dict:
-    """Kill a run after ``delay`` seconds, check, rerun to completion in this process, check again."""
+def wait_for_commits(worker: subprocess.Popen, outbox: Path, commits: int) -> None:
+    """Until the ledger holds ``commits`` entries (or the worker has ended)."""
+    while worker.poll() is None and len(Ledger(outbox).entries()) < commits:
+        time.sleep(0.002)
+
+
+def run_trial(
+    inbox: Path, outbox: Path, names: list[str], reference: dict[str, np.ndarray], after_commits: int, delay: float
+) -> dict:
+    """Kill a run ``delay`` seconds after its ``after_commits``-th commit, check, rerun to completion
+    in this process, check again."""
     before = fingerprint(inbox)
-    worker, started = start_worker(inbox, outbox)
-    time.sleep(max(0.0, delay - (time.perf_counter() - started)))
+    worker, _ = start_worker(inbox, outbox)
+    wait_for_commits(worker, outbox, after_commits)
+    time.sleep(delay)
     if worker.poll() is None:
         os.kill(worker.pid, signal.SIGKILL)
     worker.communicate()
@@ -164,7 +176,8 @@ def run_trial(inbox: Path, outbox: Path, names: list[str], reference: dict[str, 
     rerun = run_batch(inbox, outbox, SETTINGS)
     quarantine = default_quarantine(outbox)
     return {
-        "delay_s": round(delay, 3),
+        "after_commits": after_commits,
+        "delay_s": round(delay, 4),
         "mid_run": committed < len(names),
         "committed_before_kill": committed,
         "temporaries_after_kill": temporaries,
@@ -189,7 +202,8 @@ def run_trials(work: Path, trials: int = 20, videos: int = 10, seed: int = 0) ->
     outcomes = []
     for trial in range(trials):
         outbox = work / f"outbox-{trial:02d}"
-        outcomes.append(run_trial(inbox, outbox, names, reference, rng.uniform(0.0, clean_seconds)))
+        after_commits, delay = rng.randrange(videos), rng.uniform(0.0, clean_seconds / videos)
+        outcomes.append(run_trial(inbox, outbox, names, reference, after_commits, delay))
         shutil.rmtree(outbox)
     return {
         "trials": trials,
@@ -218,7 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--videos", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the kill delays")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the kill points")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--worker", nargs=2, metavar=("INBOX", "OUTBOX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
