@@ -15,7 +15,6 @@ set them as job variables).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -27,8 +26,8 @@ from seedvr.batch import (
     BatchItem,
     BatchPlan,
     ItemResult,
+    ModelUnavailable,
     RepairSettings,
-    default_quarantine,
     plan_batch,
     process_item,
     quarantine_item,
@@ -90,8 +89,8 @@ def task_runner_from_environment() -> TaskRunner:
 
 
 @task(name="plan-batch", cache_policy=NO_CACHE)
-def plan_batch_task(inbox: str, outbox: str, settings: RepairSettings, quarantine_dir: str) -> BatchPlan:
-    """Discover the inbox and split it into videos to repair and videos already done."""
+def plan_batch_task(inbox: str, outbox: str, settings: RepairSettings, quarantine_dir: str | None) -> BatchPlan:
+    """Discover the inbox, split it into videos to repair and videos already done, load the model."""
     return plan_batch(inbox, outbox, settings, quarantine_dir)
 
 
@@ -107,12 +106,13 @@ def repair_video_task(item: BatchItem, digest: str, outbox: str, quarantine_dir:
     """Repair one video; a bad input comes back as a quarantine result instead of failing.
 
     Anything other than a :class:`SeedVRError` raises, so Prefect retries it once; if the
-    retry fails too, the flow quarantines the video with the error's first line.
+    retry fails too, the flow quarantines the video with the error's first line. A model
+    that cannot load in this worker (:class:`ModelUnavailable`) fails the flow instead.
     """
     return process_item(item, outbox, quarantine_dir, settings, digest)
 
 
-def _collect(plan: BatchPlan, futures: list, quarantine_dir: str) -> list[ItemResult]:
+def _collect(plan: BatchPlan, futures: list) -> list[ItemResult]:
     logger = get_run_logger()
     results = [*plan.skipped, *plan.unreadable]
     for (item, _digest), future in zip(plan.todo, futures):
@@ -120,12 +120,14 @@ def _collect(plan: BatchPlan, futures: list, quarantine_dir: str) -> list[ItemRe
         if future.state.is_completed():
             result = future.result()
         else:
+            error = future.result(raise_on_failure=False)
+            if isinstance(error, ModelUnavailable):
+                raise error  # the model's fault, not the video's: the flow run fails
             # Retries are spent: an unexpected error. Its report is not recorded in the
             # ledger, so the next scheduled run tries this video again.
-            error = future.result(raise_on_failure=False)
             if not isinstance(error, BaseException):
                 error = RuntimeError(f"task ended {future.state.name}")
-            result = quarantine_item(item, quarantine_dir, error)
+            result = quarantine_item(item, plan.quarantine_dir, error)
         logger.info("%s: %s%s", result.name, result.status, f" ({result.error})" if result.error else "")
         results.append(result)
     return sorted(results, key=lambda result: result.name)
@@ -156,8 +158,11 @@ def batch_repair(
     """Repair every new video of ``inbox`` into ``outbox``; bad ones go to quarantine.
 
     Videos already repaired with the same settings and model (by content hash, see
-    ``outbox/.ledger.jsonl``) are skipped, so the flow can run on a schedule. ``quarantine``
-    defaults to ``OUTBOX/quarantine``. Returns the counts per status and one row per video.
+    ``outbox/.ledger.jsonl``) are skipped while their outputs are intact, so the flow can run
+    on a schedule. ``quarantine`` defaults to ``OUTBOX/quarantine``; relative folders are
+    taken from this process's current folder, whichever worker repairs. Returns the counts
+    per status and one row per video. A model that cannot load fails the run, and no video
+    is quarantined for it.
     """
     settings = RepairSettings(
         method=method,
@@ -170,22 +175,26 @@ def batch_repair(
         precision=precision,
         output_extension=output_extension,
     )
-    quarantine_dir = str(quarantine) if quarantine else str(default_quarantine(outbox))
-    plan = plan_batch_task(inbox, outbox, settings, quarantine_dir)
+    plan = plan_batch_task(inbox, outbox, settings, quarantine or None)
     get_run_logger().info("%d video(s) to repair, %d already done or known bad", len(plan.todo), len(plan.skipped))
     futures = (
         repair_video_task.map(
             [item for item, _ in plan.todo],
             [digest for _, digest in plan.todo],
-            unmapped(outbox),
-            unmapped(quarantine_dir),
+            unmapped(str(plan.outbox)),
+            unmapped(str(plan.quarantine_dir)),
             unmapped(plan.settings),
         )
         if plan.todo
         else []
     )
-    results = _collect(plan, list(futures), quarantine_dir)
-    summary = {**summarize(results), "inbox": str(Path(inbox)), "outbox": str(Path(outbox)), "quarantine": quarantine_dir}
+    results = _collect(plan, list(futures))
+    summary = {
+        **summarize(results),
+        "inbox": str(plan.inbox),
+        "outbox": str(plan.outbox),
+        "quarantine": str(plan.quarantine_dir),
+    }
     _publish(results, summary)
     return summary
 

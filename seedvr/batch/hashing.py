@@ -1,4 +1,5 @@
-"""What identifies an item's output: the ledger key :func:`input_hash`, and :func:`model_identity`.
+"""What identifies an item's output: the ledger key :func:`input_hash`, and :func:`model_identity`;
+and whether a committed output is still the one written (:func:`output_record`, :func:`output_intact`).
 
 Content, not names or times: the same bytes repaired with the same settings and the same
 model give the same hash wherever they lie, and any changed byte gives a new one.
@@ -11,10 +12,8 @@ import json
 import threading
 from pathlib import Path
 
-from seedvr.batch.inbox import BatchItem
+from seedvr.batch.inbox import BatchItem, frame_folder_members
 from seedvr.batch.settings import RepairSettings
-from seedvr.io.formats import FPS_SIDECAR
-from seedvr.io.frames import list_frame_files
 from seedvr.modelstore import registered
 from seedvr.modelstore.folder import require_pipeline_folder
 
@@ -23,9 +22,14 @@ _digests_lock = threading.Lock()
 _folder_digests: dict[tuple, str] = {}
 
 
+def _utf8(text: str) -> bytes:
+    # surrogateescape: a file name that is not valid UTF-8 still has its own bytes to hash.
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _hash_file(digest, path: Path, label: str) -> None:
     # A header per file (label and size) keeps different splits of the same bytes apart.
-    digest.update(f"file:{label}:{path.stat().st_size}\n".encode())
+    digest.update(_utf8(f"file:{label}:{path.stat().st_size}\n"))
     with open(path, "rb") as handle:
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
@@ -33,10 +37,8 @@ def _hash_file(digest, path: Path, label: str) -> None:
 
 def _hash_input(digest, path: Path, role: str) -> None:
     if path.is_dir():
-        members = list_frame_files(path)
-        if (path / FPS_SIDECAR).is_file():
-            members.append(path / FPS_SIDECAR)  # the frame rate is kept in the output
-        digest.update(f"folder:{role}:{len(members)}\n".encode())
+        members = frame_folder_members(path)
+        digest.update(_utf8(f"folder:{role}:{len(members)}\n"))
         for member in members:
             _hash_file(digest, member, f"{role}/{member.name}")
     else:
@@ -76,18 +78,49 @@ def model_identity(model: str) -> str:
 def input_hash(item: BatchItem, settings: RepairSettings | None = None, model_id: str | None = None) -> str:
     """sha256 of everything that decides the item's output, read in 1 MiB blocks.
 
-    Covers the output name, the video bytes, the mask bytes (or the problem that stands in
-    for a missing mask), and :meth:`RepairSettings.output_defining`. ``model_id`` is
-    :func:`model_identity` of the settings' model; it is looked up when not given.
+    Covers the output name, the video bytes, the mask bytes, and
+    :meth:`RepairSettings.output_defining`. An item with a problem is hashed by its name and
+    problem alone: its verdict depends on nothing else, and its input is never read (it may
+    be a link to a file outside the inbox). ``model_id`` is :func:`model_identity` of the
+    settings' model; it is looked up when not given.
     """
     settings = settings or RepairSettings()
     if settings.uses_model and model_id is None and settings.model:
         model_id = model_identity(settings.model)
     digest = hashlib.sha256()
-    digest.update(f"name:{item.name}\n".encode())
-    _hash_input(digest, item.video, "video")
-    if item.mask is not None:
-        _hash_input(digest, item.mask, "mask")
-    digest.update(f"problem:{item.problem or ''}\n".encode())
+    digest.update(_utf8(f"name:{item.name}\n"))
+    if not item.problem:
+        _hash_input(digest, item.video, "video")
+        if item.mask is not None:
+            _hash_input(digest, item.mask, "mask")
+    digest.update(_utf8(f"problem:{item.problem or ''}\n"))
     digest.update(json.dumps(settings.output_defining(model_id), sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def output_record(path: Path) -> dict:
+    """What the ledger keeps of a committed output: its hash, and its size and modification time."""
+    digest = hashlib.sha256()
+    _hash_input(digest, path, "output")
+    return {"output_hash": digest.hexdigest(), "output_stamp": _stamp(path)}
+
+
+def _stamp(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def output_intact(path: Path, entry: dict) -> bool:
+    """Whether the output a ledger ``entry`` committed is still at ``path``, unchanged.
+
+    Every scheduled run asks this of every finished video, and outputs are large, so an
+    output whose size and modification time are those recorded at commit is taken as
+    unchanged; any other is hashed and compared (an output restored from a backup passes).
+    Entries older than output records only ask that the output exists.
+    """
+    recorded = entry.get("output_hash")
+    try:
+        stamp = _stamp(path)
+        return recorded is None or entry.get("output_stamp") == stamp or output_record(path)["output_hash"] == recorded
+    except FileNotFoundError:  # deleted, possibly while being hashed
+        return False

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seedvr.errors import SeedVRError
-from seedvr.io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from seedvr.io import FPS_SIDECAR, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from seedvr.io.frames import list_frame_files
 
 MASK_MARKER = ".mask"
@@ -19,7 +19,8 @@ class BatchItem:
     """One video of the inbox: where its output goes (``name``), its input and its mask.
 
     ``problem`` is a one-line reason the item cannot be repaired as found (no mask, an
-    ambiguous mask, a name clash); such items go straight to quarantine.
+    ambiguous mask, a name clash, an input outside the inbox, a name too long for the
+    outbox); such items go straight to quarantine and their input is never read.
     """
 
     name: str
@@ -54,6 +55,53 @@ def _video_name(entry: Path) -> str | None:
     return None
 
 
+def frame_folder_members(folder: Path) -> list[Path]:
+    """The files a frame folder's video is made of: its frames, then ``fps.txt`` if present."""
+    members = list_frame_files(folder)
+    if (folder / FPS_SIDECAR).is_file():
+        members.append(folder / FPS_SIDECAR)  # the frame rate is kept in the output
+    return members
+
+
+def _outside_target(entry: Path, root: Path) -> Path | None:
+    """Where ``entry`` (or, for a frame folder, one of its files) leads outside ``root``, else None.
+
+    Links are resolved by name only: nothing outside the inbox is opened or read.
+    """
+    target = entry.resolve()
+    if not target.is_relative_to(root):
+        return target
+    for member in frame_folder_members(entry) if entry.is_dir() else ():
+        target = member.resolve()
+        if not target.is_relative_to(root):
+            return target
+    return None
+
+
+def _link_problem(entry: Path, root: Path) -> str | None:
+    """Why ``entry`` may not be read, when it is a link leading out of the inbox or nowhere."""
+    try:
+        target = _outside_target(entry, root)
+    except (OSError, RuntimeError):  # a link loop (a RuntimeError before Python 3.13)
+        return f"{entry.name} is a link that leads to itself; replace it with the file"
+    if target is None:
+        return None
+    return f"{entry.name} is a link to {target}, outside the inbox; copy the file into the inbox instead"
+
+
+def _confined(item: BatchItem, root: Path) -> BatchItem:
+    """The item, or the item with a problem when its video or mask is a link leading out of the inbox.
+
+    A link would let whoever can write the inbox make the batch read (and copy into the
+    outbox) any file the worker can read.
+    """
+    for entry in (item.video, item.mask):
+        problem = _link_problem(entry, root) if entry is not None else None
+        if problem is not None:
+            return replace(item, problem=problem)
+    return item
+
+
 def _listing(folder: Path) -> str:
     return ", ".join(sorted(path.name for path in folder))
 
@@ -83,7 +131,7 @@ def discover_inbox(inbox: str | os.PathLike) -> list[BatchItem]:
             if name is not None:
                 videos.setdefault(name, []).append(entry)
 
-    items = []
+    items: list[BatchItem] = []
     for name, entries in sorted(videos.items()):
         if len(entries) > 1:
             # Both would write outbox/NAME.*: refuse rather than let one overwrite the other.
@@ -91,7 +139,8 @@ def discover_inbox(inbox: str | os.PathLike) -> list[BatchItem]:
             items.extend(BatchItem(entry.name, entry, None, problem) for entry in entries)
             continue
         items.append(_match_mask(name, entries[0], own_masks.get(name, []), shared_masks))
-    return items
+    root = inbox.resolve()
+    return [_confined(item, root) for item in items]
 
 
 def _match_mask(name: str, video: Path, own: list[Path], shared: list[Path]) -> BatchItem:

@@ -1,8 +1,9 @@
 """One item of a batch: repair it into the outbox, or quarantine it with a one-line reason.
 
 Outbox layout: ``NAME.EXT`` (the output extension is a setting), ``NAME.report.json``; reports
-of bad inputs go to ``QUARANTINE/NAME.error.json``. Inputs are only ever read. Both files
-appear atomically and the ledger line is written last (see :mod:`seedvr.batch.ledger`).
+of bad inputs go to ``QUARANTINE/NAME.error.json`` (see :mod:`seedvr.batch.outbox`). Inputs
+are only ever read. Both files appear atomically and the ledger line, which records the
+output's hash, is written last (see :mod:`seedvr.batch.ledger`).
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seedvr.batch.hashing import input_hash
+from seedvr.batch.hashing import input_hash, output_record
 from seedvr.batch.inbox import BatchItem
 from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, Ledger
 from seedvr.batch.model_cache import loaded_method
+from seedvr.batch.outbox import error_report_path, output_path, report_path
 from seedvr.batch.settings import RepairSettings
 from seedvr.engine.methods import RepairMethod
 from seedvr.engine.repair import repair_video
 from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
-
-REPORT_SUFFIX = ".report.json"
-ERROR_SUFFIX = ".error.json"
 
 
 def _now() -> str:
@@ -73,18 +72,6 @@ def one_line(error: BaseException) -> str:
 def _write_json(path: Path, data: dict) -> None:
     with atomic_output(path, make_parents=True) as staging:
         staging.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-
-
-def output_path(item: BatchItem, outbox: str | os.PathLike, settings: RepairSettings) -> Path:
-    return Path(outbox) / f"{item.name}{settings.output_extension}"
-
-
-def report_path(item: BatchItem, outbox: str | os.PathLike) -> Path:
-    return Path(outbox) / f"{item.name}{REPORT_SUFFIX}"
-
-
-def error_report_path(item: BatchItem, quarantine_dir: str | os.PathLike) -> Path:
-    return Path(quarantine_dir) / f"{item.name}{ERROR_SUFFIX}"
 
 
 def repair_item(
@@ -140,6 +127,7 @@ def repair_item(
             "input": str(item.video),
             "mask": str(item.mask),
             "output": str(target),
+            **output_record(target),
             "report": report_data,
             "time": finished,
         }
@@ -208,11 +196,13 @@ def process_item(
     else propagates so the caller can retry it (the flow's task retries) before quarantining.
     A successful repair removes an earlier error report of the same name, which would
     otherwise claim the item is still broken.
+
+    Raises:
+        ModelUnavailable: the model cannot be loaded in this worker. It is not this video's
+            fault: the caller fails the run instead of quarantining anything.
     """
     digest = digest or input_hash(item, settings)
-    # Loaded outside the try: a model that cannot be fetched or loaded (registry down, bad
-    # weights) is not this video's fault and must not brand it bad for good.
-    method = loaded_method(settings)
+    method = loaded_method(settings)  # outside the try: see Raises
     try:
         result = repair_item(item, outbox, settings, digest, method)
     except SeedVRError as error:

@@ -2,8 +2,9 @@
 
 Every finished item appends one line keyed by :func:`seedvr.batch.hashing.input_hash`. The
 line is the commit point of an item: an output written just before a crash has no line, so
-the next run repairs it again. A bad input is recorded too (``quarantined``), so it is not
-retried until its bytes (or its mask) change.
+the next run repairs it again. A repaired item's line records its output's hash, so an output
+deleted or changed since is repaired again too. A bad input is recorded (``quarantined``), so
+it is not retried until its bytes (or its mask) change.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ LEDGER_NAME = ".ledger.jsonl"
 STATUS_REPAIRED = "repaired"
 STATUS_QUARANTINED = "quarantined"
 STATUS_SKIPPED = "skipped"
-SETTLED_STATUSES = (STATUS_REPAIRED, STATUS_QUARANTINED)  # nothing to do until the input changes
 
 
 class Ledger:
@@ -74,10 +74,6 @@ class Ledger:
         """``repaired``, ``quarantined`` or ``None`` for a hash never finished."""
         entry = self.entry(input_hash)
         return None if entry is None else entry.get("status")
-
-    def settled(self, input_hash: str) -> bool:
-        """Repaired, or known bad: either way nothing to do until the input changes."""
-        return self.status(input_hash) in SETTLED_STATUSES
 
     def append(self, entry: dict) -> None:
         """Add one line durably (the commit point of an item)."""

@@ -11,8 +11,9 @@ import threading
 from dataclasses import replace
 
 from seedvr.batch.hashing import model_identity
-from seedvr.batch.settings import RepairSettings
+from seedvr.batch.settings import RepairSettings, absolute_path
 from seedvr.engine.methods import RepairMethod, make_method
+from seedvr.errors import SeedVRError
 from seedvr.modelstore import registered
 from seedvr.pipeline.loading import local_pipeline_folder
 
@@ -22,15 +23,22 @@ _method_lock = threading.Lock()
 _loaded_method: tuple[tuple, RepairMethod] | None = None
 
 
+class ModelUnavailable(SeedVRError):
+    """The run's model cannot be loaded: the whole run fails, and no video takes the blame."""
+
+
 def pin_model(settings: RepairSettings) -> RepairSettings:
-    """Settings whose registry alias is replaced by the version it points at now.
+    """Settings whose model means the same thing in every worker for the whole run.
 
     ``models:/seedvr-repair@champion`` moves with each promotion. Pinning it once per batch
     run (``models:/seedvr-repair/7``) gives every video of the run the same model, even if a
-    promotion lands mid-run, and lets workers cache the download for good.
+    promotion lands mid-run, and lets workers cache the download for good. A model folder
+    becomes an absolute path: workers need not share the planner's current folder.
     """
-    if not (settings.uses_model and settings.model and registered.is_registry_uri(settings.model)):
+    if not (settings.uses_model and settings.model):
         return settings
+    if not registered.is_registry_uri(settings.model):
+        return replace(settings, model=str(absolute_path(settings.model)))
     version = registered.resolve_model_version(settings.model)
     return replace(settings, model=registered.version_uri(version))
 
@@ -59,10 +67,25 @@ def loaded_method(settings: RepairSettings) -> RepairMethod | str:
     Only the latest model is kept, so a long-lived worker that sees a promotion frees the old
     one. Calls into the pipeline are serialised: its scheduler holds per-call state, and two
     videos on one GPU would only compete anyway.
+
+    Raises:
+        ModelUnavailable: the model cannot be resolved or loaded (whatever the cause: bad
+            weights, the registry down, no room on the GPU). It is no video's fault.
     """
-    global _loaded_method
     if not settings.uses_model or not settings.model:
         return settings.method
+    try:
+        return _load_shared_method(settings)
+    except SeedVRError as error:
+        raise ModelUnavailable(str(error)) from error
+    except Exception as error:
+        reason = f"{type(error).__name__}: {registered.first_line(error)}"
+        raise ModelUnavailable(f"cannot load the model {settings.model} ({reason})") from error
+
+
+def _load_shared_method(settings: RepairSettings) -> RepairMethod:
+    """The cached method for these settings, loading the model on first use."""
+    global _loaded_method
     settings = pin_model(settings)
     identity = settings.model if registered.is_registry_uri(settings.model) else model_identity(settings.model)
     key = (identity, settings.device, settings.precision, settings.steps, settings.seed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.methods import resolve_device, resolve_dtype
@@ -12,6 +14,11 @@ from seedvr.io import OUTPUT_FORMATS
 from seedvr.method_catalog import MODEL_METHOD, check_method
 
 BATCH_OUTPUT_EXTENSIONS: tuple[str, ...] = tuple(sorted(OUTPUT_FORMATS))
+
+
+def absolute_path(path: str | os.PathLike) -> Path:
+    """``path`` made absolute once, by whoever plans the run: its workers may run in other folders."""
+    return Path(path).expanduser().resolve()
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,21 @@ import cv2
 import numpy as np
 import pytest
 
-from seedvr.batch import BatchItem, Ledger, RepairSettings, discover_inbox, model_cache, run_batch
+from seedvr.batch import (
+    BatchItem,
+    Ledger,
+    ModelUnavailable,
+    RepairSettings,
+    discover_inbox,
+    model_cache,
+    plan_batch,
+    process_item,
+    run_batch,
+)
 from seedvr.batch import items as batch_items
 from seedvr.batch.hashing import input_hash, model_identity
 from seedvr.batch.ledger import LEDGER_NAME
+from seedvr.batch.model_cache import pin_model
 from seedvr.batch.run import STALE_TEMPORARY_SECONDS, sweep_stale_temporaries
 from seedvr.errors import SeedVRError
 from seedvr.io import read_video, write_mask, write_video
@@ -269,7 +280,7 @@ def test_ledger_ignores_a_torn_last_line(tmp_path: Path) -> None:
     ledger.append({"hash": "three", "status": "quarantined"})
 
     assert [entry["hash"] for entry in Ledger(tmp_path).entries()] == ["one", "three"]
-    assert Ledger(tmp_path).settled("three") and Ledger(tmp_path).status("three") != "repaired"
+    assert Ledger(tmp_path).status("three") == "quarantined"
 
 
 def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
@@ -366,20 +377,150 @@ def test_a_registry_alias_is_pinned_and_a_promotion_redoes_the_batch(tmp_path: P
     assert report["model_uri"] == "models:/seedvr-repair/2"
 
 
-def test_a_model_that_fails_to_load_does_not_brand_the_videos_bad(tmp_path: Path, monkeypatch) -> None:
+def test_an_unloadable_model_fails_the_run_before_any_video_is_touched(tmp_path: Path, monkeypatch) -> None:
     model = tmp_path / "model"
     model.mkdir()
     (model / "model_index.json").write_text("{}")
+    load_attempts = []
 
     def unloadable(*args, **kwargs):
+        load_attempts.append(kwargs.get("model"))
         raise SeedVRError(f"--model {model}: cannot load the pipeline (truncated weights)")
 
     monkeypatch.setattr(model_cache, "make_method", unloadable)
     monkeypatch.setattr(model_cache, "_loaded_method", None)
+    inbox, outbox = _inbox_of(tmp_path, ("a", "b")), tmp_path / "outbox"
+    (inbox / "unmasked.mkv").write_bytes((inbox / "a.mkv").read_bytes())  # would be quarantined by a run
+
+    with pytest.raises(ModelUnavailable, match="cannot load the pipeline"):
+        run_batch(inbox, outbox, RepairSettings(method="seedvr", model=str(model), device="cpu"))
+
+    assert len(load_attempts) == 1  # once, up front, not once per video
+    # Not the videos' fault: nothing quarantined, recorded or written; the next run starts afresh.
+    assert sorted(path.name for path in outbox.iterdir()) == []
+
+
+def _long_named_inbox(tmp_path: Path) -> tuple[Path, str]:
+    """An inbox with ``a`` and a video whose name fits the inbox but not ``NAME.report.json``."""
+    inbox = _inbox_of(tmp_path, ("a",))
+    long_name = "x" * 246
+    _video(inbox / f"{long_name}.mkv", seed=1)
+    _mask_image(inbox / f"{long_name}.mask.png")  # 255 bytes: the longest name there is
+    return inbox, long_name
+
+
+def test_a_name_too_long_for_the_outbox_is_quarantined_and_the_run_goes_on(tmp_path: Path) -> None:
+    inbox, long_name = _long_named_inbox(tmp_path)
+    outbox = tmp_path / "outbox"
+
+    first = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
+
+    assert first["a"].status == "repaired"
+    assert first[long_name].status == "quarantined" and "too long" in first[long_name].error
+    assert "\n" not in first[long_name].error
+    report = Path(first[long_name].report)
+    assert report.parent == outbox / "quarantine" and len(report.name.encode()) <= 255
+    assert json.loads(report.read_text())["input"] == str(inbox / f"{long_name}.mkv")
+    assert not any(path.name.startswith("x" * 100) for path in outbox.iterdir())
+    # Recorded like any bad input: the next run skips it until it is renamed.
+    second = {result.name: result.status for result in run_batch(inbox, outbox, TELEA)}
+    assert second == {"a": "skipped", long_name: "skipped"}
+
+
+def test_a_name_that_is_not_utf8_is_repaired_like_any_other(tmp_path: Path) -> None:
     inbox, outbox = _inbox_of(tmp_path, ("a",)), tmp_path / "outbox"
+    name = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not UTF-8, yet a valid file name
+    (inbox / "a.mkv").rename(inbox / f"{name}.mkv")
+    (inbox / "a.mask.png").rename(inbox / f"{name}.mask.png")
 
-    [result] = run_batch(inbox, outbox, RepairSettings(method="seedvr", model=str(model), device="cpu"))
+    assert [result.status for result in run_batch(inbox, outbox, TELEA)] == ["repaired"]
+    assert [result.status for result in run_batch(inbox, outbox, TELEA)] == ["skipped"]
+    assert (outbox / f"{name}.mkv").is_file()
 
-    assert result.status == "quarantined" and "cannot load the pipeline" in result.error
-    assert json.loads(Path(result.report).read_text())["retry"] == "on the next run"
-    assert Ledger(outbox).entries() == []  # not recorded: the next run tries again
+
+def test_a_deleted_or_changed_output_is_repaired_again(tmp_path: Path) -> None:
+    inbox, outbox = _inbox_of(tmp_path, ("a", "b", "c")), tmp_path / "outbox"
+    run_batch(inbox, outbox, TELEA)
+    clean_b = (outbox / "b.mkv").read_bytes()
+    (outbox / "a.mkv").unlink()
+    (outbox / "b.mkv").write_bytes(b"not the output any more")
+    # Touched but unchanged: its bytes still match the recorded hash.
+    os.utime(outbox / "c.mkv", (time.time() + 60, time.time() + 60))
+
+    rerun = {result.name: result.status for result in run_batch(inbox, outbox, TELEA)}
+
+    assert rerun == {"a": "repaired", "b": "repaired", "c": "skipped"}
+    assert (outbox / "b.mkv").read_bytes() == clean_b
+    assert np.array_equal(read_video(outbox / "a.mkv")[:, ~_hole()], _frames(0)[:, ~_hole()])
+    assert {result.status for result in run_batch(inbox, outbox, TELEA)} == {"skipped"}
+
+
+def test_inbox_links_leading_outside_are_refused_without_reading_their_targets(tmp_path: Path, monkeypatch) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    _video(outside / "secret.mkv", seed=3)
+    write_video(outside / "secret_frames", _frames(4), fps=24)
+    _mask_image(outside / "secret.mask.png")
+    inbox = _inbox_of(tmp_path, ("inner",))
+    (inbox / "stolen.mkv").symlink_to(outside / "secret.mkv")
+    _mask_image(inbox / "stolen.mask.png")
+    (inbox / "stolen_folder").symlink_to(outside / "secret_frames", target_is_directory=True)
+    _mask_image(inbox / "stolen_folder.mask.png")
+    _video(inbox / "own_mask.mkv", seed=5)
+    (inbox / "own_mask.mask.png").symlink_to(outside / "secret.mask.png")
+    write_video(inbox / "mixed", _frames(6), fps=24)  # a frame folder with one frame from outside
+    _mask_image(inbox / "mixed.mask.png")
+    first_frame = sorted((inbox / "mixed").glob("*.png"))[0]
+    first_frame.unlink()
+    first_frame.symlink_to(sorted((outside / "secret_frames").glob("*.png"))[0])
+    (inbox / "alias.mkv").symlink_to(inbox / "inner.mkv")  # a link inside the inbox is fine
+    _mask_image(inbox / "alias.mask.png")
+    _video(inbox / "looped.mkv", seed=7)
+    (inbox / "looped.mask.png").symlink_to(inbox / "looped.mask.png")
+    opened = []
+    real_open = open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(Path(file).resolve())
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", recording_open)
+    results = {result.name: result for result in run_batch(inbox, tmp_path / "outbox", TELEA)}
+    monkeypatch.undo()
+
+    assert {name: result.status for name, result in results.items()} == {
+        "alias": "repaired",
+        "inner": "repaired",
+        "looped": "quarantined",
+        "mixed": "quarantined",
+        "own_mask": "quarantined",
+        "stolen": "quarantined",
+        "stolen_folder": "quarantined",
+    }
+    assert "stolen.mkv is a link to" in results["stolen"].error and "outside the inbox" in results["stolen"].error
+    assert "own_mask.mask.png is a link to" in results["own_mask"].error
+    assert "outside the inbox" in results["mixed"].error
+    assert "looped.mask.png is a link that leads to itself" in results["looped"].error
+    assert not [path for path in opened if path.is_relative_to(outside)]
+    assert not (tmp_path / "outbox" / "stolen.mkv").exists()
+
+
+def test_relative_folders_are_made_absolute_once_when_planning(tmp_path: Path, monkeypatch) -> None:
+    _inbox_of(tmp_path, ("a",))
+    (tmp_path / "model").mkdir()
+    monkeypatch.chdir(tmp_path)
+    plan = plan_batch("inbox", "outbox", TELEA)
+    [(item, digest)] = plan.todo
+    worker_folder = tmp_path / "worker"
+    worker_folder.mkdir()
+    monkeypatch.chdir(worker_folder)  # a worker started elsewhere
+
+    result = process_item(item, plan.outbox, plan.quarantine_dir, plan.settings, digest)
+
+    outbox = tmp_path / "outbox"
+    assert (plan.inbox, plan.outbox, plan.quarantine_dir) == (tmp_path / "inbox", outbox, outbox / "quarantine")
+    assert result.output == str(tmp_path / "outbox" / "a.mkv") and Path(result.output).is_file()
+    [entry] = Ledger(tmp_path / "outbox").entries()
+    assert entry["input"] == str(tmp_path / "inbox" / "a.mkv") and entry["output"] == result.output
+    assert list(worker_folder.iterdir()) == []
+    assert pin_model(RepairSettings(method="seedvr", model="../model")).model == str(tmp_path / "model")

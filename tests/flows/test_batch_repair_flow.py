@@ -11,7 +11,9 @@ from flow_samples import clip_frames, clip_hole, file_times, folder_fingerprint,
 from prefect.artifacts import Artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import repair as repair_flow
 from flows.repair import RESULTS_ARTIFACT_KEY, batch_repair, make_task_runner
+from seedvr.batch import ModelUnavailable, model_cache
 from seedvr.engine import methods
 from seedvr.errors import SeedVRError
 from seedvr.io import read_video
@@ -125,3 +127,35 @@ def test_bad_settings_fail_the_flow_without_quarantining(prefect_harness, make_i
     with pytest.raises(SeedVRError, match="unknown method"):
         batch_repair(str(inbox), str(outbox), method="magic")
     assert not (outbox / "quarantine").exists()
+
+
+def test_an_unloadable_model_fails_the_flow_and_quarantines_nothing(
+    prefect_harness, make_inbox, tmp_path: Path, monkeypatch
+) -> None:
+    inbox = make_inbox(good=("a", "b"), corrupt=("bad",))
+    outbox = tmp_path / "outbox"
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model_index.json").write_text("{}")
+
+    def unloadable(*args, **kwargs):
+        raise SeedVRError(f"--model {model}: cannot load the pipeline (truncated weights)")
+
+    monkeypatch.setattr(model_cache, "make_method", unloadable)
+    monkeypatch.setattr(model_cache, "_loaded_method", None)
+    state = batch_repair(str(inbox), str(outbox), model=str(model), device="cpu", return_state=True)
+
+    assert state.is_failed()
+    with pytest.raises(ModelUnavailable, match="cannot load the pipeline"):
+        state.result()
+    assert list(outbox.iterdir()) == []  # no video quarantined, recorded or repaired
+
+    # A worker that cannot load the model (its own GPU, its own download) fails the flow too.
+    def worker_without_model(*args, **kwargs):
+        raise ModelUnavailable("cannot load the model on this worker (CUDA out of memory)")
+
+    monkeypatch.setattr(repair_flow, "process_item", worker_without_model)
+    state = batch_repair(str(inbox), str(outbox), method="telea", return_state=True)
+
+    assert state.is_failed()
+    assert not (outbox / "quarantine").exists() and not (outbox / ".ledger.jsonl").exists()

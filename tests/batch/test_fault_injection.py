@@ -1,0 +1,42 @@
+"""Batch repair under kill -9: a few trials of ``benchmarks/fault_injection.py`` (the full run has 20)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from seedvr.batch import RepairSettings, run_batch
+
+FAULT_INJECTION = Path(__file__).resolve().parents[2] / "benchmarks" / "fault_injection.py"
+
+
+@pytest.fixture(scope="module")
+def fault_injection():
+    spec = importlib.util.spec_from_file_location("fault_injection_under_test", FAULT_INJECTION)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_partial_output_check_sees_a_truncated_output(fault_injection, tmp_path: Path) -> None:
+    names = fault_injection.build_inbox(tmp_path / "inbox", videos=2)
+    outbox = tmp_path / "outbox"
+    run_batch(tmp_path / "inbox", outbox, RepairSettings(method="telea"))
+    reference = {name: fault_injection.read_video(outbox / f"{name}.mkv") for name in names}
+    assert fault_injection.partial_outputs(outbox, reference) == []
+
+    output = outbox / f"{names[0]}.mkv"
+    output.write_bytes(output.read_bytes()[: output.stat().st_size // 2])
+    (outbox / f"{names[1]}.report.json").write_text('{"frames": 8, "inp')
+
+    assert fault_injection.partial_outputs(outbox, reference) == [f"{names[0]}.mkv", f"{names[1]}.report.json"]
+
+
+def test_killed_batch_runs_lose_nothing_and_repair_each_video_once(fault_injection, tmp_path: Path) -> None:
+    figures = fault_injection.run_trials(tmp_path, trials=5, videos=10, seed=0)
+
+    assert figures["trials"] == 5 and figures["kills_mid_run"] >= 1
+    failures = {key: figures[key] for key in ("lost_inputs", "partial_outputs", "double_repairs", "wrongly_quarantined")}
+    assert failures == dict.fromkeys(failures, 0), figures["per_trial"]
