@@ -4,7 +4,7 @@ The read side of the model registry, for everything that loads a model: which ve
 points at, the version's pipeline folder (downloaded once per version into the user's cache,
 :mod:`seedvr.modelstore.cache`, and checked against its manifest on every use), and which
 version holds an alias. Writing (logging, registering, promoting) is :mod:`seedvr.registry`'s
-job.
+job. Lookups never create a tracking store (see :mod:`seedvr.modelstore.location`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from seedvr.errors import SeedVRError
 from seedvr.modelstore.cache import matches_manifest, model_cache_root, write_manifest
 from seedvr.modelstore.folder import MODEL_INDEX, ModelLoadError, is_pipeline_folder
-from seedvr.modelstore.location import ensure_tracking_configured
+from seedvr.modelstore.location import ensure_tracking_configured, require_tracking_store
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -65,7 +65,7 @@ def resolve_model_version(uri: str) -> ModelVersion:
     from mlflow import MlflowClient
 
     name, alias, version = parse_model_uri(uri)
-    ensure_tracking_configured()
+    require_tracking_store(uri)
     client = MlflowClient()
     try:
         registered = client.get_registered_model(name)
@@ -83,11 +83,14 @@ def resolve_model_version(uri: str) -> ModelVersion:
 
 
 def current_champion(model_name: str) -> int | None:
-    """The version holding ``champion``, ``None`` if the model or the alias does not exist."""
+    """The version holding ``champion``; ``None`` if the model, the alias or the store itself
+    does not exist."""
     from mlflow.exceptions import MlflowException
 
     from mlflow import MlflowClient
 
+    if ensure_tracking_configured() is None:
+        return None
     client = MlflowClient()
     try:
         return int(client.get_model_version_by_alias(model_name, CHAMPION).version)
@@ -130,7 +133,7 @@ def download_registered_pipeline(uri: str, cache_root: str | Path | None = None)
     and downloaded again. An alias is resolved on every call so it follows promotions.
 
     Raises:
-        SeedVRError: an unknown model, alias or version.
+        SeedVRError: an unknown model, alias or version, or no registry to look in.
         ModelLoadError: the version cannot be downloaded, or is not a SeedVR model.
     """
     version = resolve_model_version(uri)
