@@ -174,13 +174,17 @@ def _download(uri: str, version: ModelVersion, target: Path) -> None:
 
 
 def _discard(folder: Path) -> None:
-    """Remove a cached copy; renamed first so nobody reads it half deleted."""
+    """Remove a cached copy (whatever now stands there: a folder, a file, a link); renamed
+    first so nobody reads it half deleted."""
     doomed = folder.parent / f".discard-{uuid.uuid4().hex}"
     try:
         folder.rename(doomed)
     except FileNotFoundError:  # another process discarded it first
         return
-    shutil.rmtree(doomed, ignore_errors=True)
+    if doomed.is_dir() and not doomed.is_symlink():
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        doomed.unlink(missing_ok=True)
 
 
 def first_line(error: Exception) -> str:

@@ -98,7 +98,7 @@ class SeedVRPipeline(DiffusionPipeline):
         return cls(scheduler=scheduler or HierarchicalRepairScheduler(), **models)
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, label: str | None = None, **kwargs):
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *, label: str | None = None, **kwargs):
         """Load a ``save_pretrained`` folder once it is checked to be exactly a SeedVR pipeline:
         its own component classes, configs that match their weights (see
         :mod:`seedvr.pipeline.verify`). Safetensors only: a pickle is never loaded.

@@ -162,14 +162,18 @@ def _check_weights(component_dir: Path, component_class: type[ModelMixin], confi
     stored = _stored_shapes(_weight_files(component_dir, where), where)
     problems = []
     if missing := sorted(set(expected) - set(stored)):
-        problems.append(f"{len(missing)} weights missing ({_some(missing)})")
+        problems.append(f"{_weights(missing)} missing ({_some(missing)})")
     if unexpected := sorted(set(stored) - set(expected)):
-        problems.append(f"{len(unexpected)} unexpected weights ({_some(unexpected)})")
+        problems.append(f"{_weights(unexpected)} unexpected ({_some(unexpected)})")
     if resized := sorted(key for key in set(expected) & set(stored) if expected[key] != stored[key]):
         shown = ", ".join(f"{key} {list(stored[key])} instead of {list(expected[key])}" for key in resized[:_NAMES_SHOWN])
-        problems.append(f"{len(resized)} weights of the wrong shape ({shown}{', ...' if len(resized) > _NAMES_SHOWN else ''})")
+        problems.append(f"{_weights(resized)} of the wrong shape ({shown}{', ...' if len(resized) > _NAMES_SHOWN else ''})")
     if problems:
         raise ModelLoadError(f"{where}: {component_class.config_name} does not match its weights: {'; '.join(problems)}")
+
+
+def _weights(names: list[str]) -> str:
+    return f"{len(names)} weight" if len(names) == 1 else f"{len(names)} weights"
 
 
 def _some(names: list[str]) -> str:

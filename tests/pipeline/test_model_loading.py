@@ -39,7 +39,7 @@ def config_value(folder: Path, component: str, key: str):
     return json.loads((folder / component / "config.json").read_text())[key]
 
 
-@pytest.mark.parametrize(("change", "problem"), [(+1, "weights missing"), (-1, "unexpected weights")])
+@pytest.mark.parametrize(("change", "problem"), [(+1, "weights missing"), (-1, "weights unexpected")])
 def test_a_config_edited_apart_from_its_weights_is_refused(model_copy, change, problem):
     # diffusers loads this with a warning: one more block initialised at random, or one ignored.
     depth = config_value(model_copy, "denoiser", "depth")
@@ -59,7 +59,7 @@ def test_weights_of_the_wrong_shape_are_one_line(model_copy):
         SeedVRPipeline.from_pretrained(model_copy)
     message = str(caught.value)
     assert "\n" not in message
-    assert f"temporal_encoder: config.json does not match its weights: 1 weights of the wrong shape ({name} " in message
+    assert f"temporal_encoder: config.json does not match its weights: 1 weight of the wrong shape ({name} " in message
 
 
 def test_a_foreign_class_in_model_index_is_refused_and_never_imported(model_copy, tmp_path, monkeypatch):

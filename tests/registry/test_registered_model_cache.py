@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 from mlflow.exceptions import MlflowException
@@ -27,15 +29,25 @@ def registered_uri(mlflow_store, pipeline_dir) -> str:
     return f"models:/{MODEL_NAME}/{register_model(run.info.run_id, MODEL_NAME)}"
 
 
-def test_a_tampered_cached_copy_is_discarded_and_downloaded_again(registered_uri, pipeline_dir, tmp_path, caplog):
+def edit_weights(cached_version: Path, folder: Path) -> None:
+    weights = folder / WEIGHTS
+    weights.write_bytes(weights.read_bytes()[:-8] + bytes(8))  # same size, different weights
+
+
+def replace_by_a_file(cached_version: Path, folder: Path) -> None:
+    shutil.rmtree(cached_version)
+    cached_version.write_text("planted")
+
+
+@pytest.mark.parametrize("tamper", [edit_weights, replace_by_a_file])
+def test_a_tampered_cached_copy_is_discarded_and_downloaded_again(registered_uri, pipeline_dir, tmp_path, caplog, tamper):
     folder = download_registered_pipeline(registered_uri, tmp_path)
     cached_version = tmp_path / folder.relative_to(tmp_path).parts[0]
     assert (cached_version / MANIFEST_FILE).is_file()
-    weights = folder / WEIGHTS
-    weights.write_bytes(weights.read_bytes()[:-8] + bytes(8))  # same size, different weights
+    tamper(cached_version, folder)
     with caplog.at_level(logging.WARNING, logger="seedvr.modelstore.registered"):
         assert download_registered_pipeline(registered_uri, tmp_path) == folder
-    assert weights.read_bytes() == (pipeline_dir / WEIGHTS).read_bytes()
+    assert (folder / WEIGHTS).read_bytes() == (pipeline_dir / WEIGHTS).read_bytes()
     assert "does not match its manifest; downloading it again" in caplog.text
     assert list(tmp_path.iterdir()) == [cached_version]  # no partial or discarded copy left behind
 
