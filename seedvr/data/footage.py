@@ -52,6 +52,7 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 from seedvr.io.atomic import PendingOutput, remove_path
+from seedvr.modelstore.cache import CACHE_ENV, file_sha256, user_cache_root
 
 PACKAGE = "opencv-python-headless"
 VERSION = "4.12.0.88"
@@ -60,7 +61,6 @@ SDIST_FILE = f"{PACKAGE}-{VERSION}.tar.gz"
 SDIST_SHA256 = "cfdc017ddf2e59b6c2f53bc12d74b6b0be7ded4ec59083ea70763921af2b6c09"
 ARCHIVE_ROOT = f"{PACKAGE}-{VERSION}"
 
-CACHE_ENV = "SEEDVR_CACHE"
 FOOTAGE_FOLDER = "footage"
 EXTRACTED_FOLDER = f"opencv-{VERSION}"
 MANIFEST_FILE = "manifest.json"
@@ -98,23 +98,11 @@ NOT_PHOTOS: frozenset[str] = frozenset(
 _GREY_CHANNEL_SPREAD = 2.0
 
 _PIP_TIMEOUT_S = 1800
-_HASH_CHUNK = 1 << 20
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_HASH_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """``cache_dir``, else ``$SEEDVR_CACHE``, else ``~/.cache/seedvr``."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "seedvr")
+    """``cache_dir``, else the user's SeedVR cache (``$SEEDVR_CACHE``, else ``~/.cache/seedvr``)."""
+    return Path(cache_dir) if cache_dir is not None else user_cache_root()
 
 
 def footage_dir(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -311,6 +299,7 @@ def footage_photos(cache_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 __all__ = [
+    "CACHE_ENV",
     "MIN_PHOTO_SIDE",
     "REQUIREMENT",
     "SDIST_SHA256",

@@ -1,7 +1,8 @@
 """What a saved pipeline folder is: ``SeedVRPipeline.save_pretrained`` output.
 
 Every place that accepts a model folder checks it with :func:`require_pipeline_folder`, so a
-wrong path fails with one sentence instead of a diffusers traceback.
+wrong path fails with one sentence instead of a diffusers traceback. What a folder must hold
+beyond its ``model_index.json`` is checked when it is loaded (:mod:`seedvr.pipeline.verify`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from pathlib import Path
 from seedvr.errors import SeedVRError
 
 MODEL_INDEX = "model_index.json"  # written by save_pretrained; lists the pipeline's components
+
+
+class ModelLoadError(SeedVRError):
+    """A model that cannot be used as it is: not a pipeline folder, a foreign component class,
+    a config that does not match its weights, or a damaged download."""
 
 
 def is_pipeline_folder(path: str | Path) -> bool:
@@ -25,9 +31,9 @@ def require_pipeline_folder(path: str | Path, label: str | None = None) -> Path:
     to the path itself.
 
     Raises:
-        SeedVRError: no ``model_index.json`` in ``path``.
+        ModelLoadError: no ``model_index.json`` in ``path``.
     """
     folder = Path(path)
     if not is_pipeline_folder(folder):
-        raise SeedVRError(f"{label or folder}: not a saved SeedVR pipeline folder (no {MODEL_INDEX})")
+        raise ModelLoadError(f"{label or folder}: not a saved SeedVR pipeline folder (no {MODEL_INDEX})")
     return folder

@@ -4,6 +4,12 @@ Default store: ``sqlite:///<root>/mlflow/mlflow.db`` with artifacts under
 ``<root>/mlflow/artifacts`` (MLflow 3 no longer accepts a ``./mlruns`` file store). The
 ``MLFLOW_TRACKING_URI`` environment variable overrides it (a shared server, another database);
 the model registry always uses the same URI as tracking.
+
+Writers (training runs, registration) create the store they use: :func:`configure_tracking`.
+Lookups (``models:/...``, the current champion) only read a store that exists: with neither
+``MLFLOW_TRACKING_URI`` nor the project's store in the current folder there is no registered
+model to find, and letting MLflow fall back to its own default would create ``./mlruns`` or
+``./mlflow.db`` in whatever folder the user runs from.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from seedvr.errors import SeedVRError
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
@@ -67,14 +75,45 @@ def configure_tracking(root: str | Path | None = None, uri: str | None = None) -
     return uri
 
 
-def ensure_tracking_configured() -> str:
-    """The current tracking URI, configuring the project default first when nothing chose one.
+def lookup_store_uri() -> str | None:
+    """The store lookups read; ``None`` when there is none to read.
+
+    ``MLFLOW_TRACKING_URI`` (the user's, or what :func:`configure_tracking` chose earlier in
+    this process), else the project's default store under the current folder. A SQLite store
+    whose database file does not exist counts as none: opening it would create it.
+    """
+    uri = os.environ.get(TRACKING_URI_ENV) or default_tracking_uri(Path.cwd())
+    database = sqlite_database_path(uri)
+    return None if database is not None and not database.is_file() else uri
+
+
+def ensure_tracking_configured() -> str | None:
+    """Point MLflow at the store lookups read (:func:`lookup_store_uri`) and return its URI;
+    ``None``, changing and creating nothing, when there is none.
 
     Lets library entry points (``seedvr repair --model models:/...``) find the project's store
     from the project root instead of MLflow's own default.
     """
-    import mlflow
+    uri = lookup_store_uri()
+    if uri is None or os.environ.get(TRACKING_URI_ENV):
+        return uri  # nothing to read, or MLflow already reads the variable
+    return configure_tracking()
 
-    if not os.environ.get(TRACKING_URI_ENV):
-        return configure_tracking()
-    return mlflow.get_tracking_uri()
+
+def require_tracking_store(what: str) -> str:
+    """:func:`ensure_tracking_configured`, for a lookup that cannot do without a store.
+
+    Raises:
+        SeedVRError: no store to read, naming ``what`` needed one and where it looked.
+    """
+    uri = ensure_tracking_configured()
+    if uri is not None:
+        return uri
+    chosen = os.environ.get(TRACKING_URI_ENV)
+    if chosen:
+        raise SeedVRError(f"{what}: no model registry to look in: {TRACKING_URI_ENV} points at {chosen}, which does not exist")
+    project_store = sqlite_database_path(default_tracking_uri(Path.cwd()))
+    raise SeedVRError(
+        f"{what}: no model registry to look in: {TRACKING_URI_ENV} is not set and there is no project store here "
+        f"({project_store}); run from the project folder or set {TRACKING_URI_ENV}"
+    )

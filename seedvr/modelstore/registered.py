@@ -1,25 +1,26 @@
 """Registered models by URI: ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION``.
 
 The read side of the model registry, for everything that loads a model: which version a URI
-points at, the version's pipeline folder (downloaded once per version into a local cache),
-and which version holds an alias. Writing (logging, registering, promoting) is
-:mod:`seedvr.registry`'s job.
+points at, the version's pipeline folder (downloaded once per version into the user's cache,
+:mod:`seedvr.modelstore.cache`, and checked against its manifest on every use), and which
+version holds an alias. Writing (logging, registering, promoting) is :mod:`seedvr.registry`'s
+job. Lookups never create a tracking store (see :mod:`seedvr.modelstore.location`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 import re
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedvr.errors import SeedVRError
-from seedvr.modelstore.folder import MODEL_INDEX, is_pipeline_folder
-from seedvr.modelstore.location import ensure_tracking_configured
+from seedvr.modelstore.cache import matches_manifest, model_cache_root, write_manifest
+from seedvr.modelstore.folder import MODEL_INDEX, ModelLoadError, is_pipeline_folder
+from seedvr.modelstore.location import ensure_tracking_configured, require_tracking_store
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -28,11 +29,12 @@ DEFAULT_MODEL_NAME = "seedvr-repair"
 PIPELINE_ARTIFACT = "pipeline"  # the pyfunc model's artifact holding the save_pretrained folder
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-CACHE_ENV = "SEEDVR_MODEL_CACHE"
 URI_PREFIX = "models:/"
 
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_\-]+)$")
 _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+
+LOGGER = logging.getLogger(__name__)
 
 
 def is_registry_uri(model: str | Path) -> bool:
@@ -63,7 +65,7 @@ def resolve_model_version(uri: str) -> ModelVersion:
     from mlflow import MlflowClient
 
     name, alias, version = parse_model_uri(uri)
-    ensure_tracking_configured()
+    require_tracking_store(uri)
     client = MlflowClient()
     try:
         registered = client.get_registered_model(name)
@@ -81,11 +83,14 @@ def resolve_model_version(uri: str) -> ModelVersion:
 
 
 def current_champion(model_name: str) -> int | None:
-    """The version holding ``champion``, ``None`` if the model or the alias does not exist."""
+    """The version holding ``champion``; ``None`` if the model, the alias or the store itself
+    does not exist."""
     from mlflow.exceptions import MlflowException
 
     from mlflow import MlflowClient
 
+    if ensure_tracking_configured() is None:
+        return None
     client = MlflowClient()
     try:
         return int(client.get_model_version_by_alias(model_name, CHAMPION).version)
@@ -103,16 +108,11 @@ def pipeline_folder(model_dir: str | Path) -> Path:
         flavor = Model.load(str(model_dir)).flavors["python_function"]
         relative = flavor["artifacts"][PIPELINE_ARTIFACT]["path"]
     except (OSError, MlflowException, KeyError, TypeError):
-        raise SeedVRError(f"{model_dir} is not a SeedVR registered model (no '{PIPELINE_ARTIFACT}' artifact)") from None
+        raise ModelLoadError(f"{model_dir} is not a SeedVR registered model (no '{PIPELINE_ARTIFACT}' artifact)") from None
     folder = model_dir / relative
     if not is_pipeline_folder(folder):
-        raise SeedVRError(f"{folder}: the registered model's pipeline folder is incomplete (no {MODEL_INDEX})")
+        raise ModelLoadError(f"{folder}: the registered model's pipeline folder is incomplete (no {MODEL_INDEX})")
     return folder
-
-
-def model_cache_root() -> Path:
-    """``$SEEDVR_MODEL_CACHE``, else ``<temp>/seedvr-model-cache``."""
-    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "seedvr-model-cache")
 
 
 def _cache_key(version: ModelVersion) -> str:
@@ -127,36 +127,67 @@ def _cache_key(version: ModelVersion) -> str:
 def download_registered_pipeline(uri: str, cache_root: str | Path | None = None) -> Path:
     """A local pipeline folder for ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
 
-    Each version is downloaded once into the cache (atomically: a half-finished download is
-    never mistaken for a model) and reused afterwards; an alias is resolved on every call so
-    it follows promotions.
+    Each version is downloaded once into the cache (``cache_root``, default
+    :func:`~seedvr.modelstore.cache.model_cache_root`) and reused while it matches the
+    manifest written when its download completed; a copy that no longer does is discarded
+    and downloaded again. An alias is resolved on every call so it follows promotions.
+
+    Raises:
+        SeedVRError: an unknown model, alias or version, or no registry to look in.
+        ModelLoadError: the version cannot be downloaded, or is not a SeedVR model.
     """
+    version = resolve_model_version(uri)
+    root = Path(cache_root) if cache_root is not None else model_cache_root()
+    target = root / _cache_key(version)
+    if not matches_manifest(target):
+        if target.exists():
+            LOGGER.warning("%s: the cached copy in %s does not match its manifest; downloading it again", uri, target)
+            _discard(target)
+        _download(uri, version, target)
+        if not matches_manifest(target):  # only if someone alters it while we download
+            raise ModelLoadError(f"{uri}: the cached copy in {target} changed while it was downloaded; run again")
+    return pipeline_folder(target)
+
+
+def _download(uri: str, version: ModelVersion, target: Path) -> None:
+    """Download ``version`` to ``target`` atomically: files and manifest appear together or not
+    at all, so a half-finished download is never mistaken for a model."""
     from mlflow.exceptions import MlflowException
 
     import mlflow
 
-    version = resolve_model_version(uri)
-    root = Path(cache_root) if cache_root is not None else model_cache_root()
-    target = root / _cache_key(version)
-    if not target.is_dir():
-        root.mkdir(parents=True, exist_ok=True)
-        partial = root / f".partial-{uuid.uuid4().hex}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.parent / f".partial-{uuid.uuid4().hex}"
+    try:
+        mlflow.artifacts.download_artifacts(artifact_uri=version_uri(version), dst_path=str(partial))
+        pipeline_folder(partial)  # refuse to cache something that is not a SeedVR model
+        write_manifest(partial)
         try:
-            mlflow.artifacts.download_artifacts(artifact_uri=version_uri(version), dst_path=str(partial))
-            pipeline_folder(partial)  # refuse to cache something that is not a SeedVR model
-            try:
-                partial.rename(target)
-            except OSError:
-                if not target.is_dir():  # not a concurrent download of the same version
-                    raise
-        except MlflowException as error:
-            raise SeedVRError(f"{uri}: cannot download version {version.version}: {first_line(error)}") from None
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
-    return pipeline_folder(target)
+            partial.rename(target)
+        except OSError:
+            if not target.is_dir():  # not a concurrent download of the same version
+                raise
+    except MlflowException as error:
+        raise ModelLoadError(f"{uri}: cannot download version {version.version}: {first_line(error)}") from None
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _discard(folder: Path) -> None:
+    """Remove a cached copy (whatever now stands there: a folder, a file, a link); renamed
+    first so nobody reads it half deleted."""
+    doomed = folder.parent / f".discard-{uuid.uuid4().hex}"
+    try:
+        folder.rename(doomed)
+    except FileNotFoundError:  # another process discarded it first
+        return
+    if doomed.is_dir() and not doomed.is_symlink():
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        doomed.unlink(missing_ok=True)
 
 
 def first_line(error: Exception) -> str:
-    """The first line of an MLflow error (they run to many lines), else its type's name."""
+    """The first line of an error's message (MLflow's and diffusers' run to many lines), else its type's name."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

@@ -3,7 +3,8 @@
 ``seedvr repair --model``, training's ``--init``, evaluation, batch repair and the served
 registry model all accept the same two kinds of model, and all come here: a folder written
 by ``save_pretrained``, or ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION``, downloaded once
-per version by :mod:`seedvr.modelstore.registered`.
+per version by :mod:`seedvr.modelstore.registered`. Either way the folder is checked to be
+exactly a SeedVR pipeline before anything in it is used (:mod:`seedvr.pipeline.verify`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seedvr.errors import SeedVRError
 from seedvr.modelstore import registered
 from seedvr.modelstore.folder import require_pipeline_folder
 
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     import torch
 
     from seedvr.pipeline.pipeline import SeedVRPipeline
-
-# What from_pretrained raises for a folder that is there but unreadable (bad config, truncated
-# or mismatched weights).
-_LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError)
 
 
 def local_pipeline_folder(model: str | Path, label: str | None = None) -> Path:
@@ -50,7 +46,9 @@ def load_pipeline(
     ``dtype`` ``None`` keeps the saved precision. Safetensors only: a pickle is never loaded.
 
     Raises:
-        SeedVRError: a bad path or URI, or a folder whose weights or configs cannot be loaded.
+        SeedVRError: a bad path or URI.
+        ModelLoadError: a folder that is not exactly a SeedVR pipeline (foreign classes,
+            configs that do not match their weights) or cannot be read.
     """
     # Imported here: diffusers takes seconds to import and the classical methods never load a model.
     from seedvr.pipeline.pipeline import SeedVRPipeline
@@ -59,9 +57,6 @@ def load_pipeline(
     folder = local_pipeline_folder(model, label)
     # Only when asked for: recent diffusers warn about the torch_dtype keyword itself.
     precision = {} if dtype is None else {"torch_dtype": dtype}
-    try:
-        # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
-        pipeline = SeedVRPipeline.from_pretrained(str(folder), use_safetensors=True, low_cpu_mem_usage=False, **precision)
-    except _LOAD_ERRORS as error:
-        raise SeedVRError(f"{label}: cannot load the pipeline ({str(error).splitlines()[0]})") from None
+    # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
+    pipeline = SeedVRPipeline.from_pretrained(folder, label=label, low_cpu_mem_usage=False, **precision)
     return pipeline if device is None else pipeline.to(device)

@@ -20,20 +20,29 @@ pipeline returns the propagation guess exactly and training only learns what it 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from diffusers import DiffusionPipeline
 from diffusers.utils import BaseOutput
+from safetensors import SafetensorError
 
 from seedvr.errors import SeedVRError
 from seedvr.models.denoiser import SeedVRDenoiser
 from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNetwork
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
+from seedvr.modelstore.folder import ModelLoadError
+from seedvr.modelstore.registered import first_line
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
+from seedvr.pipeline.verify import verify_pipeline_folder
 from seedvr.pipeline.video_tensors import resize_video, tensor_to_frames
+
+# What diffusers raises for a verified folder whose files still cannot be read (a weights file
+# truncated after its header, a scheduler config of the wrong types).
+_LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, SafetensorError)
 
 
 @dataclass
@@ -87,6 +96,24 @@ class SeedVRPipeline(DiffusionPipeline):
 
         models = build_models(preset, seed=seed)
         return cls(scheduler=scheduler or HierarchicalRepairScheduler(), **models)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *, label: str | None = None, **kwargs):
+        """Load a ``save_pretrained`` folder once it is checked to be exactly a SeedVR pipeline:
+        its own component classes, configs that match their weights (see
+        :mod:`seedvr.pipeline.verify`). Safetensors only: a pickle is never loaded.
+
+        ``label`` names the folder in errors the way the user gave it (default: the path);
+        other keyword arguments go to diffusers (``torch_dtype``, ``low_cpu_mem_usage``...).
+
+        Raises:
+            ModelLoadError: the folder is not exactly a SeedVR pipeline, or cannot be read.
+        """
+        folder = verify_pipeline_folder(pretrained_model_name_or_path, cls, label)
+        try:
+            return super().from_pretrained(str(folder), **{**kwargs, "use_safetensors": True})
+        except _LOAD_ERRORS as error:
+            raise ModelLoadError(f"{label or folder}: cannot load the pipeline ({first_line(error)})") from None
 
     # -- conditions ---------------------------------------------------------------------------
 
