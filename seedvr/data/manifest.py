@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 

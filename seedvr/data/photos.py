@@ -7,7 +7,7 @@ fetcher may try to reach the internet for images that are not bundled.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -48,7 +48,7 @@ def _read(file_name: str, flags: int) -> np.ndarray:
     return image
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_photo(name: str) -> np.ndarray:
     """The photo ``name`` as read-only ``uint8 [H, W, 3]`` RGB.
 
@@ -68,7 +68,7 @@ def load_photo(name: str) -> np.ndarray:
     return rgb
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_silhouette(name: str) -> np.ndarray:
     """The silhouette ``name`` as read-only ``float32 [H, W]`` alpha in [0, 1], cropped tight."""
     if name not in SILHOUETTE_FILES:

@@ -19,8 +19,9 @@ validates.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import great_expectations as gx
 import pandas as pd
@@ -77,7 +78,6 @@ def _format_ratio_bounds(bounds: tuple[float, float]) -> str:
 
 
 # --------------------------------------------------------------------------- manifest suite
-
 
 
 def manifest_checks(params: ValidateParams) -> list[Check]:
@@ -234,9 +234,7 @@ def clip_checks(params: ValidateParams, kinds_allowing_empty_frames: tuple[str, 
         ),
         _row_check(
             "mask_ratio_matches_manifest",
-            E.ExpectColumnValuesToBeBetween(
-                column="mask_ratio_error", min_value=0.0, max_value=params.mask_ratio_tolerance
-            ),
+            E.ExpectColumnValuesToBeBetween(column="mask_ratio_error", min_value=0.0, max_value=params.mask_ratio_tolerance),
             "{clip_id}: the mask file covers {measured_mask_ratio:.4f} of the clip but the manifest "
             "says {mask_ratio:.4f}; expected a difference of at most {tolerance:g}",
             "mask_ratio_error",
@@ -366,9 +364,7 @@ def run_suite(context: Any, suite_name: str, frame: pd.DataFrame, checks: list[C
     batch = asset.add_batch_definition_whole_dataframe(f"{suite_name}_batch")
     # Expectations passed to the constructor are stored in one write; adding them one by
     # one re-serialises the whole suite each time (seconds for a few dozen).
-    suite = context.suites.add(
-        gx.ExpectationSuite(name=suite_name, expectations=[check.expectation for check in runnable])
-    )
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=[check.expectation for check in runnable]))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{suite_name}_validation", data=batch, suite=suite)
     )
@@ -384,9 +380,7 @@ def run_suite(context: Any, suite_name: str, frame: pd.DataFrame, checks: list[C
         check = by_name[(item.expectation_config.meta or {})["check"]]
         exception = item.exception_info or {}
         if exception.get("raised_exception"):
-            failures.append(
-                f"{suite_name}: could not evaluate {check.name}: {exception.get('exception_message')}"
-            )
+            failures.append(f"{suite_name}: could not evaluate {check.name}: {exception.get('exception_message')}")
             continue
         indices = item.result.get("unexpected_index_list")
         if indices:

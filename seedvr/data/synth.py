@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -50,9 +50,7 @@ class Wave:
         return self.offset + waves.sum(axis=1)
 
 
-def random_wave(
-    rng: np.random.Generator, amplitude: float, max_hz: float, offset: float = 0.0, terms: int = 3
-) -> Wave:
+def random_wave(rng: np.random.Generator, amplitude: float, max_hz: float, offset: float = 0.0, terms: int = 3) -> Wave:
     """Sum of ``terms`` sinusoids below ``max_hz`` whose peak never exceeds ``amplitude``."""
     weights = rng.dirichlet(np.ones(terms))
     return Wave(
@@ -150,9 +148,7 @@ def make_clip_spec(
         roll_degrees=random_wave(rng, rng.uniform(0.5, 4.0), 0.2),
     )
     others = [name for name in photos if name != background]
-    sprites = tuple(
-        _make_sprite_spec(rng, str(rng.choice(others)), width, height) for _ in range(int(rng.integers(1, 4)))
-    )
+    sprites = tuple(_make_sprite_spec(rng, str(rng.choice(others)), width, height) for _ in range(int(rng.integers(1, 4))))
     lighting = LightingSpec(
         log_gain=random_wave(rng, math.log(rng.uniform(1.03, 1.15)), 0.15),
         log_red=random_wave(rng, math.log(rng.uniform(1.0, 1.05)), 0.1),
@@ -202,7 +198,9 @@ def _sprite_rgba(spec: SpriteSpec) -> np.ndarray:
         shape_w, shape_h = max(1, round(silhouette.shape[1] * fit)), max(1, round(silhouette.shape[0] * fit))
         alpha = np.zeros((size, size), np.float32)
         top, left = (size - shape_h) // 2, (size - shape_w) // 2
-        alpha[top : top + shape_h, left : left + shape_w] = cv2.resize(silhouette, (shape_w, shape_h), interpolation=cv2.INTER_AREA)
+        alpha[top : top + shape_h, left : left + shape_w] = cv2.resize(
+            silhouette, (shape_w, shape_h), interpolation=cv2.INTER_AREA
+        )
     alpha = cv2.GaussianBlur(alpha, (0, 0), 0.6 + size / 60.0)
     rgba = np.empty((size, size, 4), np.float32)
     rgba[..., :3] = texture.astype(np.float32) * alpha[..., None]
@@ -210,7 +208,9 @@ def _sprite_rgba(spec: SpriteSpec) -> np.ndarray:
     return rgba
 
 
-def _composite_sprite(frame: np.ndarray, rgba: np.ndarray, center: tuple[float, float], scale: float, angle_degrees: float) -> None:
+def _composite_sprite(
+    frame: np.ndarray, rgba: np.ndarray, center: tuple[float, float], scale: float, angle_degrees: float
+) -> None:
     """Blend a premultiplied sprite into ``frame`` (``float32 [H, W, 3]``), warping only its box."""
     height, width = frame.shape[:2]
     size = rgba.shape[0]
@@ -218,8 +218,10 @@ def _composite_sprite(frame: np.ndarray, rgba: np.ndarray, center: tuple[float, 
     cos_a, sin_a = scale * math.cos(angle), scale * math.sin(angle)
     # Sprite pixel q maps to center + R(angle) * scale * (q - size / 2).
     matrix = np.array(
-        [[cos_a, -sin_a, center[0] - cos_a * size / 2 + sin_a * size / 2],
-         [sin_a, cos_a, center[1] - sin_a * size / 2 - cos_a * size / 2]]
+        [
+            [cos_a, -sin_a, center[0] - cos_a * size / 2 + sin_a * size / 2],
+            [sin_a, cos_a, center[1] - sin_a * size / 2 - cos_a * size / 2],
+        ]
     )
     corners = matrix @ np.array([[0, size, 0, size], [0, 0, size, size], [1, 1, 1, 1]], dtype=np.float64)
     left, top = max(int(math.floor(corners[0].min())), 0), max(int(math.floor(corners[1].min())), 0)
@@ -262,11 +264,17 @@ def iter_clip_frames(spec: ClipSpec) -> Iterator[np.ndarray]:
         # Output pixel u maps to photo point centre + zoom * R(roll) * (u - frame centre).
         cos_r, sin_r = zoom[t] * math.cos(roll[t]), zoom[t] * math.sin(roll[t])
         to_photo = np.array(
-            [[cos_r, -sin_r, center_x[t] - cos_r * width / 2 + sin_r * height / 2],
-             [sin_r, cos_r, center_y[t] - sin_r * width / 2 - cos_r * height / 2]]
+            [
+                [cos_r, -sin_r, center_x[t] - cos_r * width / 2 + sin_r * height / 2],
+                [sin_r, cos_r, center_y[t] - sin_r * width / 2 - cos_r * height / 2],
+            ]
         )
         frame = cv2.warpAffine(
-            background, to_photo, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT_101
+            background,
+            to_photo,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REFLECT_101,
         ).astype(np.float32)
         for rgba, xs, ys, scales, angles in sprites:
             _composite_sprite(frame, rgba, (xs[t], ys[t]), scales[t], angles[t])

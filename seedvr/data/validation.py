@@ -242,9 +242,7 @@ CLIP_SOURCE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def measure_clips(
-    manifest: pd.DataFrame, dataset_dir: str | Path, allowing_empty: Iterable[str]
-) -> pd.DataFrame:
+def measure_clips(manifest: pd.DataFrame, dataset_dir: str | Path, allowing_empty: Iterable[str]) -> pd.DataFrame:
     """One row per clip: what the manifest says next to what the files hold.
 
     A clip whose files cannot be read gets ``readable = False`` and its reason; its
@@ -261,11 +259,7 @@ def measure_clips(
             "source": source_of_clip(row["clip_id"], row.get("source")),
             "damage_kinds": row["damage_kinds"] if isinstance(row["damage_kinds"], str) else "",
             "frames": row["frames"],
-            "size": (
-                f"{int(row['width'])}x{int(row['height'])}"
-                if pd.notna(row["width"]) and pd.notna(row["height"])
-                else None
-            ),
+            "size": (f"{int(row['width'])}x{int(row['height'])}" if pd.notna(row["width"]) and pd.notna(row["height"]) else None),
             "fps": normalise_fps(row["fps"]),
             "mask_ratio": row["mask_ratio"],
         }
@@ -325,11 +319,7 @@ def validate_dataset(dataset_dir: str | Path, params: ValidateParams | None = No
     allowing_empty = kinds_allowing_empty_frames()
 
     context = suites.new_context()
-    outcomes = [
-        suites.run_suite(
-            context, "manifest", manifest_frame(manifest, dataset_dir), suites.manifest_checks(params)
-        )
-    ]
+    outcomes = [suites.run_suite(context, "manifest", manifest_frame(manifest, dataset_dir), suites.manifest_checks(params))]
     failures = list(outcomes[0].failures)
     clips = pd.DataFrame()
     missing = [column for column in CLIP_SOURCE_COLUMNS if column not in manifest.columns]
@@ -424,9 +414,7 @@ def validate_sources(data_dir: str | Path, params: SourceDataParams | None = Non
     fps = normalise_fps(params.fps)
     if fps is None:
         raise SeedVRError(f"params.data.fps {params.fps!r} is not a frame rate such as 24 or 30000/1001")
-    outcome = suites.run_suite(
-        suites.new_context(), "sources", sources, suites.source_checks(params.width, params.height, fps)
-    )
+    outcome = suites.run_suite(suites.new_context(), "sources", sources, suites.source_checks(params.width, params.height, fps))
     statistics: dict[str, Any] = {"clips": int(len(sources)), "suites": _suite_statistics([outcome])}
     if len(sources):
         statistics["frames"] = {"min": _json_default(sources["frames"].min()), "max": _json_default(sources["frames"].max())}

@@ -132,7 +132,9 @@ class SeedVRDenoiser(ModelMixin, ConfigMixin):
         if timestep.dim() == 0:
             timestep = timestep.expand(batch)
         if timestep.shape != (batch,):
-            raise SeedVRError(f"timestep must be a scalar or hold one value per clip ({batch}), got shape {tuple(timestep.shape)}.")
+            raise SeedVRError(
+                f"timestep must be a scalar or hold one value per clip ({batch}), got shape {tuple(timestep.shape)}."
+            )
         return timestep
 
     def _temporal_tokens(self, features: torch.Tensor, layout: WindowLayout, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -170,8 +172,12 @@ class SeedVRDenoiser(ModelMixin, ConfigMixin):
             sample=sample, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity, spatial=spatial
         )
         for name, tensor, channels in (
-            ("sample", sample, 3), ("masked_frames", masked_frames, 3), ("mask", mask, 1),
-            ("propagated", propagated, 3), ("validity", validity, 1), ("spatial", spatial, 3),
+            ("sample", sample, 3),
+            ("masked_frames", masked_frames, 3),
+            ("mask", mask, 1),
+            ("propagated", propagated, 3),
+            ("validity", validity, 1),
+            ("spatial", spatial, 3),
         ):
             check_channels(name, tensor, channels)
         layout = self.plan(frames, height, width)

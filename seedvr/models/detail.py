@@ -130,8 +130,11 @@ class DetailRestorationNetwork(ModelMixin, ConfigMixin):
             estimate=estimate, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity
         )
         for name, tensor, channels in (
-            ("estimate", estimate, 3), ("masked_frames", masked_frames, 3), ("mask", mask, 1),
-            ("propagated", propagated, 3), ("validity", validity, 1),
+            ("estimate", estimate, 3),
+            ("masked_frames", masked_frames, 3),
+            ("mask", mask, 1),
+            ("propagated", propagated, 3),
+            ("validity", validity, 1),
         ):
             check_channels(name, tensor, channels)
         kernel = self.config.highpass_kernel

@@ -8,9 +8,10 @@ counted in a second without allocating its ~28 GB of float32 weights.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from diffusers.models.modeling_utils import ModelMixin
@@ -58,32 +59,58 @@ PRESETS: Mapping[str, ModelPreset] = MappingProxyType(
             "about 1M parameters: CPU tests and minute-long training runs",
             # 4x4 pixel patches keep a 64x64x8 clip at 2,048 tokens: a training step stays
             # around a second on two CPU cores; the detail net restores what patches blur.
-            denoiser=dict(hidden_size=96, depth=4, num_heads=4, patch_size=(1, 4, 4), window_size=(2, 4, 4), temporal_feature_channels=32),
-            temporal_encoder=dict(base_channels=32, out_channels=32, num_res_blocks=1, num_attention_blocks=1, num_heads=4, spatial_downsample=1),
+            denoiser=dict(
+                hidden_size=96, depth=4, num_heads=4, patch_size=(1, 4, 4), window_size=(2, 4, 4), temporal_feature_channels=32
+            ),
+            temporal_encoder=dict(
+                base_channels=32, out_channels=32, num_res_blocks=1, num_attention_blocks=1, num_heads=4, spatial_downsample=1
+            ),
             detail_net=dict(channels=16, num_blocks=1),
             texture_net=dict(channels=16, dilations=(1, 2, 4, 1)),
         ),
         "small": _preset(
             "small",
             "about 23M parameters: a single consumer GPU",
-            denoiser=dict(hidden_size=384, depth=8, num_heads=6, patch_size=(1, 2, 2), window_size=(4, 8, 8), temporal_feature_channels=64),
-            temporal_encoder=dict(base_channels=64, out_channels=64, num_res_blocks=1, num_attention_blocks=1, num_heads=4, spatial_downsample=1),
+            denoiser=dict(
+                hidden_size=384, depth=8, num_heads=6, patch_size=(1, 2, 2), window_size=(4, 8, 8), temporal_feature_channels=64
+            ),
+            temporal_encoder=dict(
+                base_channels=64, out_channels=64, num_res_blocks=1, num_attention_blocks=1, num_heads=4, spatial_downsample=1
+            ),
             detail_net=dict(channels=64, num_blocks=1),
             texture_net=dict(channels=64, dilations=(1, 2, 4, 1)),
         ),
         "base": _preset(
             "base",
             "about 180M parameters: one data-centre GPU",
-            denoiser=dict(hidden_size=768, depth=16, num_heads=12, patch_size=(1, 4, 4), window_size=(4, 8, 8), temporal_feature_channels=128),
-            temporal_encoder=dict(base_channels=128, out_channels=128, num_res_blocks=1, num_attention_blocks=1, num_heads=8, spatial_downsample=1),
+            denoiser=dict(
+                hidden_size=768,
+                depth=16,
+                num_heads=12,
+                patch_size=(1, 4, 4),
+                window_size=(4, 8, 8),
+                temporal_feature_channels=128,
+            ),
+            temporal_encoder=dict(
+                base_channels=128, out_channels=128, num_res_blocks=1, num_attention_blocks=1, num_heads=8, spatial_downsample=1
+            ),
             detail_net=dict(channels=128, num_blocks=1),
             texture_net=dict(channels=128, dilations=(1, 2, 4, 1)),
         ),
         "7b": _preset(
             "7b",
             "about 6.9B parameters at the released SeedVR 7B width (3072 hidden, 24 heads): multi-GPU with FSDP",
-            denoiser=dict(hidden_size=3072, depth=40, num_heads=24, patch_size=(1, 4, 4), window_size=(4, 8, 8), temporal_feature_channels=256),
-            temporal_encoder=dict(base_channels=256, out_channels=256, num_res_blocks=1, num_attention_blocks=1, num_heads=8, spatial_downsample=1),
+            denoiser=dict(
+                hidden_size=3072,
+                depth=40,
+                num_heads=24,
+                patch_size=(1, 4, 4),
+                window_size=(4, 8, 8),
+                temporal_feature_channels=256,
+            ),
+            temporal_encoder=dict(
+                base_channels=256, out_channels=256, num_res_blocks=1, num_attention_blocks=1, num_heads=8, spatial_downsample=1
+            ),
             detail_net=dict(channels=256, num_blocks=1),
             texture_net=dict(channels=256, dilations=(1, 2, 4, 1)),
         ),

@@ -139,7 +139,10 @@ class TemporalConsistencyEncoder(ModelMixin, ConfigMixin):
             masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity
         )
         for name, tensor, channels in (
-            ("masked_frames", masked_frames, 3), ("mask", mask, 1), ("propagated", propagated, 3), ("validity", validity, 1),
+            ("masked_frames", masked_frames, 3),
+            ("mask", mask, 1),
+            ("propagated", propagated, 3),
+            ("validity", validity, 1),
         ):
             check_channels(name, tensor, channels)
         dtype = self.stem.weight.dtype

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from data_helpers import DAMAGE_SEED, synth
+
 from seedvr.data.build import build_damaged_dataset
 
 

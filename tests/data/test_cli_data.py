@@ -13,10 +13,15 @@ runner = CliRunner()
 
 def test_synth_then_damage(tmp_path):
     data, damaged = tmp_path / "data", tmp_path / "damaged"
-    result = runner.invoke(app, ["synth", "--out", str(data), "--clips", "3", "--frames", "3", "--size", "24x16", "--seed", "1", "--fps", "30000/1001"])
+    result = runner.invoke(
+        app,
+        ["synth", "--out", str(data), "--clips", "3", "--frames", "3", "--size", "24x16", "--seed", "1", "--fps", "30000/1001"],
+    )
     assert result.exit_code == 0, result.output
     assert len(list(data.glob("clip_*.mkv"))) == 3
-    result = runner.invoke(app, ["damage", str(data), "--out", str(damaged), "--seed", "2", "--kinds", "dust,logo", "--mask-ratio", "0.05:0.2"])
+    result = runner.invoke(
+        app, ["damage", str(data), "--out", str(damaged), "--seed", "2", "--kinds", "dust,logo", "--mask-ratio", "0.05:0.2"]
+    )
     assert result.exit_code == 0, result.output
     table = read_manifest(damaged / "manifest.csv")
     assert len(table) == 6 and set(table["fps"]) == {"30000/1001"}

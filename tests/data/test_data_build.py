@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from data_helpers import CLIPS, DAMAGE_SEED, FRAMES, HEIGHT, WIDTH, folder_bytes
 
 from seedvr.config import DAMAGE_KINDS
 from seedvr.data import build as build_module
@@ -13,8 +14,6 @@ from seedvr.data.dataset import ManifestClipDataset
 from seedvr.data.manifest import MANIFEST_COLUMNS, SPLITS, read_manifest, source_clip_id
 from seedvr.errors import SeedVRError
 from seedvr.io import read_mask, read_video
-
-from data_helpers import CLIPS, DAMAGE_SEED, FRAMES, HEIGHT, WIDTH, folder_bytes
 
 
 def test_manifest_has_exactly_the_columns(dataset_dir):

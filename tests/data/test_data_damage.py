@@ -80,8 +80,7 @@ def test_blotches_come_and_go():
 
 @pytest.mark.parametrize(
     "bounds, message",
-    [((0.9, 0.1), "0 < low <= high < 1"), ((2.0, 3.0), "0 < low <= high < 1"), ((0.0, 0.1), "0 < low"),
-     ((0.6, 0.7), "maximum")],
+    [((0.9, 0.1), "0 < low <= high < 1"), ((2.0, 3.0), "0 < low <= high < 1"), ((0.0, 0.1), "0 < low"), ((0.6, 0.7), "maximum")],
 )
 def test_bad_mask_ratio_is_a_clear_error(clip, bounds, message):
     with pytest.raises(SeedVRError, match=message):

@@ -7,13 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from data_helpers import CLIPS, FRAMES, HEIGHT, SYNTH_SEED, WIDTH, folder_bytes, synth
 
 from seedvr.data.photos import PHOTO_NAMES
 from seedvr.data.synth import SOURCES_FILE, generate_source_clips, plan_source_clips, render_clip
 from seedvr.errors import SeedVRError
 from seedvr.io import probe, read_video
-
-from data_helpers import CLIPS, FRAMES, HEIGHT, SYNTH_SEED, WIDTH, folder_bytes, synth
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, source_dir):

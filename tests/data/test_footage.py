@@ -161,7 +161,10 @@ def test_pip_failure_is_one_clear_line(tmp_path, monkeypatch):
     def failing_pip(command, **kwargs):
         calls.append(command)
         return subprocess.CompletedProcess(
-            command, 1, stdout="", stderr="WARNING: Retrying...\nERROR: Could not find a version\nERROR: No matching distribution found\n"
+            command,
+            1,
+            stdout="",
+            stderr="WARNING: Retrying...\nERROR: Could not find a version\nERROR: No matching distribution found\n",
         )
 
     monkeypatch.setattr(footage.subprocess, "run", failing_pip)

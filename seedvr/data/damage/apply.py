@@ -18,8 +18,9 @@ miss. Only ``blotch`` may leave frames without damage (see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,16 +36,13 @@ from seedvr.data.damage.stroke import StrokeDamage
 from seedvr.errors import SeedVRError
 
 KIND_REGISTRY: dict[str, DamageKind] = {
-    kind.name: kind
-    for kind in (ScratchDamage(), BlotchDamage(), DustDamage(), StrokeDamage(), ObjectDamage(), LogoDamage())
+    kind.name: kind for kind in (ScratchDamage(), BlotchDamage(), DustDamage(), StrokeDamage(), ObjectDamage(), LogoDamage())
 }
 assert tuple(KIND_REGISTRY) == DAMAGE_KINDS, "every kind named in seedvr.config needs a drawer"
 
 #: Kinds whose masks may leave whole frames clean (a blotch lasts one or two frames).
 #: A clip damaged with several kinds has no empty frame unless all of its kinds allow it.
-KINDS_ALLOWING_EMPTY_FRAMES: frozenset[str] = frozenset(
-    name for name, kind in KIND_REGISTRY.items() if kind.allows_empty_frames
-)
+KINDS_ALLOWING_EMPTY_FRAMES: frozenset[str] = frozenset(name for name, kind in KIND_REGISTRY.items() if kind.allows_empty_frames)
 
 #: Largest mask ratio any kind is asked to reach: beyond half the picture, repair turns
 #: into generation, and every kind can still honestly reach this much.
@@ -130,9 +128,7 @@ def draw_damage_masks(
     # Persistent kinds need one pixel per frame at the very least.
     floor = 1.0 / total if all(KIND_REGISTRY[k].allows_empty_frames for k in kinds) else 1.0 / (height * width)
     if high < floor * len(kinds):
-        raise SeedVRError(
-            f"mask ratio upper bound {high:g} is below one damaged pixel per frame on a {height}x{width} clip"
-        )
+        raise SeedVRError(f"mask ratio upper bound {high:g} is below one damaged pixel per frame on a {height}x{width} clip")
     # The top tenth of the range is kept as slack, so the last draws have room to land.
     target = low + (high - low) * float(rng.uniform(0.0, 0.9))
     union = np.zeros(shape, dtype=bool)
@@ -141,9 +137,7 @@ def draw_damage_masks(
     elements: dict[str, int] = {}
     for position, name in enumerate(kinds):
         share = (position + 1) / len(kinds)
-        canvas, count, covered = _grow_kind(
-            KIND_REGISTRY[name], union, covered, rng, goal=target * share, cap=high * share
-        )
+        canvas, count, covered = _grow_kind(KIND_REGISTRY[name], union, covered, rng, goal=target * share, cap=high * share)
         np.logical_or(union, canvas, out=union)
         layers.append((name, canvas))
         elements[name] = count

@@ -11,8 +11,8 @@ import math
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import LINE, SHIFT, draw_dot, film_tones, irregular_polygons, to_fixed
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import LINE, SHIFT, draw_dot, film_tones, irregular_polygons, to_fixed
 
 
 class BlotchDamage(DamageKind):

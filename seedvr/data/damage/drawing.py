@@ -8,7 +8,7 @@ instead of twice (mask + colour).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import LINE, SHIFT, filter_frames, film_tones, size_unit, to_fixed
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import LINE, SHIFT, film_tones, filter_frames, size_unit, to_fixed
 
 # Speck diameters at 128 px (scaled with the frame) and how often each size occurs.
 _SPECK_DIAMETERS = (1.0, 3.0, 5.0)
@@ -33,9 +33,7 @@ class DustDamage(DamageKind):
         per_frame = coverage * height * width
         shares = rng.dirichlet(_SPECK_WEIGHTS)
         kernels = [_speck_kernel(d, unit) for d in _SPECK_DIAMETERS]
-        counts = np.stack(
-            [rng.poisson(per_frame * share / kernel.sum(), frames) for share, kernel in zip(shares, kernels)]
-        )
+        counts = np.stack([rng.poisson(per_frame * share / kernel.sum(), frames) for share, kernel in zip(shares, kernels)])
         counts[0, counts.sum(axis=0) == 0] = 1  # dust never leaves a frame clean
         drawn = 0
         plane = height * width
@@ -45,9 +43,7 @@ class DustDamage(DamageKind):
                 continue
             frame_of = np.repeat(np.arange(frames), per_class)
             seeds = np.zeros_like(canvas)
-            seeds.reshape(-1)[frame_of * plane + rng.integers(0, plane, total)] = film_tones(
-                rng, total, dark_probability=0.75
-            )
+            seeds.reshape(-1)[frame_of * plane + rng.integers(0, plane, total)] = film_tones(rng, total, dark_probability=0.75)
             if kernel.shape[0] > 1:
                 seeds = filter_frames(seeds, lambda image, k=kernel: cv2.dilate(image, k), reach=kernel.shape[0] // 2)
             np.maximum(canvas, seeds, out=canvas)

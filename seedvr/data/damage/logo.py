@@ -8,19 +8,19 @@ the pixels behind it are never seen in this clip.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import LINE, stamp_static
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import LINE, stamp_static
 
 LOGO_WORDS = ("TV", "HD", "LIVE", "NEWS", "REC", "CH4", "SPORT", "1998", "DEMO", "SAMPLE")
 _FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reference_size(word: str, font: int) -> tuple[int, int, int]:
     """``(width, height, baseline)`` of ``word`` at scale 1, thickness 1.
 
@@ -65,9 +65,7 @@ class LogoDamage(DamageKind):
         logo = np.zeros((height, width), np.uint8)
         word = str(rng.choice(LOGO_WORDS))
         font = int(rng.choice(_FONTS))
-        drawn_as_text = area < 0.05 * height * width and rng.random() < 0.6 and self._draw_text(
-            logo, rng, word, font, area
-        )
+        drawn_as_text = area < 0.05 * height * width and rng.random() < 0.6 and self._draw_text(logo, rng, word, font, area)
         if not drawn_as_text:
             self._draw_box(logo, rng, word, font, area)
         stamp_static(canvas, logo)

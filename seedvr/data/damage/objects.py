@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import FIXED, LINE, SHIFT, linear_path, smooth_wobble
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import FIXED, LINE, SHIFT, linear_path, smooth_wobble
 
 # Side of the square used to measure a silhouette's area before scaling it to the request.
 _PROBE = 64
@@ -36,7 +36,9 @@ def _random_silhouette(rng: np.random.Generator) -> Silhouette:
     parts = [(0.0, 0.0, 1.0, body_half_height, 0.0)]
     swings = [0.0]
     head = rng.uniform(0.3, 0.45)
-    parts.append((side * rng.uniform(0.9, 1.2), -body_half_height * rng.uniform(0.3, 0.9), head, head * rng.uniform(0.8, 1.1), 0.0))
+    parts.append(
+        (side * rng.uniform(0.9, 1.2), -body_half_height * rng.uniform(0.3, 0.9), head, head * rng.uniform(0.8, 1.1), 0.0)
+    )
     swings.append(0.0)
     for x in np.linspace(-0.7, 0.7, int(rng.integers(2, 5))):
         limb_length = rng.uniform(0.35, 0.6)
@@ -117,8 +119,6 @@ class ObjectDamage(DamageKind):
         stride_period = rng.uniform(6.0, 16.0)
         stride = np.sin(2.0 * np.pi * np.arange(frames) / stride_period + rng.uniform(0, 2 * np.pi))
         tone = int(rng.integers(50, 211))
-        centers, axes, angles = _ellipses_over_time(
-            silhouette.parts, silhouette.swings, stride, path, scale * breathing, heading
-        )
+        centers, axes, angles = _ellipses_over_time(silhouette.parts, silhouette.swings, stride, path, scale * breathing, heading)
         for frame in range(frames):
             _draw_ellipses(canvas[frame], centers[frame], axes[frame], angles[frame], tone)

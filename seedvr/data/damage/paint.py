@@ -12,8 +12,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import filter_frames
 from seedvr.data.damage.base import PaintStyle
+from seedvr.data.damage.drawing import filter_frames
 
 # The grain texture does not depend on the caller's seed: it is fixed (per frame width),
 # and each clip's generator only picks where in it the clip reads. Building it once keeps

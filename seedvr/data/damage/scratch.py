@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import film_tones, reflect, size_unit, smooth_wobble
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import film_tones, reflect, size_unit, smooth_wobble
 
 
 class ScratchDamage(DamageKind):

@@ -12,8 +12,8 @@ import math
 import cv2
 import numpy as np
 
-from seedvr.data.damage.drawing import LINE, SHIFT, linear_path, smooth_wobble, to_fixed
 from seedvr.data.damage.base import DamageKind, PaintStyle
+from seedvr.data.damage.drawing import LINE, SHIFT, linear_path, smooth_wobble, to_fixed
 
 
 class StrokeDamage(DamageKind):
