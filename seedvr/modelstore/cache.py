@@ -23,8 +23,6 @@ MODEL_CACHE_ENV = "SEEDVR_MODEL_CACHE"
 MODELS_FOLDER = "models"
 MANIFEST_FILE = ".seedvr-manifest.json"
 
-_HASH_CHUNK = 1 << 20
-
 
 def user_cache_root() -> Path:
     """``$SEEDVR_CACHE``, else ``~/.cache/seedvr``."""
@@ -38,12 +36,9 @@ def model_cache_root() -> Path:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+    """Hex sha256 of a file, read in blocks (never whole into memory)."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_HASH_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _listed_files(folder: Path) -> list[str]:

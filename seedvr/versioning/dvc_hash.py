@@ -17,18 +17,13 @@ from pathlib import Path
 
 from seedvr.errors import SeedVRError
 
-# Read big files in blocks so hashing a large data folder does not load it into memory.
-_BLOCK_BYTES = 1 << 20
 DIRECTORY_HASH_SUFFIX = ".dir"
 
 
 def file_md5(path: str | Path) -> str:
     """The md5 hex digest of a file's bytes, as DVC 3 records it."""
-    digest = hashlib.md5()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(_BLOCK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "md5").hexdigest()
 
 
 def _relative_files(directory: Path) -> list[str]:
