@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,11 +18,12 @@ from seedvr.batch.model_cache import ModelUnavailable, loaded_method, pin_model
 from seedvr.batch.outbox import name_problem, output_path
 from seedvr.batch.settings import RepairSettings, absolute_path
 from seedvr.errors import SeedVRError
-from seedvr.io.atomic import TEMP_MARKER, remove_path
+from seedvr.io.atomic import sweep_dead_temporaries_in
 
 QUARANTINE_FOLDER = "quarantine"
-# A temporary untouched this long belongs to a killed process: a live writer keeps appending.
-STALE_TEMPORARY_SECONDS = 3600.0
+# A temporary from another machine sharing the outbox, untouched this long, belongs to a killed
+# process (a live writer keeps appending); this machine's are swept as soon as their writer is dead.
+FOREIGN_TEMPORARY_SECONDS = 3600.0
 
 
 @dataclass
@@ -58,24 +58,6 @@ def check_folders(inbox: Path, outbox: Path) -> None:
         raise SeedVRError("the outbox must differ from the inbox: outputs would be repaired again as inputs")
 
 
-def sweep_stale_temporaries(folder: str | os.PathLike, older_than_s: float = STALE_TEMPORARY_SECONDS) -> list[Path]:
-    """Delete our own temporaries (``.NAME.seedvr-tmp-*``) left by a killed process.
-
-    Only names carrying the temporary marker are touched, and only when unmodified for
-    ``older_than_s``, so a repair still writing in another process keeps its file.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    cutoff = time.time() - older_than_s
-    removed = []
-    for entry in folder.iterdir():
-        if entry.name.startswith(".") and TEMP_MARKER in entry.name and entry.lstat().st_mtime < cutoff:
-            remove_path(entry)
-            removed.append(entry)
-    return removed
-
-
 def plan_batch(
     inbox: str | os.PathLike,
     outbox: str | os.PathLike,
@@ -101,8 +83,8 @@ def plan_batch(
     check_folders(inbox, outbox)
     items = discover_inbox(inbox)
     outbox.mkdir(parents=True, exist_ok=True)
-    sweep_stale_temporaries(outbox)
-    sweep_stale_temporaries(quarantine_dir)
+    sweep_dead_temporaries_in(outbox, FOREIGN_TEMPORARY_SECONDS)
+    sweep_dead_temporaries_in(quarantine_dir, FOREIGN_TEMPORARY_SECONDS)
     plan = BatchPlan(pin_model(settings) if items else settings, inbox, outbox, quarantine_dir)
     model_id = model_identity(plan.settings.model) if items and plan.settings.uses_model else None
     ledger = Ledger(outbox)

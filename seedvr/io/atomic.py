@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -116,6 +117,50 @@ def sweep_dead_temporaries(target: str | os.PathLike) -> list[Path]:
         remove_path(leftover)
         swept.append(leftover)
     return swept
+
+
+# Any temporary name in a folder: the target's stem, the marker, the writer, the token, the suffix.
+_ANY_TEMPORARY = re.compile(
+    rf"\.(?P<stem>.+?){re.escape(TEMP_MARKER)}(?P<host>[0-9a-f]{{8}})-(?P<pid>[0-9]+)-"
+    rf"(?P<parked>{_PARKED_TAG})?[0-9a-f]{{12}}(?P<suffix>(\.[^.]*)?)"
+)
+
+
+def sweep_dead_temporaries_in(folder: str | os.PathLike, foreign_after_s: float | None = None) -> list[Path]:
+    """:func:`sweep_dead_temporaries` for every output of ``folder`` (a batch's outbox).
+
+    Temporaries written on another machine sharing the folder cannot be checked for a live
+    writer; with ``foreign_after_s`` they are swept once untouched that long (a live writer
+    keeps appending), otherwise they are left alone.
+    """
+    folder = Path(folder)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    swept: list[Path] = []
+    for name in names:
+        match = _ANY_TEMPORARY.fullmatch(name)
+        if match is None:
+            continue
+        if match["host"] == _host_id() and len(match["stem"]) < _MAX_STEM_CHARS:
+            swept += sweep_dead_temporaries(folder / f"{match['stem']}{match['suffix']}")
+        elif match["host"] == _host_id():
+            # The stem was cut to fit: the target's name is unknown, so a parked output stays.
+            if not match["parked"] and not _process_is_alive(int(match["pid"])):
+                remove_path(folder / name)
+                swept.append(folder / name)
+        elif foreign_after_s is not None and _untouched_for(folder / name, foreign_after_s):
+            remove_path(folder / name)
+            swept.append(folder / name)
+    return sorted(set(swept))
+
+
+def _untouched_for(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.lstat().st_mtime > seconds
+    except FileNotFoundError:  # its writer finished or swept it meanwhile
+        return False
 
 
 def _put_back(parked: Path, target: Path) -> bool:

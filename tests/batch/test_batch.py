@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,10 +28,9 @@ from seedvr.batch import items as batch_items
 from seedvr.batch.hashing import input_hash, model_identity
 from seedvr.batch.ledger import LEDGER_NAME
 from seedvr.batch.model_cache import pin_model
-from seedvr.batch.run import STALE_TEMPORARY_SECONDS, sweep_stale_temporaries
 from seedvr.errors import SeedVRError
 from seedvr.io import read_video, write_mask, write_video
-from seedvr.io.atomic import TEMP_MARKER
+from seedvr.io.atomic import temporary_sibling
 
 FRAMES, SIZE = 6, 32
 TELEA = RepairSettings(method="telea")
@@ -283,20 +284,6 @@ def test_ledger_ignores_a_torn_last_line(tmp_path: Path) -> None:
     assert Ledger(tmp_path).status("three") == "quarantined"
 
 
-def test_only_stale_temporaries_are_swept(tmp_path: Path) -> None:
-    stale = tmp_path / f".clip{TEMP_MARKER}0123456789ab.mkv"
-    fresh = tmp_path / f".other{TEMP_MARKER}ba9876543210.mkv"
-    unrelated = tmp_path / ".ledger.jsonl"
-    for path in (stale, fresh, unrelated):
-        path.write_bytes(b"x")
-    old = time.time() - 2 * STALE_TEMPORARY_SECONDS
-    os.utime(stale, (old, old))
-    os.utime(unrelated, (old, old))
-
-    assert sweep_stale_temporaries(tmp_path) == [stale]
-    assert not stale.exists() and fresh.exists() and unrelated.exists()
-
-
 def _inbox_of(tmp_path: Path, names: tuple[str, ...]) -> Path:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -524,3 +511,16 @@ def test_relative_folders_are_made_absolute_once_when_planning(tmp_path: Path, m
     assert entry["input"] == str(tmp_path / "inbox" / "a.mkv") and entry["output"] == result.output
     assert list(worker_folder.iterdir()) == []
     assert pin_model(RepairSettings(method="seedvr", model="../model")).model == str(tmp_path / "model")
+
+
+def test_planning_sweeps_what_dead_writers_left_in_the_outbox(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "inbox").mkdir()
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    monkeypatch.setattr(os, "getpid", lambda: int(finished.stdout))  # a writer that has exited
+    left = temporary_sibling(outbox / "clip.mkv")
+    monkeypatch.undo()
+    left.write_bytes(b"partial")
+    plan_batch(tmp_path / "inbox", outbox, TELEA)
+    assert not left.exists()

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 import seedvr
 from seedvr.errors import SeedVRError
 from seedvr.io import PendingOutput, atomic_output
-from seedvr.io.atomic import TEMP_MARKER, sweep_dead_temporaries
+from seedvr.io.atomic import TEMP_MARKER, sweep_dead_temporaries, sweep_dead_temporaries_in, temporary_sibling
 
 
 def test_file_appears_only_after_success(tmp_path):
@@ -174,3 +175,22 @@ def test_a_folder_parked_by_a_writer_killed_mid_swap_is_put_back(tmp_path, monke
     PendingOutput(target).discard()  # the next writer of the same output sweeps
     assert [entry.name for entry in target.iterdir()] == ["old.txt"]
     assert [entry.name for entry in tmp_path.iterdir()] == ["dataset"]
+
+
+def test_a_folder_sweep_takes_dead_writers_of_every_output_and_old_foreign_ones(tmp_path, monkeypatch, dead_pid):
+    monkeypatch.setattr(os, "getpid", lambda: dead_pid)
+    dead = [temporary_sibling(tmp_path / name) for name in ("a.mkv", "frames", "b" * 200 + ".mkv")]
+    monkeypatch.undo()
+    live = temporary_sibling(tmp_path / "c.mkv")  # this process: alive
+    foreign_old, foreign_new = (tmp_path / f".d{TEMP_MARKER}0badf00d-1-{token}.mkv" for token in ("a" * 12, "b" * 12))
+    unrelated = tmp_path / ".ledger.jsonl"
+    for path in (*dead, live, foreign_old, foreign_new, unrelated):
+        path.write_bytes(b"x")
+    old = time.time() - 7200
+    os.utime(foreign_old, (old, old))
+
+    assert sweep_dead_temporaries_in(tmp_path, foreign_after_s=3600) == sorted([*dead, foreign_old])
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted(p.name for p in (live, foreign_new, unrelated))
+    # Without an age for them, another machine's temporaries are never touched.
+    os.utime(foreign_new, (old, old))
+    assert sweep_dead_temporaries_in(tmp_path) == [] and foreign_new.exists()
