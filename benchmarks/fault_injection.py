@@ -18,7 +18,8 @@ outbox, reruns the batch to completion and looks again. Figures:
 - ``wrongly_quarantined``: error reports for these good videos, after the rerun;
 - ``kills_mid_run``: kills that landed before the run had committed every video;
 - ``kills_mid_write``: kills that left a temporary behind, i.e. landed while a file was being
-  written (the next run's sweep deletes such temporaries once they are an hour old).
+  written (the next run's sweep deletes them: their writer is dead).
+- ``temporaries_after_rerun``: hidden temporaries still in the outbox after the rerun (0: swept).
 
 Nothing here asserts: ``tests/batch/test_fault_injection.py`` runs a few trials and does.
 Run from the project root (about 4 s a trial on two busy cores)::
@@ -158,6 +159,10 @@ def wait_for_commits(worker: subprocess.Popen, outbox: Path, commits: int) -> No
         time.sleep(0.002)
 
 
+def temporaries_in(outbox: Path) -> list[str]:
+    return sorted(path.name for path in outbox.iterdir() if TEMP_MARKER in path.name)
+
+
 def run_trial(
     inbox: Path, outbox: Path, names: list[str], reference: dict[str, np.ndarray], after_commits: int, delay: float
 ) -> dict:
@@ -171,7 +176,7 @@ def run_trial(
         os.kill(worker.pid, signal.SIGKILL)
     worker.communicate()
     committed = len(Ledger(outbox).entries())
-    temporaries = sorted(path.name for path in outbox.iterdir() if TEMP_MARKER in path.name)
+    temporaries = temporaries_in(outbox)
     after_kill = partial_outputs(outbox, reference)
     rerun = run_batch(inbox, outbox, SETTINGS)
     quarantine = default_quarantine(outbox)
@@ -181,6 +186,7 @@ def run_trial(
         "mid_run": committed < len(names),
         "committed_before_kill": committed,
         "temporaries_after_kill": temporaries,
+        "temporaries_after_rerun": temporaries_in(outbox),
         "repaired_by_rerun": sum(result.status == "repaired" for result in rerun),
         "partial_outputs": after_kill + partial_outputs(outbox, reference),
         "lost_inputs": lost_inputs(inbox, before, outbox, names),
@@ -212,6 +218,7 @@ def run_trials(work: Path, trials: int = 20, videos: int = 10, seed: int = 0) ->
         "clean_run_seconds": round(clean_seconds, 3),
         "kills_mid_run": sum(outcome["mid_run"] for outcome in outcomes),
         "kills_mid_write": sum(bool(outcome["temporaries_after_kill"]) for outcome in outcomes),
+        "temporaries_after_rerun": sum(len(outcome["temporaries_after_rerun"]) for outcome in outcomes),
         "lost_inputs": sum(len(outcome["lost_inputs"]) for outcome in outcomes),
         "partial_outputs": sum(len(outcome["partial_outputs"]) for outcome in outcomes),
         "double_repairs": sum(len(outcome["double_repairs"]) for outcome in outcomes),

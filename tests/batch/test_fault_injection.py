@@ -38,5 +38,6 @@ def test_killed_batch_runs_lose_nothing_and_repair_each_video_once(fault_injecti
     figures = fault_injection.run_trials(tmp_path, trials=5, videos=10, seed=0)
 
     assert figures["trials"] == 5 and figures["kills_mid_run"] >= 1
-    failures = {key: figures[key] for key in ("lost_inputs", "partial_outputs", "double_repairs", "wrongly_quarantined")}
+    counts = ("lost_inputs", "partial_outputs", "double_repairs", "wrongly_quarantined", "temporaries_after_rerun")
+    failures = {key: figures[key] for key in counts}
     assert failures == dict.fromkeys(failures, 0), figures["per_trial"]
