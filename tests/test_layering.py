@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io",),
     ("data",),
     ("versioning",),
+    ("ops",),
     ("models",),
     ("losses",),
     ("metrics",),

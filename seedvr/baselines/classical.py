@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from seedvr.errors import SeedVRError
-from seedvr.models.flow import check_video_and_masks
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.flow import check_video_and_masks
+from seedvr.ops.fusion import fused_propagation
 
 RepairMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

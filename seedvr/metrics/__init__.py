@@ -22,7 +22,7 @@ from seedvr.metrics.temporal import (
     warping_error_in_mask,
     warping_errors_in_mask,
 )
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows
 
 METRIC_KEYS: tuple[str, ...] = (
     "psnr_mask",

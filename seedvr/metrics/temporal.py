@@ -1,7 +1,7 @@
 """Temporal-consistency metrics: warping error (E_warp, whole frame and inside the mask), tOF
 and flicker.
 
-Flow convention (``seedvr.models.flow``): ``farneback_flow(a, b)`` returns ``f`` with
+Flow convention (``seedvr.ops.flow``): ``farneback_flow(a, b)`` returns ``f`` with
 ``a(p) ≈ b(p + f(p))``, so ``backward_warp(b, f)`` redraws ``a``. ``estimate_video_flows``
 returns ``forward[t] = farneback_flow(frame t, frame t+1)`` and
 ``backward[t] = farneback_flow(frame t+1, frame t)``.
@@ -14,8 +14,8 @@ import torch
 
 from seedvr.errors import SeedVRError
 from seedvr.metrics._inputs import check_videos
-from seedvr.models.flow import estimate_video_flows, farneback_flow
-from seedvr.models.warp import backward_warp
+from seedvr.ops.flow import estimate_video_flows, farneback_flow
+from seedvr.ops.warp import backward_warp
 
 VideoFlows = tuple[np.ndarray, np.ndarray]
 
@@ -172,7 +172,7 @@ def tof(pred: np.ndarray, target: np.ndarray, target_forward: np.ndarray | None 
     For each pair (t, t+1), Farneback flow of the output and of the ground truth; tOF is
     the mean absolute difference of the two flow fields (both components, every pixel),
     averaged over pairs, in pixels, not rescaled. Flows are estimated by
-    ``seedvr.models.flow.farneback_flow`` (OpenCV Farneback on frames reduced to
+    ``seedvr.ops.flow.farneback_flow`` (OpenCV Farneback on frames reduced to
     ``max_side``, vectors returned in full-resolution pixels). Lower is better; identical
     videos score 0. ``target_forward`` (the ``forward`` output of
     ``estimate_video_flows(target)``) may be passed to avoid recomputing it. Returns

@@ -22,7 +22,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from seedvr.errors import SeedVRError
 from seedvr.models.attention import TemporalSelfAttention
 from seedvr.models.video_checks import check_channels, check_video_inputs
-from seedvr.models.warp import backward_warp
+from seedvr.ops.warp import backward_warp
 
 INPUT_CHANNELS = 3 + 1 + 3 + 1 + 2  # masked frames, mask, propagated, validity, flow
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from seedvr.baselines.classical import inpaint_frames
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor, resize_mask, resize_video
 
 SPATIAL_METHOD = "ns"

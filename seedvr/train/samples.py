@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.video_tensors import frames_to_tensor
 

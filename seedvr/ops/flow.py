@@ -5,7 +5,7 @@ Convention used everywhere in the project: a flow field ``flow[y, x] = (dx, dy)`
 
     A(p) ≈ B(p + flow(p))
 
-so ``backward_warp(B, flow)`` (:mod:`seedvr.models.warp`) reconstructs ``A``. This is
+so ``backward_warp(B, flow)`` (:mod:`seedvr.ops.warp`) reconstructs ``A``. This is
 OpenCV's own Farneback convention (``prev`` = ``A``, ``next`` = ``B``).
 
 Flow is estimated on grey frames shrunk so the longer side is at most ``max_side`` pixels

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seedvr.models.flow import DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
-from seedvr.models.propagation import propagation_guess
+from seedvr.ops.flow import DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
+from seedvr.ops.propagation import propagation_guess
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
 #: The first is the single-flow default: its flow is the one the learned stages read.
