@@ -22,7 +22,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.errors import SeedVRError
+
+# Longer side (pixels) at which flow is measured unless a caller says otherwise: params.yaml's
+# repair.flow_max_side, the working size of propagation and of the model's conditions.
+DEFAULT_FLOW_MAX_SIDE = REPAIR_DEFAULTS.flow_max_side
 
 # Farneback settings for frames of about 256 pixels: a 4-level pyramid covers motions of a
 # few tens of reduced pixels; a 15-pixel window is robust to the flat fill left in the holes.
@@ -99,7 +104,7 @@ def _farneback(grey_from: np.ndarray, grey_to: np.ndarray) -> np.ndarray:
     return cv2.calcOpticalFlowFarneback(grey_from, grey_to, None, **_FARNEBACK)
 
 
-def farneback_flow(frame_from: np.ndarray, frame_to: np.ndarray, max_side: int = 256) -> np.ndarray:
+def farneback_flow(frame_from: np.ndarray, frame_to: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
     """Dense flow ``float32 [H, W, 2]`` (dx, dy) in full-resolution pixels.
 
     Convention: ``frame_from(p) ≈ frame_to(p + flow(p))``, so
@@ -230,7 +235,7 @@ def _masked_greys(frames: np.ndarray, holes: np.ndarray | None, size: tuple[int,
 def estimate_video_flows(
     frames: np.ndarray,
     masks: np.ndarray | None = None,
-    max_side: int = 256,
+    max_side: int = DEFAULT_FLOW_MAX_SIDE,
     dilation: int = DEFAULT_HOLE_DILATION,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward flows ``float32 [T-1, H, W, 2]`` between neighbouring frames.

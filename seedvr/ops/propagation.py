@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import check_video_and_masks, estimate_video_flows, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, check_video_and_masks, estimate_video_flows, reduced_size
 
 # Relative slack of the consistency check (Sundaram et al. 2010): long motions are allowed a
 # proportionally larger forward-backward mismatch than short ones.
@@ -234,7 +234,7 @@ def _flows_to_tensor(flows: np.ndarray) -> torch.Tensor:
 def propagation_guess(
     frames: np.ndarray,
     masks: np.ndarray,
-    max_side: int = 256,
+    max_side: int = DEFAULT_FLOW_MAX_SIDE,
     inpaint_radius: int = 3,
     flows: tuple[np.ndarray, np.ndarray] | None = None,
     consistency_threshold: float | None = None,

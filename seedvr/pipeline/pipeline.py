@@ -35,6 +35,7 @@ from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNe
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -118,7 +119,7 @@ class SeedVRPipeline(DiffusionPipeline):
     # -- conditions ---------------------------------------------------------------------------
 
     def prepare_conditions(
-        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256
+        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = DEFAULT_FLOW_MAX_SIDE
     ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
         arrays = compute_condition_arrays(frames, masks, flow_max_side)
@@ -202,7 +203,7 @@ class SeedVRPipeline(DiffusionPipeline):
         num_inference_steps: int | None = None,
         generator: torch.Generator | None = None,
         seed: int | None = None,
-        flow_max_side: int = 256,
+        flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
         return_dict: bool = True,
     ):
         """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
