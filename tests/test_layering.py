@@ -20,6 +20,7 @@ LIBRARY = PROJECT_ROOT / "seedvr"
 # packages of seedvr/ ("" is seedvr/__init__.py, whose lazy exports are strings, not imports).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "_lazy", "errors"),
+    ("video_contract",),
     ("method_catalog",),
     ("config",),
     ("modelstore",),

@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, check_video_and_masks, estimate_video_flows, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows, reduced_size
+from seedvr.video_contract import check_video_and_masks
 
 # Relative slack of the consistency check (Sundaram et al. 2010): long motions are allowed a
 # proportionally larger forward-backward mismatch than short ones.
@@ -252,7 +253,7 @@ def propagation_guess(
     ``frames`` byte for byte outside the mask; ``validity`` is True at known pixels and at
     hole pixels filled by propagation, False where Telea filled them.
     """
-    frames, masks = check_video_and_masks(frames, masks)
+    masks = check_video_and_masks(frames, masks)
     if inpaint_radius < 1:
         raise SeedVRError(f"inpaint_radius must be at least 1, got {inpaint_radius}")
     count, height, width = masks.shape
