@@ -35,8 +35,8 @@ from seedvr.baselines import inpaint_frames
 from seedvr.data.photos import load_photo
 from seedvr.data.synth import plan_source_clips, render_clip
 from seedvr.metrics import psnr
-from seedvr.models.flow import estimate_video_flows
-from seedvr.models.propagation import propagate_known_pixels, propagation_guess
+from seedvr.ops.flow import estimate_video_flows
+from seedvr.ops.propagation import propagate_known_pixels, propagation_guess
 
 
 def procedural_clip(frames: int, height: int, width: int, seed: int) -> np.ndarray:

@@ -20,12 +20,14 @@ LIBRARY = PROJECT_ROOT / "seedvr"
 # packages of seedvr/ ("" is seedvr/__init__.py, whose lazy exports are strings, not imports).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "_lazy", "errors"),
+    ("video_contract",),
     ("method_catalog",),
     ("config",),
     ("modelstore",),
     ("io",),
     ("data",),
     ("versioning",),
+    ("ops",),
     ("models",),
     ("losses",),
     ("metrics",),

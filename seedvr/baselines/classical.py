@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from seedvr.errors import SeedVRError
-from seedvr.models.flow import check_video_and_masks
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.fusion import fused_propagation
+from seedvr.video_contract import check_video_and_masks
 
 RepairMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -34,7 +34,7 @@ def inpaint_frames(
     Frames whose mask is empty are copied unchanged; pixels outside the mask are copied
     from the input exactly (OpenCV already leaves them alone; the copy makes it a guarantee).
     """
-    frames, masks = check_video_and_masks(frames, masks)
+    masks = check_video_and_masks(frames, masks)
     if method not in _OPENCV_FLAGS:
         raise SeedVRError(f"unknown inpainting method {method!r}; choose from {sorted(_OPENCV_FLAGS)}")
     if radius < 1:

@@ -37,6 +37,7 @@ import numpy as np
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.streaming import ChunkRepair
 from seedvr.errors import SeedVRError
+from seedvr.video_contract import check_video_and_masks
 
 #: Context kept around each hole, in pixels of the frames the method sees. It must cover what
 #: each method reads around a hole pixel:
@@ -219,9 +220,7 @@ def repair_in_crops(
     [T, H, W]``. A window without damage is returned (copied) without calling ``repair``;
     crops covering more than ``whole_frame_area`` of the frame run as one whole frame.
     ``stats``, when given, counts what was done."""
-    masks = np.asarray(masks, dtype=bool)
-    if frames.shape[:3] != masks.shape:
-        raise SeedVRError(f"mask shape {masks.shape} does not match video shape {frames.shape[:3]}")
+    masks = check_video_and_masks(frames, masks)
     crops = plan_crops(masks, margin, align)
     if stats is not None:
         stats.windows += 1

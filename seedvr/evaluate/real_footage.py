@@ -65,7 +65,7 @@ from seedvr.errors import SeedVRError
 from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
 from seedvr.io import iter_video_chunks, probe
 from seedvr.metrics import psnr, ssim, warping_error, warping_error_in_mask
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows
 
 STATIC_SQUARE = "static_square"
 CASE_KINDS: tuple[str, ...] = DAMAGE_KINDS + (STATIC_SQUARE,)

@@ -18,10 +18,10 @@ import pandas as pd
 
 from seedvr.engine.methods import RepairMethod, make_method
 from seedvr.errors import SeedVRError
-from seedvr.evaluate.per_frame import ewarp_per_frame, psnr_mask_per_frame
 from seedvr.method_catalog import METHOD_NAMES, MODEL_METHOD
 from seedvr.metrics import compute_all
-from seedvr.models.flow import estimate_video_flows
+from seedvr.metrics.per_frame import ewarp_per_frame, psnr_mask_per_frame
+from seedvr.ops.flow import estimate_video_flows
 from seedvr.pipeline.loading import local_pipeline_folder
 
 # Rows of a sample strip: a few frames spread over the clip are enough to see a method's

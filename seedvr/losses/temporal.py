@@ -10,7 +10,7 @@ With the target's optical flow, frame t is first warped onto frame t+1 (motion c
 so genuine motion is not mistaken for flicker, and pixels whose sample point leaves the
 frame are ignored.
 
-Flow convention (``seedvr.models.flow``): ``target_flow[:, t]`` is the *backward* flow
+Flow convention (``seedvr.ops.flow``): ``target_flow[:, t]`` is the *backward* flow
 t+1 -> t of the target, ``estimate_video_flows(target)[1][t]`` moved to ``[2, H, W]``:
 ``target[t+1](p) ≈ target[t](p + flow(p))``, so ``backward_warp(target[:, t], flow[:, t])``
 redraws ``target[:, t+1]``.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from seedvr.losses.image_ops import dilate, luminance, masked_mean, sobel_gradients
-from seedvr.models.warp import backward_warp
+from seedvr.ops.warp import backward_warp
 
 
 def align_previous_frames(frames: torch.Tensor, backward_flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seedvr.metrics._inputs import check_mask, check_videos
+from seedvr.metrics._inputs import check_damage_mask
 from seedvr.metrics.fidelity import PSNR_CAP_DB, ms_ssim, ms_ssim_settings, psnr, ssim, vif
 from seedvr.metrics.lpips import lpips, lpips_available
 from seedvr.metrics.temporal import (
@@ -22,7 +22,8 @@ from seedvr.metrics.temporal import (
     warping_error_in_mask,
     warping_errors_in_mask,
 )
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows
+from seedvr.video_contract import check_videos_alike
 
 METRIC_KEYS: tuple[str, ...] = (
     "psnr_mask",
@@ -67,8 +68,8 @@ def compute_all(
     torchvision VGG16 file, ``lpips`` is added too; otherwise the key is absent and reports
     should say "not computed".
     """
-    check_videos(pred, target)
-    mask = check_mask(mask, pred)
+    check_videos_alike(pred, target)
+    mask = check_damage_mask(mask, pred)
     if target_flows is None and pred.shape[0] > 1:
         target_flows = estimate_video_flows(target)
     results = {

@@ -1,4 +1,4 @@
-"""Input checks shared by the metrics: one readable sentence for every wrong input."""
+"""What the metrics add to the video contract: a masked metric needs damage; videos as tensors."""
 
 from __future__ import annotations
 
@@ -6,27 +6,12 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
+from seedvr.video_contract import check_video_and_masks
 
 
-def check_videos(pred: np.ndarray, target: np.ndarray) -> None:
-    """Both must be ``uint8`` ``[T, H, W, 3]`` arrays of the same shape."""
-    for name, video in (("pred", pred), ("target", target)):
-        if not isinstance(video, np.ndarray) or video.dtype != np.uint8:
-            raise SeedVRError(f"{name} must be a uint8 numpy video, got {getattr(video, 'dtype', type(video).__name__)}")
-        if video.ndim != 4 or video.shape[-1] != 3:
-            raise SeedVRError(f"{name} must be shaped [T, H, W, 3], got {video.shape}")
-        if video.shape[0] == 0:
-            raise SeedVRError(f"{name} has no frames")
-    if pred.shape != target.shape:
-        raise SeedVRError(f"pred shape {pred.shape} differs from target shape {target.shape}")
-
-
-def check_mask(mask: np.ndarray, video: np.ndarray) -> np.ndarray:
-    """A ``[T, H, W]`` mask matching ``video`` with at least one damaged pixel, as bool."""
-    mask = np.asarray(mask)
-    if mask.shape != video.shape[:3]:
-        raise SeedVRError(f"mask shape {mask.shape} does not match the video's frames {video.shape[:3]}")
-    mask = mask.astype(bool)
+def check_damage_mask(mask: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """``pred``'s mask as ``bool [T, H, W]`` (the video contract), with at least one damaged pixel."""
+    mask = check_video_and_masks(pred, mask, names=("pred", "mask"))
     if not mask.any():
         raise SeedVRError("mask has no damaged pixels, so a masked metric is undefined")
     return mask

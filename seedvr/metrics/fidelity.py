@@ -17,7 +17,8 @@ from torchmetrics.functional.image import (
 )
 
 from seedvr.errors import SeedVRError
-from seedvr.metrics._inputs import check_mask, check_videos, to_unit_tensor
+from seedvr.metrics._inputs import check_damage_mask, to_unit_tensor
+from seedvr.video_contract import check_videos_alike
 
 # Identical inputs have an infinite PSNR; a finite cap keeps averages, tables and MLflow
 # (which rejects inf) usable. 100 dB is far above anything a real repair reaches (an MSE of
@@ -38,10 +39,10 @@ def psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
     when given) before the log, so frames with few masked pixels weigh what their pixels
     weigh and a frame without masked pixels does not make the value undefined.
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     error = (pred.astype(np.float64) - target.astype(np.float64)) ** 2
     if mask is not None:
-        error = error[check_mask(mask, pred)]
+        error = error[check_damage_mask(mask, pred)]
     mse = float(error.mean())
     if mse == 0.0:
         return PSNR_CAP_DB
@@ -67,12 +68,12 @@ def ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
     each pixel, reflect padding at the frame border) averaged over the masked pixels of the
     whole clip. Frames under 11 px use a uniform window of the largest odd size that fits.
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     settings = _ssim_settings(*pred.shape[1:3])
     if mask is None:
         scores = [structural_similarity(p, t, channel_axis=2, data_range=255, **settings) for p, t in zip(pred, target)]
         return float(np.mean(scores))
-    mask = check_mask(mask, pred)
+    mask = check_damage_mask(mask, pred)
     total, count = 0.0, 0
     for p, t, m in zip(pred, target, mask):
         if not m.any():
@@ -108,7 +109,7 @@ def ms_ssim(pred: np.ndarray, target: np.ndarray) -> float:
 
     Standard 5 scales from 176 px up; fewer scales below (see :func:`ms_ssim_settings`).
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     betas, kernel, sigma = ms_ssim_settings(*pred.shape[1:3])
     value = multiscale_structural_similarity_index_measure(
         to_unit_tensor(pred),
@@ -134,7 +135,7 @@ def vif(pred: np.ndarray, target: np.ndarray) -> float:
     a side is under 41 px (the metric's 4-scale filters do not fit) or when the target is
     completely flat (no information to preserve: 0/0).
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     if min(pred.shape[1:3]) < VIF_MIN_SIDE:
         return float("nan")
     value = visual_information_fidelity(_to_255_tensor(pred), _to_255_tensor(target), sigma_n_sq=2.0)

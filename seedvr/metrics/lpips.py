@@ -30,7 +30,8 @@ from torch import nn
 
 from seedvr.errors import SeedVRError
 from seedvr.losses.vgg import load_vgg16_features
-from seedvr.metrics._inputs import check_videos, to_unit_tensor
+from seedvr.metrics._inputs import to_unit_tensor
+from seedvr.video_contract import check_videos_alike
 
 LPIPS_LAYERS: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 _LPIPS_CHANNELS = (64, 128, 256, 512, 512)
@@ -113,7 +114,7 @@ def lpips(
     batch_frames: int = 8,
 ) -> float | None:
     """Mean LPIPS (VGG) over frames, or ``None`` when the weights are not found locally."""
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     if not lpips_available(vgg16_weights, linear_heads):
         return None
     heads = Path(linear_heads) if linear_heads is not None else default_linear_heads()

@@ -1,7 +1,7 @@
 """Temporal-consistency metrics: warping error (E_warp, whole frame and inside the mask), tOF
 and flicker.
 
-Flow convention (``seedvr.models.flow``): ``farneback_flow(a, b)`` returns ``f`` with
+Flow convention (``seedvr.ops.flow``): ``farneback_flow(a, b)`` returns ``f`` with
 ``a(p) ≈ b(p + f(p))``, so ``backward_warp(b, f)`` redraws ``a``. ``estimate_video_flows``
 returns ``forward[t] = farneback_flow(frame t, frame t+1)`` and
 ``backward[t] = farneback_flow(frame t+1, frame t)``.
@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seedvr.errors import SeedVRError
-from seedvr.metrics._inputs import check_videos
-from seedvr.models.flow import estimate_video_flows, farneback_flow
-from seedvr.models.warp import backward_warp
+from seedvr.ops.flow import estimate_video_flows, farneback_flow
+from seedvr.ops.warp import backward_warp
+from seedvr.video_contract import check_video_and_masks, check_videos_alike
 
 VideoFlows = tuple[np.ndarray, np.ndarray]
 
@@ -73,7 +72,7 @@ def warping_error(pred: np.ndarray, target: np.ndarray, target_flows: VideoFlows
     score 0. ``target_flows`` (``(forward, backward)`` of ``estimate_video_flows(target)``)
     may be passed to avoid recomputing them. Returns ``nan`` for a single-frame clip.
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     if pred.shape[0] < 2:
         return float("nan")
     forward, backward = target_flows if target_flows is not None else estimate_video_flows(target)
@@ -111,13 +110,6 @@ def repaired_region(mask_t: np.ndarray, mask_next: np.ndarray, forward_flow: np.
     return trusted if trusted.any() else region
 
 
-def _check_mask_shape(mask: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.shape != pred.shape[:3]:
-        raise SeedVRError(f"mask shape {mask.shape} does not match the video's frames {pred.shape[:3]}")
-    return mask.astype(bool)
-
-
 def warping_errors_in_mask(pred: np.ndarray, mask: np.ndarray, target_flows: VideoFlows) -> np.ndarray:
     """``float64 [T-1]``: the in-mask warping error of each pair (t, t+1), x1e-3.
 
@@ -125,7 +117,7 @@ def warping_errors_in_mask(pred: np.ndarray, mask: np.ndarray, target_flows: Vid
     :func:`repaired_region` of the pair; ``nan`` for a pair whose region is empty.
     """
     forward, backward = target_flows
-    mask = _check_mask_shape(mask, pred)
+    mask = check_video_and_masks(pred, mask, names=("pred", "mask"))
     values = np.full(max(pred.shape[0] - 1, 0), np.nan)
     for t in range(pred.shape[0] - 1):
         region = repaired_region(mask[t], mask[t + 1], np.asarray(forward[t]), np.asarray(backward[t]))
@@ -155,8 +147,8 @@ def warping_error_in_mask(
     the floor every method is measured against. Pixels outside the region (farther from
     every hole than the flow plus one pixel) do not change it.
     """
-    check_videos(pred, target)
-    mask = _check_mask_shape(mask, pred)
+    check_videos_alike(pred, target)
+    mask = check_video_and_masks(pred, mask, names=("pred", "mask"))
     if pred.shape[0] < 2 or not mask.any():
         return float("nan")
     flows = target_flows if target_flows is not None else estimate_video_flows(target)
@@ -172,13 +164,13 @@ def tof(pred: np.ndarray, target: np.ndarray, target_forward: np.ndarray | None 
     For each pair (t, t+1), Farneback flow of the output and of the ground truth; tOF is
     the mean absolute difference of the two flow fields (both components, every pixel),
     averaged over pairs, in pixels, not rescaled. Flows are estimated by
-    ``seedvr.models.flow.farneback_flow`` (OpenCV Farneback on frames reduced to
+    ``seedvr.ops.flow.farneback_flow`` (OpenCV Farneback on frames reduced to
     ``max_side``, vectors returned in full-resolution pixels). Lower is better; identical
     videos score 0. ``target_forward`` (the ``forward`` output of
     ``estimate_video_flows(target)``) may be passed to avoid recomputing it. Returns
     ``nan`` for a single-frame clip.
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     if pred.shape[0] < 2:
         return float("nan")
     differences = []
@@ -200,7 +192,7 @@ def flicker(pred: np.ndarray, target: np.ndarray) -> float:
     about 2.5 grey levels). No motion compensation: it measures brightness and colour
     instability relative to the truth. 0 for identical videos; ``nan`` for a single frame.
     """
-    check_videos(pred, target)
+    check_videos_alike(pred, target)
     if pred.shape[0] < 2:
         return float("nan")
     # Integer arithmetic first, one division last: identical changes give exactly 0.

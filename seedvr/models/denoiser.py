@@ -25,7 +25,7 @@ from diffusers.models.modeling_utils import ModelMixin
 from seedvr.errors import SeedVRError
 from seedvr.models.attention import WindowLayout, WindowTransformerBlock, modulate, plan_windows, window_attention_mask
 from seedvr.models.embeddings import PatchEmbed3D, TimestepEmbedder, rotary_cos_sin
-from seedvr.models.video_checks import check_channels, check_video_inputs
+from seedvr.models.video_checks import check_channels, check_video_tensors
 
 RGB_CHANNELS = 3
 # sample, masked frames, mask, propagated, validity, spatial fill. The spatial candidate lets
@@ -168,7 +168,7 @@ class SeedVRDenoiser(ModelMixin, ConfigMixin):
         temporal_features: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Return the x0 estimate ``[B, T, 3, H, W]`` (``propagated`` + learned residual)."""
-        batch, frames, height, width = check_video_inputs(
+        batch, frames, height, width = check_video_tensors(
             sample=sample, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity, spatial=spatial
         )
         for name, tensor, channels in (

@@ -23,7 +23,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
 from seedvr.errors import SeedVRError
-from seedvr.models.video_checks import check_channels, check_video_inputs
+from seedvr.models.video_checks import check_channels, check_video_tensors
 
 
 def box_blur(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
@@ -126,7 +126,7 @@ class DetailRestorationNetwork(ModelMixin, ConfigMixin):
         validity: torch.Tensor,
     ) -> torch.Tensor:
         """Refine ``estimate`` ``[B, T, 3, H, W]``; every input shares B, T, H, W."""
-        batch, frames, height, width = check_video_inputs(
+        batch, frames, height, width = check_video_tensors(
             estimate=estimate, masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity
         )
         for name, tensor, channels in (
@@ -207,7 +207,7 @@ class TexturePreservationNetwork(ModelMixin, ConfigMixin):
 
     def forward(self, estimate: torch.Tensor, masked_frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Refine ``estimate`` ``[B, T, 3, H, W]`` from the known pixels ``masked_frames`` around ``mask``."""
-        batch, frames, height, width = check_video_inputs(estimate=estimate, masked_frames=masked_frames, mask=mask)
+        batch, frames, height, width = check_video_tensors(estimate=estimate, masked_frames=masked_frames, mask=mask)
         for name, tensor, channels in (("estimate", estimate, 3), ("masked_frames", masked_frames, 3), ("mask", mask, 1)):
             check_channels(name, tensor, channels)
         dtype = self.stem.conv.weight.dtype

@@ -21,8 +21,8 @@ from diffusers.models.modeling_utils import ModelMixin
 
 from seedvr.errors import SeedVRError
 from seedvr.models.attention import TemporalSelfAttention
-from seedvr.models.video_checks import check_channels, check_video_inputs
-from seedvr.models.warp import backward_warp
+from seedvr.models.video_checks import check_channels, check_video_tensors
+from seedvr.ops.warp import backward_warp
 
 INPUT_CHANNELS = 3 + 1 + 3 + 1 + 2  # masked frames, mask, propagated, validity, flow
 
@@ -135,7 +135,7 @@ class TemporalConsistencyEncoder(ModelMixin, ConfigMixin):
         flow: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Encode a clip. ``flow``: forward flow ``[B, T, 2, H, W]`` divided by (W, H); None = zeros."""
-        batch, frames, height, width = check_video_inputs(
+        batch, frames, height, width = check_video_tensors(
             masked_frames=masked_frames, mask=mask, propagated=propagated, validity=validity
         )
         for name, tensor, channels in (

@@ -1,4 +1,8 @@
-"""Shape checks shared by the video models, so a wrong-sized input fails with one clear sentence."""
+"""Shape checks shared by the video models, so a wrong-sized input fails with one clear sentence.
+
+The networks' contract: ``[B, T, C, H, W]`` torch tensors. Videos as numpy arrays, before they
+become tensors, are checked by :mod:`seedvr.video_contract`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import torch
 from seedvr.errors import SeedVRError
 
 
-def check_video_inputs(**tensors: torch.Tensor | None) -> tuple[int, int, int, int]:
+def check_video_tensors(**tensors: torch.Tensor | None) -> tuple[int, int, int, int]:
     """Check that every given ``[B, T, C, H, W]`` tensor shares B, T, H and W; return them.
 
     ``None`` entries are skipped (optional inputs). Raises :class:`SeedVRError` naming the

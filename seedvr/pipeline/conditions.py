@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from seedvr.baselines.classical import inpaint_frames
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE
+from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor, resize_mask, resize_video
 
 SPATIAL_METHOD = "ns"
@@ -37,7 +38,9 @@ class ConditionArrays:
     backward_flow: np.ndarray  # float32 [T-1, H, W, 2]
 
 
-def compute_condition_arrays(frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256) -> ConditionArrays:
+def compute_condition_arrays(
+    frames: np.ndarray, masks: np.ndarray, flow_max_side: int = DEFAULT_FLOW_MAX_SIDE
+) -> ConditionArrays:
     """Flow, propagation guess, validity and spatial candidate of ``frames`` inside ``masks``."""
     fused = fused_propagation(frames, masks, flow_max_side)
     spatial = inpaint_frames(frames, masks, method=SPATIAL_METHOD)

@@ -29,16 +29,17 @@ from diffusers import DiffusionPipeline
 from diffusers.utils import BaseOutput
 from safetensors import SafetensorError
 
-from seedvr.errors import SeedVRError
 from seedvr.models.denoiser import SeedVRDenoiser
 from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNetwork
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
 from seedvr.pipeline.video_tensors import resize_video, tensor_to_frames
+from seedvr.video_contract import check_video_and_masks
 
 # What diffusers raises for a verified folder whose files still cannot be read (a weights file
 # truncated after its header, a scheduler config of the wrong types).
@@ -51,20 +52,6 @@ class SeedVRPipelineOutput(BaseOutput):
 
     frames: np.ndarray
     guess: np.ndarray
-
-
-def check_video_and_mask(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Validate the pair and return the mask as ``bool [T, H, W]``."""
-    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
-        raise SeedVRError("frames must be a uint8 array of shape [T, H, W, 3]")
-    masks = np.asarray(masks)
-    if masks.ndim == 4 and masks.shape[-1] == 1:
-        masks = masks[..., 0]
-    if masks.shape != frames.shape[:3]:
-        raise SeedVRError(f"mask shape {tuple(masks.shape)} does not match video shape {tuple(frames.shape[:3])}")
-    if frames.shape[0] == 0:
-        raise SeedVRError("the video has no frames")
-    return masks.astype(bool, copy=False)
 
 
 class SeedVRPipeline(DiffusionPipeline):
@@ -118,7 +105,7 @@ class SeedVRPipeline(DiffusionPipeline):
     # -- conditions ---------------------------------------------------------------------------
 
     def prepare_conditions(
-        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = 256
+        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = DEFAULT_FLOW_MAX_SIDE
     ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
         arrays = compute_condition_arrays(frames, masks, flow_max_side)
@@ -202,14 +189,14 @@ class SeedVRPipeline(DiffusionPipeline):
         num_inference_steps: int | None = None,
         generator: torch.Generator | None = None,
         seed: int | None = None,
-        flow_max_side: int = 256,
+        flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
         return_dict: bool = True,
     ):
         """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
 
         Pixels outside the mask are returned unchanged, byte for byte.
         """
-        masks = check_video_and_mask(frames, masks)
+        masks = check_video_and_masks(frames, masks)
         if generator is None and seed is not None:
             generator = torch.Generator("cpu").manual_seed(seed)
         if not masks.any():

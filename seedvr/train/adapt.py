@@ -43,10 +43,11 @@ import torch
 from seedvr.config import DamageParams, LossParams, TrainParams
 from seedvr.data.damage import apply_damage, check_kinds, check_mask_ratio
 from seedvr.errors import SeedVRError
-from seedvr.pipeline.pipeline import SeedVRPipeline, check_video_and_mask
+from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.train.datamodule import random_crop
 from seedvr.train.module import SeedVRLightningModule
 from seedvr.train.samples import prepare_sample
+from seedvr.video_contract import check_video, check_video_and_masks
 
 MAX_ADAPT_STEPS = 100_000
 MIN_CROP = 8
@@ -165,7 +166,7 @@ class KnownPixelSamples:
         self.runs: list[np.ndarray] = []
         known = 0
         for frames, mask in zip(clips, masks):
-            unknown = grow_mask(check_video_and_mask(frames, mask), margin)
+            unknown = grow_mask(check_video_and_masks(frames, mask), margin)
             known += int((~unknown).sum())
             self.runs.append(np.concatenate([frames, unknown[..., None].astype(np.uint8)], axis=-1))
         if known == 0:
@@ -268,8 +269,10 @@ def adapt_pipeline(
     evaluate = evaluate and steps > 0
     started = time.perf_counter()
     runs, run_masks = _as_runs(frames, masks)
-    if not runs or any(not isinstance(run, np.ndarray) or run.ndim != 4 or len(run) == 0 for run in runs):
-        raise SeedVRError("adaptation needs uint8 [T, H, W, 3] frames with at least one frame")
+    if not runs:
+        raise SeedVRError("adaptation needs at least one clip of frames with its mask")
+    for run in runs:
+        check_video(run)
     height, width = min(run.shape[1] for run in runs), min(run.shape[2] for run in runs)
     side = adapt_crop_size(crop_size, height, width, patch_multiple(pipeline))
     clip_frames = min(clip_frames, min(len(run) for run in runs))  # one clip length: samples stack

@@ -9,14 +9,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.video_tensors import frames_to_tensor
 
 SAMPLE_KEYS = ("frames", "clean", "mask", "guess", "validity", "spatial", "flow", "target_flow")
 
 
-def prepare_sample(clean: np.ndarray, damaged: np.ndarray, mask: np.ndarray, flow_max_side: int = 256) -> dict[str, torch.Tensor]:
+def prepare_sample(
+    clean: np.ndarray, damaged: np.ndarray, mask: np.ndarray, flow_max_side: int = DEFAULT_FLOW_MAX_SIDE
+) -> dict[str, torch.Tensor]:
     """The conditioning and targets for one clip, ``[T, C, H, W]`` tensors (no batch axis).
 
     ``flow`` is the damaged clip's forward flow in frame units (what the temporal encoder

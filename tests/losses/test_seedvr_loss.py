@@ -122,7 +122,7 @@ def test_flow_aligned_temporal_term_follows_motion(make_clip):
 
 def test_flow_convention_matches_estimate_video_flows(make_clip):
     """The loss expects flow.py's *backward* flows: with them frame t lands on frame t+1."""
-    from seedvr.models.flow import estimate_video_flows
+    from seedvr.ops.flow import estimate_video_flows
 
     target = make_clip(frames=3, size=48, shift_per_frame=2)
     video = (target[0].permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()

@@ -17,7 +17,7 @@ from seedvr.metrics import (
     warping_error_in_mask,
     warping_errors_in_mask,
 )
-from seedvr.models.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows
 
 ALTERNATING = [6, -6, 6, -6, 6, -6, 6, -6]
 

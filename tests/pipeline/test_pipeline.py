@@ -10,7 +10,7 @@ import torch
 from media_samples import make_panning_clip
 
 from seedvr.errors import SeedVRError
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.pipeline import SeedVRPipeline
 
 

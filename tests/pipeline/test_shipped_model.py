@@ -13,7 +13,7 @@ import pytest
 from media_samples import make_panning_clip
 
 from seedvr.engine.methods import make_method
-from seedvr.models.fusion import fused_propagation
+from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.pipeline.shipped import SHIPPED_BASE_MODEL
 

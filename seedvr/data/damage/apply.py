@@ -34,6 +34,7 @@ from seedvr.data.damage.paint import paint_damage
 from seedvr.data.damage.scratch import ScratchDamage
 from seedvr.data.damage.stroke import StrokeDamage
 from seedvr.errors import SeedVRError
+from seedvr.video_contract import check_video
 
 KIND_REGISTRY: dict[str, DamageKind] = {
     kind.name: kind for kind in (ScratchDamage(), BlotchDamage(), DustDamage(), StrokeDamage(), ObjectDamage(), LogoDamage())
@@ -199,8 +200,7 @@ def apply_damage(
     ``mask_ratio``; ``damaged == frames`` exactly wherever ``mask`` is False.
     """
     frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or 0 in frames.shape:
-        raise SeedVRError(f"frames must be a non-empty uint8 [T, H, W, 3] array, got {frames.dtype} {frames.shape}")
+    check_video(frames)
     drawn = draw_damage_masks(frames.shape[:3], kinds, rng, mask_ratio)
     damaged = np.array(frames, dtype=np.uint8, order="C", copy=True)
     total = drawn.mask.size

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seedvr.models.flow import DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
-from seedvr.models.propagation import propagation_guess
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
+from seedvr.ops.propagation import propagation_guess
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
 #: The first is the single-flow default: its flow is the one the learned stages read.
@@ -40,7 +40,7 @@ class FusedPropagation:
 def fused_propagation(
     frames: np.ndarray,
     masks: np.ndarray,
-    flow_max_side: int = 256,
+    flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
     hypotheses: tuple[tuple[float, int], ...] = FLOW_HYPOTHESES,
 ) -> FusedPropagation:
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.models.flow import estimate_video_flows
-from seedvr.models.propagation import propagate_known_pixels, propagation_guess
+from seedvr.ops.flow import estimate_video_flows
+from seedvr.ops.propagation import propagate_known_pixels, propagation_guess
 
 
 def _psnr_in_mask(repaired: np.ndarray, truth: np.ndarray, masks: np.ndarray) -> float:

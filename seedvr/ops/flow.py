@@ -5,7 +5,7 @@ Convention used everywhere in the project: a flow field ``flow[y, x] = (dx, dy)`
 
     A(p) ≈ B(p + flow(p))
 
-so ``backward_warp(B, flow)`` (:mod:`seedvr.models.warp`) reconstructs ``A``. This is
+so ``backward_warp(B, flow)`` (:mod:`seedvr.ops.warp`) reconstructs ``A``. This is
 OpenCV's own Farneback convention (``prev`` = ``A``, ``next`` = ``B``).
 
 Flow is estimated on grey frames shrunk so the longer side is at most ``max_side`` pixels
@@ -22,7 +22,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from seedvr.config import REPAIR_DEFAULTS
 from seedvr.errors import SeedVRError
+from seedvr.video_contract import check_video, check_video_and_masks
+
+# Longer side (pixels) at which flow is measured unless a caller says otherwise: params.yaml's
+# repair.flow_max_side, the working size of propagation and of the model's conditions.
+DEFAULT_FLOW_MAX_SIDE = REPAIR_DEFAULTS.flow_max_side
 
 # Farneback settings for frames of about 256 pixels: a 4-level pyramid covers motions of a
 # few tens of reduced pixels; a 15-pixel window is robust to the flat fill left in the holes.
@@ -38,27 +44,6 @@ DEFAULT_HOLE_DILATION = 9
 # good start, so a handful of sweeps per level is enough to smooth the seams away.
 _SWEEPS_PER_LEVEL = 6
 _COARSEST_SWEEPS = 40
-
-
-def check_video_and_masks(frames: np.ndarray, masks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Check a ``uint8 [T, H, W, 3]`` video and its ``[T, H, W]`` masks; return masks as bool.
-
-    Masks may be ``bool`` or ``uint8`` (non-zero = damaged). Any mismatch is a
-    :class:`SeedVRError` with one readable sentence.
-    """
-    if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8:
-        kind = frames.dtype if isinstance(frames, np.ndarray) else type(frames).__name__
-        raise SeedVRError(f"frames must be a uint8 numpy array [T, H, W, 3], got {kind}")
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
-        raise SeedVRError(f"frames must have shape [T, H, W, 3] with T >= 1, got {tuple(frames.shape)}")
-    if masks is None:
-        return frames, None
-    if not isinstance(masks, np.ndarray) or masks.dtype not in (np.bool_, np.uint8):
-        kind = masks.dtype if isinstance(masks, np.ndarray) else type(masks).__name__
-        raise SeedVRError(f"masks must be a bool or uint8 numpy array [T, H, W], got {kind}")
-    if masks.shape != frames.shape[:3]:
-        raise SeedVRError(f"masks shape {tuple(masks.shape)} does not match the frames {tuple(frames.shape[:3])}")
-    return frames, masks.astype(bool, copy=False)
 
 
 def reduced_size(height: int, width: int, max_side: int) -> tuple[int, int]:
@@ -99,7 +84,7 @@ def _farneback(grey_from: np.ndarray, grey_to: np.ndarray) -> np.ndarray:
     return cv2.calcOpticalFlowFarneback(grey_from, grey_to, None, **_FARNEBACK)
 
 
-def farneback_flow(frame_from: np.ndarray, frame_to: np.ndarray, max_side: int = 256) -> np.ndarray:
+def farneback_flow(frame_from: np.ndarray, frame_to: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
     """Dense flow ``float32 [H, W, 2]`` (dx, dy) in full-resolution pixels.
 
     Convention: ``frame_from(p) ≈ frame_to(p + flow(p))``, so
@@ -230,7 +215,7 @@ def _masked_greys(frames: np.ndarray, holes: np.ndarray | None, size: tuple[int,
 def estimate_video_flows(
     frames: np.ndarray,
     masks: np.ndarray | None = None,
-    max_side: int = 256,
+    max_side: int = DEFAULT_FLOW_MAX_SIDE,
     dilation: int = DEFAULT_HOLE_DILATION,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward flows ``float32 [T-1, H, W, 2]`` between neighbouring frames.
@@ -243,7 +228,10 @@ def estimate_video_flows(
     reduced pixels). Estimation and completion run at the reduced size (longer side <=
     ``max_side``); the result is resized to full resolution.
     """
-    frames, masks = check_video_and_masks(frames, masks)
+    if masks is None:
+        check_video(frames)
+    else:
+        masks = check_video_and_masks(frames, masks)
     count, height, width = frames.shape[:3]
     size = reduced_size(height, width, max_side)
     holes = None if masks is None else np.stack([_reduce_mask(mask, size) for mask in masks])

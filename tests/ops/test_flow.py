@@ -9,8 +9,8 @@ import torch
 from skimage import data
 
 from seedvr.errors import SeedVRError
-from seedvr.models.flow import complete_flow, estimate_video_flows, farneback_flow, harmonic_fill
-from seedvr.models.warp import backward_warp
+from seedvr.ops.flow import complete_flow, estimate_video_flows, farneback_flow, harmonic_fill
+from seedvr.ops.warp import backward_warp
 
 
 def _textured(height: int, width: int) -> np.ndarray:

@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from seedvr.metrics import psnr, warping_errors_in_mask
-
-VideoFlows = tuple[np.ndarray, np.ndarray]
+from seedvr.metrics.fidelity import psnr
+from seedvr.metrics.temporal import VideoFlows, warping_errors_in_mask
 
 
 def psnr_mask_per_frame(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:

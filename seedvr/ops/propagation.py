@@ -19,7 +19,7 @@ cancel: the source is occluded, or the flow is wrong). The two passes are merged
 preferring the source fewer hops away and averaging the two when they are equally near.
 
 Only hole pixels are visited (gathered by index, sampled with the same pixel-centre
-convention as :func:`seedvr.models.warp.backward_warp`), so the cost grows with the damaged
+convention as :func:`seedvr.ops.warp.backward_warp`), so the cost grows with the damaged
 area rather than with the frame size; everything is batched over ``B`` and runs on any
 device the tensors live on.
 """
@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.models.flow import check_video_and_masks, estimate_video_flows, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows, reduced_size
+from seedvr.video_contract import check_video_and_masks
 
 # Relative slack of the consistency check (Sundaram et al. 2010): long motions are allowed a
 # proportionally larger forward-backward mismatch than short ones.
@@ -185,7 +186,7 @@ def propagate_known_pixels(
     ``frames [B, T, C, H, W]`` in any value range; ``masks [B, T, 1, H, W]`` with 1 = hole;
     ``forward_flow [B, T-1, 2, H, W]`` maps frame t to t+1 (samples frame t+1) and
     ``backward_flow [B, T-1, 2, H, W]`` maps frame t+1 to t, in pixels (see
-    :mod:`seedvr.models.flow`). ``consistency_threshold`` is the forward-backward mismatch
+    :mod:`seedvr.ops.flow`). ``consistency_threshold`` is the forward-backward mismatch
     (pixels) tolerated on short motions; a 1 % relative slack is added for long ones.
 
     Returns ``(propagated, validity)``: ``propagated`` equals ``frames`` exactly at known
@@ -234,7 +235,7 @@ def _flows_to_tensor(flows: np.ndarray) -> torch.Tensor:
 def propagation_guess(
     frames: np.ndarray,
     masks: np.ndarray,
-    max_side: int = 256,
+    max_side: int = DEFAULT_FLOW_MAX_SIDE,
     inpaint_radius: int = 3,
     flows: tuple[np.ndarray, np.ndarray] | None = None,
     consistency_threshold: float | None = None,
@@ -252,7 +253,7 @@ def propagation_guess(
     ``frames`` byte for byte outside the mask; ``validity`` is True at known pixels and at
     hole pixels filled by propagation, False where Telea filled them.
     """
-    frames, masks = check_video_and_masks(frames, masks)
+    masks = check_video_and_masks(frames, masks)
     if inpaint_radius < 1:
         raise SeedVRError(f"inpaint_radius must be at least 1, got {inpaint_radius}")
     count, height, width = masks.shape

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seedvr.models.flow import estimate_video_flows
-from seedvr.models.fusion import FLOW_HYPOTHESES, fused_propagation
-from seedvr.models.propagation import propagation_guess
+from seedvr.ops.flow import estimate_video_flows
+from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation
+from seedvr.ops.propagation import propagation_guess
 
 
 @pytest.fixture(scope="module")
