@@ -19,6 +19,8 @@ it with a smooth harmonic interpolation of the flow around the hole.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import cv2
 import numpy as np
 
@@ -228,6 +230,22 @@ def estimate_video_flows(
     reduced pixels). Estimation and completion run at the reduced size (longer side <=
     ``max_side``); the result is resized to full resolution.
     """
+    return next(flows_per_dilation(frames, masks, max_side, (dilation,)))[1]
+
+
+def flows_per_dilation(
+    frames: np.ndarray,
+    masks: np.ndarray | None,
+    max_side: int = DEFAULT_FLOW_MAX_SIDE,
+    dilations: Sequence[int] = (DEFAULT_HOLE_DILATION,),
+) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+    """``(dilation, (forward, backward))`` of :func:`estimate_video_flows` for each of ``dilations``.
+
+    The dilation only decides how much of the measured flow the completion replaces, so the
+    frame pairs are measured once and completed once per dilation, at the reduced size. The
+    full-resolution flows are made one dilation at a time, as the caller asks for them: memory
+    holds one pair of them, not one per dilation.
+    """
     if masks is None:
         check_video(frames)
     else:
@@ -236,17 +254,19 @@ def estimate_video_flows(
     size = reduced_size(height, width, max_side)
     holes = None if masks is None else np.stack([_reduce_mask(mask, size) for mask in masks])
     greys = _masked_greys(frames, holes, size)
-    forward = np.empty((max(count - 1, 0), height, width, 2), dtype=np.float32)
-    backward = np.empty_like(forward)
-    for index in range(count - 1):
-        ahead = _farneback(greys[index], greys[index + 1])
-        behind = _farneback(greys[index + 1], greys[index])
-        if holes is not None:
-            union = holes[index] | holes[index + 1]
-            if union.any():
-                # Both directions share the hole: one 4-channel fill completes them together.
-                both = harmonic_fill(np.concatenate((ahead, behind), axis=2), _dilate(union, dilation))
-                ahead, behind = np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])
-        forward[index] = _upscale_flow(ahead, height, width)
-        backward[index] = _upscale_flow(behind, height, width)
-    return forward, backward
+    measured = [
+        (_farneback(greys[index], greys[index + 1]), _farneback(greys[index + 1], greys[index])) for index in range(count - 1)
+    ]
+    for dilation in dilations:
+        forward = np.empty((max(count - 1, 0), height, width, 2), dtype=np.float32)
+        backward = np.empty_like(forward)
+        for index, (ahead, behind) in enumerate(measured):
+            if holes is not None:
+                union = holes[index] | holes[index + 1]
+                if union.any():
+                    # Both directions share the hole: one 4-channel fill completes them together.
+                    both = harmonic_fill(np.concatenate((ahead, behind), axis=2), _dilate(union, dilation))
+                    ahead, behind = np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])
+            forward[index] = _upscale_flow(ahead, height, width)
+            backward[index] = _upscale_flow(behind, height, width)
+        yield dilation, (forward, backward)

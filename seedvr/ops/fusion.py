@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, estimate_video_flows, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, flows_per_dilation, reduced_size
 from seedvr.ops.propagation import propagation_guess
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
@@ -46,25 +46,28 @@ def fused_propagation(
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
 
     Hypotheses that land on the same working size (small frames: nothing is shrunk) are
-    computed once and keep their weight in the mean. The mean is accumulated, so memory stays
-    at one float copy of the clip however many hypotheses there are.
+    computed once and keep their weight in the mean; the frame pairs are measured once per
+    working size, whatever the dilations. The mean is accumulated, so memory stays at one
+    float copy of the clip however many hypotheses there are.
     """
     height, width = frames.shape[1:3]
-    weights: dict[tuple[tuple[int, int], int], int] = {}
+    weights: dict[tuple[int, int], dict[int, int]] = {}  # working size -> dilation -> weight
     for scale, dilation in hypotheses:
-        key = (reduced_size(height, width, max(8, round(flow_max_side * scale))), dilation)
-        weights[key] = weights.get(key, 0) + 1
+        size = reduced_size(height, width, max(8, round(flow_max_side * scale)))
+        weights.setdefault(size, {})
+        weights[size][dilation] = weights[size].get(dilation, 0) + 1
+    first_size = reduced_size(height, width, max(8, round(flow_max_side * hypotheses[0][0])))
     total = np.zeros(frames.shape, dtype=np.float32)
     votes = np.zeros(masks.shape, dtype=np.int32)
     default_flows = None
-    for (size, dilation), weight in weights.items():
+    for size, by_dilation in weights.items():
         side = max(size)
-        flows = estimate_video_flows(frames, masks, max_side=side, dilation=dilation)
-        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
-        total += weight * guess.astype(np.float32)
-        votes += weight * validity
-        if default_flows is None:
-            default_flows = flows
+        for dilation, flows in flows_per_dilation(frames, masks, side, tuple(by_dilation)):
+            guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
+            total += by_dilation[dilation] * guess.astype(np.float32)
+            votes += by_dilation[dilation] * validity
+            if (size, dilation) == (first_size, hypotheses[0][1]):
+                default_flows = flows
     fused = np.clip(np.rint(total / len(hypotheses)), 0, 255).astype(np.uint8)
     fused = np.where(masks.astype(bool)[..., None], fused, frames)
     return FusedPropagation(fused, 2 * votes > len(hypotheses), *default_flows)

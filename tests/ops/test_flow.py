@@ -9,7 +9,7 @@ import torch
 from skimage import data
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import complete_flow, estimate_video_flows, farneback_flow, harmonic_fill
+from seedvr.ops.flow import complete_flow, estimate_video_flows, farneback_flow, flows_per_dilation, harmonic_fill
 from seedvr.ops.warp import backward_warp
 
 
@@ -100,6 +100,17 @@ def test_completion_recovers_the_scene_motion_across_a_static_blotch(panning_cli
     raw_error = np.abs(raw[:, masks[0]] - truth).mean()
     completed_error = np.abs(completed[:, masks[0]] - truth).mean()
     assert completed_error < 0.6 < raw_error
+
+
+def test_flows_for_several_dilations_equal_one_estimate_each(panning_clip):
+    frames, masks = panning_clip
+    together = dict(flows_per_dilation(frames, masks, 64, (2, 9)))
+    assert list(together) == [2, 9]
+    for dilation, (forward, backward) in together.items():
+        alone = estimate_video_flows(frames, masks, max_side=64, dilation=dilation)
+        np.testing.assert_array_equal(forward, alone[0])
+        np.testing.assert_array_equal(backward, alone[1])
+    assert not np.array_equal(together[2][0], together[9][0])  # the dilation does matter
 
 
 @pytest.mark.parametrize(
