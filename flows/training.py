@@ -18,10 +18,7 @@ from the Prefect UI (deployment ``training-pipeline`` in prefect.yaml) or ``seed
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +31,7 @@ from prefect.states import Completed, State
 from seedvr.config import Params, load_params
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.timings import SPEED_KEY, read_timings
+from seedvr.versioning.dvc_commands import dvc_add, reproduce_stage, stage_changes
 
 DVC_STAGES = ("validate_sources", "damage", "validate", "train", "evaluate", "register")
 SUMMARY_ARTIFACT_KEY = "training-summary"
@@ -42,79 +40,24 @@ PROGRESS_ARTIFACT_KEY = "training-progress"
 TRAIN_PROGRESS_FILE = "work/train_progress.json"
 REGISTRATION_FILE = "work/registration.json"
 RETRY_DELAY_S = 5.0
-PROGRESS_POLL_S = 2.0
-# Lines of a failed stage's output shown in the error (the whole output goes to the log).
-_ERROR_TAIL_LINES = 15
 _METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker")
 
 
-# -- DVC, run as the command line does ------------------------------------------------------
-
-
-def _dvc_environment() -> dict[str, str]:
-    """The stage commands call ``seedvr``: make this interpreter's scripts folder come first on
-    PATH, so a flow started as ``.venv/bin/python -m flows.training`` finds them."""
-    scripts = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    return {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": f"{scripts}{os.pathsep}{path}" if path else scripts}
-
-
-def stage_changes(stage: str, root: Path) -> list:
-    """What ``dvc status`` reports for ``stage`` alone; empty when it is up to date."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "dvc", "status", "--json", f"dvc.yaml:{stage}"],
-        cwd=root,
-        env=_dvc_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        reasons = [line for line in completed.stderr.splitlines() if line.strip()]
-        raise SeedVRError(f"`dvc status {stage}` failed: {reasons[-1] if reasons else completed.returncode}")
-    try:
-        status = json.loads(completed.stdout or "{}")
-    except json.JSONDecodeError:
-        raise SeedVRError(f"`dvc status {stage}` printed no JSON: {completed.stdout[:200]!r}") from None
-    return status.get(stage, [])
-
-
-def reproduce_stage(stage: str, root: Path, poll=None) -> None:
-    """``dvc repro --single-item`` for ``stage`` (updates dvc.lock); ``poll()`` is called every
-    few seconds while it runs. A failure raises with the end of the stage's output."""
-    logger = get_run_logger()
-    with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dvc", "repro", "--single-item", f"dvc.yaml:{stage}"],
-            cwd=root,
-            env=_dvc_environment(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        while process.poll() is None:
-            if poll is not None:
-                poll()
-            time.sleep(PROGRESS_POLL_S)
-        output.seek(0)
-        lines = [line.rstrip() for line in output if line.strip()]
-    if lines:
-        logger.info("dvc repro %s:\n%s", stage, "\n".join(lines))
-    if process.returncode != 0:
-        tail = "\n".join(lines[-_ERROR_TAIL_LINES:])
-        raise SeedVRError(f"stage {stage} failed (dvc exit status {process.returncode}):\n{tail}")
+# -- one DVC stage -------------------------------------------------------------------------
 
 
 def _run_stage(stage: str, root: str, poll=None, before=None) -> dict | State:
-    root_path = Path(root)
-    changes = stage_changes(stage, root_path)
+    """Reproduce ``stage`` when ``dvc status`` says its inputs changed, else complete at once.
+    ``before()`` runs just before the stage starts, ``poll()`` every few seconds while it runs."""
+    logger = get_run_logger()
+    changes = stage_changes(stage, root)
     if not changes:
         return Completed(message="up to date", data={"stage": stage, "ran": False})
-    get_run_logger().info("%s: %s", stage, json.dumps(changes))
+    logger.info("%s: %s", stage, json.dumps(changes))
     if before is not None:
         before()
     started = time.perf_counter()
-    reproduce_stage(stage, root_path, poll)
+    reproduce_stage(stage, root, poll, on_output=lambda output: logger.info("dvc repro %s:\n%s", stage, output))
     return {"stage": stage, "ran": True, "seconds": round(time.perf_counter() - started, 1), "changes": changes}
 
 
@@ -126,7 +69,6 @@ def version_data(params_file: str, root: str) -> dict:
     """data/ as data.dvc pins it (restored, pulled or generated), tracked by DVC; returns the
     data version. A change of ``params.data`` regenerates the data and records the new version."""
     from seedvr.versioning import data_version, ensure_source_data, params_mismatch
-    from seedvr.versioning.dvc_commands import dvc_add
 
     logger = get_run_logger()
     settings = load_params(params_file).data
