@@ -30,6 +30,7 @@ from prefect.states import Completed, State
 
 from seedvr.config import Params, load_params
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics
 from seedvr.evaluate.timings import SPEED_KEY, read_timings
 from seedvr.versioning.dvc_commands import dvc_add, reproduce_stage, stage_changes
 
@@ -195,22 +196,27 @@ def _figure(value) -> str:
 
 
 def summary_markdown(
-    metrics: dict | None, registration: dict | None, stages: list[dict], data_version: str, timings: dict | None = None
+    metrics: EvaluationMetrics | None,
+    registration: dict | None,
+    stages: list[dict],
+    data_version: str,
+    timings: dict | None = None,
 ) -> str:
     """The training-summary artifact: stages, metrics per method (with the repair speed of
     the evaluation's timings.json), gates, run and model version."""
     lines = ["# Training pipeline", "", f"Data version: `{data_version}`", "", "| stage | ran |", "|---|---|"]
     lines += [f"| {stage['stage']} | {'yes' if stage['ran'] else 'no (up to date)'} |" for stage in stages]
     if metrics is not None:
-        lines += ["", f"## Evaluation ({metrics.get('split')}: {metrics.get('clips')} clips, {metrics.get('frames')} frames)", ""]
+        lines += ["", f"## Evaluation ({metrics.split}: {metrics.clips} clips, {metrics.frames} frames)", ""]
         speeds = (timings or {}).get("methods", {})
         lines += ["| method | " + " | ".join(_METRIC_COLUMNS + (SPEED_KEY,)) + " |", "|---" * (len(_METRIC_COLUMNS) + 2) + "|"]
-        for method, figures in metrics.get("methods", {}).items():
-            cells = [_figure(figures.get(key)) for key in _METRIC_COLUMNS] + [_figure(speeds.get(method, {}).get(SPEED_KEY))]
+        for method, figures in metrics.methods.items():
+            shown = figures.figures()
+            cells = [_figure(shown[key]) for key in _METRIC_COLUMNS] + [_figure(speeds.get(method, {}).get(SPEED_KEY))]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        gains = metrics.get("gains")
-        if gains and gains.get("psnr_mask_db") is not None:
-            lines += ["", f"seedvr vs {gains['baseline']}: {gains['psnr_mask_db']:+.2f} dB psnr_mask in the damage."]
+        gains = metrics.gains
+        if gains is not None and gains.psnr_mask_db is not None:
+            lines += ["", f"seedvr vs {gains.baseline}: {gains.psnr_mask_db:+.2f} dB psnr_mask in the damage."]
     if registration is not None:
         verdict = "gates passed: promoted to champion" if registration["promoted"] else "gates failed: champion unchanged"
         lines += [
@@ -241,7 +247,7 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
 
     Returns:
         ``{"data_version", "stages": [{"stage", "ran", ...}], "ran": [names],
-        "metrics": metrics.json, "registration": registration.json}``.
+        "metrics": metrics.json (an EvaluationMetrics), "registration": registration.json}``.
     """
     root_path = Path(root).resolve()
     params_path = Path(params) if Path(params).is_absolute() else root_path / params
@@ -258,7 +264,8 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
     stages.append(_outcome(evaluate(root_text, return_state=True)))
     stages.append(_outcome(register(root_text, return_state=True)))
 
-    metrics = _read_json(root_path / settings.evaluate.out / "metrics.json")
+    metrics_path = root_path / settings.evaluate.out / METRICS_FILE
+    metrics = EvaluationMetrics.from_file(metrics_path) if metrics_path.is_file() else None
     timings = read_timings(root_path / settings.evaluate.out)
     registration = _read_json(root_path / REGISTRATION_FILE)
     create_markdown_artifact(
