@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
@@ -55,8 +55,20 @@ class _Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class KindFigures(_Schema):
+class _Figures(_Schema):
+    """A block of figures, with the fields beside them that are not figures (counts, names, breakdowns)."""
+
+    NOT_FIGURES: ClassVar[frozenset[str]] = frozenset()
+
+    def figures(self) -> dict[str, float | None]:
+        """The figures by name, in the file's order."""
+        return self.model_dump(exclude=set(self.NOT_FIGURES))
+
+
+class KindFigures(_Figures):
     """One method over the clips that show one damage kind."""
+
+    NOT_FIGURES = frozenset({"clips", "frames"})
 
     psnr_mask: Figure
     ssim_mask: Figure
@@ -65,13 +77,11 @@ class KindFigures(_Schema):
     clips: int
     frames: int
 
-    def figures(self) -> dict[str, float | None]:
-        """The figures by name, in the file's order (the counts aside)."""
-        return self.model_dump(exclude={"clips", "frames"})
 
-
-class MethodFigures(_Schema):
+class MethodFigures(_Figures):
     """One method over the whole split (frame-weighted means), and per damage kind."""
+
+    NOT_FIGURES = frozenset({"per_kind"})
 
     psnr_mask: Figure
     ssim_mask: Figure
@@ -86,12 +96,8 @@ class MethodFigures(_Schema):
     lpips: Figure
     per_kind: dict[str, KindFigures]
 
-    def figures(self) -> dict[str, float | None]:
-        """The figures by name, in the file's order (``per_kind`` aside)."""
-        return self.model_dump(exclude={"per_kind"})
 
-
-class KindGains(_Schema):
+class KindGains(_Figures):
     """seedvr minus the baseline on one damage kind, signed so that positive means seedvr is better."""
 
     psnr_mask_db: Figure
@@ -100,8 +106,10 @@ class KindGains(_Schema):
     ewarp_mask: Figure
 
 
-class Gains(_Schema):
+class Gains(_Figures):
     """seedvr against the best classical method (``baseline``), positive when seedvr is better."""
+
+    NOT_FIGURES = frozenset({"baseline", "per_kind"})
 
     baseline: str
     psnr_mask_db: Figure
@@ -109,10 +117,6 @@ class Gains(_Schema):
     ewarp: Figure
     ewarp_mask: Figure
     per_kind: dict[str, KindGains]
-
-    def figures(self) -> dict[str, float | None]:
-        """The gains by name, in the file's order (``baseline`` and ``per_kind`` aside)."""
-        return self.model_dump(exclude={"baseline", "per_kind"})
 
 
 class SamplerSettings(_Schema):

@@ -45,7 +45,7 @@ def evaluation_metrics(metrics: EvaluationMetrics) -> dict[str, float]:
     if metrics.gains is not None:
         flat.update(_defined("eval/gain_", metrics.gains.figures()))
         for kind, kind_gains in metrics.gains.per_kind.items():
-            flat.update(_defined(f"eval/{kind}/gain_", kind_gains.model_dump()))
+            flat.update(_defined(f"eval/{kind}/gain_", kind_gains.figures()))
     if metrics.sampler is not None:
         flat["eval/sampler_steps"] = float(metrics.sampler.steps)
         flat["eval/sampler_model_steps"] = float(metrics.sampler.model_steps)
