@@ -69,12 +69,13 @@ def main(root: str = ".") -> None:
     repair = settings.repair
     batch = batch_repair(inbox=str(inbox), outbox=str(outbox), model=demo_model, chunk=repair.chunk, overlap=repair.overlap)
 
-    gains = (summary.get("metrics") or {}).get("gains", {})
+    metrics = summary.get("metrics")
+    gains = metrics.gains if metrics is not None else None
     print("\n== SeedVR Repair: done ==")
     print(f"data version      {summary['data_version']}")
     print(f"stages run        {', '.join(summary['ran']) or 'none (all up to date)'}")
-    if gains:
-        print(f"seedvr vs {gains.get('baseline')}: {gains.get('psnr_mask_db', float('nan')):+.2f} dB psnr in the mask")
+    if gains is not None and gains.psnr_mask_db is not None:
+        print(f"seedvr vs {gains.baseline}: {gains.psnr_mask_db:+.2f} dB psnr in the mask")
     print(f"MLflow run        {registration.get('run_url', 'n/a')}  (mlflow ui --backend-store-uri sqlite:///mlflow/mlflow.db)")
     print(
         f"model             {registration.get('model_name')} v{registration.get('version')} "

@@ -18,10 +18,7 @@ from the Prefect UI (deployment ``training-pipeline`` in prefect.yaml) or ``seed
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +30,9 @@ from prefect.states import Completed, State
 
 from seedvr.config import Params, load_params
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics
 from seedvr.evaluate.timings import SPEED_KEY, read_timings
+from seedvr.versioning.dvc_commands import dvc_add, reproduce_stage, stage_changes
 
 DVC_STAGES = ("validate_sources", "damage", "validate", "train", "evaluate", "register")
 SUMMARY_ARTIFACT_KEY = "training-summary"
@@ -42,79 +41,24 @@ PROGRESS_ARTIFACT_KEY = "training-progress"
 TRAIN_PROGRESS_FILE = "work/train_progress.json"
 REGISTRATION_FILE = "work/registration.json"
 RETRY_DELAY_S = 5.0
-PROGRESS_POLL_S = 2.0
-# Lines of a failed stage's output shown in the error (the whole output goes to the log).
-_ERROR_TAIL_LINES = 15
 _METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker")
 
 
-# -- DVC, run as the command line does ------------------------------------------------------
-
-
-def _dvc_environment() -> dict[str, str]:
-    """The stage commands call ``seedvr``: make this interpreter's scripts folder come first on
-    PATH, so a flow started as ``.venv/bin/python -m flows.training`` finds them."""
-    scripts = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    return {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": f"{scripts}{os.pathsep}{path}" if path else scripts}
-
-
-def stage_changes(stage: str, root: Path) -> list:
-    """What ``dvc status`` reports for ``stage`` alone; empty when it is up to date."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "dvc", "status", "--json", f"dvc.yaml:{stage}"],
-        cwd=root,
-        env=_dvc_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        reasons = [line for line in completed.stderr.splitlines() if line.strip()]
-        raise SeedVRError(f"`dvc status {stage}` failed: {reasons[-1] if reasons else completed.returncode}")
-    try:
-        status = json.loads(completed.stdout or "{}")
-    except json.JSONDecodeError:
-        raise SeedVRError(f"`dvc status {stage}` printed no JSON: {completed.stdout[:200]!r}") from None
-    return status.get(stage, [])
-
-
-def reproduce_stage(stage: str, root: Path, poll=None) -> None:
-    """``dvc repro --single-item`` for ``stage`` (updates dvc.lock); ``poll()`` is called every
-    few seconds while it runs. A failure raises with the end of the stage's output."""
-    logger = get_run_logger()
-    with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dvc", "repro", "--single-item", f"dvc.yaml:{stage}"],
-            cwd=root,
-            env=_dvc_environment(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        while process.poll() is None:
-            if poll is not None:
-                poll()
-            time.sleep(PROGRESS_POLL_S)
-        output.seek(0)
-        lines = [line.rstrip() for line in output if line.strip()]
-    if lines:
-        logger.info("dvc repro %s:\n%s", stage, "\n".join(lines))
-    if process.returncode != 0:
-        tail = "\n".join(lines[-_ERROR_TAIL_LINES:])
-        raise SeedVRError(f"stage {stage} failed (dvc exit status {process.returncode}):\n{tail}")
+# -- one DVC stage -------------------------------------------------------------------------
 
 
 def _run_stage(stage: str, root: str, poll=None, before=None) -> dict | State:
-    root_path = Path(root)
-    changes = stage_changes(stage, root_path)
+    """Reproduce ``stage`` when ``dvc status`` says its inputs changed, else complete at once.
+    ``before()`` runs just before the stage starts, ``poll()`` every few seconds while it runs."""
+    logger = get_run_logger()
+    changes = stage_changes(stage, root)
     if not changes:
         return Completed(message="up to date", data={"stage": stage, "ran": False})
-    get_run_logger().info("%s: %s", stage, json.dumps(changes))
+    logger.info("%s: %s", stage, json.dumps(changes))
     if before is not None:
         before()
     started = time.perf_counter()
-    reproduce_stage(stage, root_path, poll)
+    reproduce_stage(stage, root, poll, on_output=lambda output: logger.info("dvc repro %s:\n%s", stage, output))
     return {"stage": stage, "ran": True, "seconds": round(time.perf_counter() - started, 1), "changes": changes}
 
 
@@ -126,7 +70,6 @@ def version_data(params_file: str, root: str) -> dict:
     """data/ as data.dvc pins it (restored, pulled or generated), tracked by DVC; returns the
     data version. A change of ``params.data`` regenerates the data and records the new version."""
     from seedvr.versioning import data_version, ensure_source_data, params_mismatch
-    from seedvr.versioning.dvc_commands import dvc_add
 
     logger = get_run_logger()
     settings = load_params(params_file).data
@@ -253,22 +196,27 @@ def _figure(value) -> str:
 
 
 def summary_markdown(
-    metrics: dict | None, registration: dict | None, stages: list[dict], data_version: str, timings: dict | None = None
+    metrics: EvaluationMetrics | None,
+    registration: dict | None,
+    stages: list[dict],
+    data_version: str,
+    timings: dict | None = None,
 ) -> str:
     """The training-summary artifact: stages, metrics per method (with the repair speed of
     the evaluation's timings.json), gates, run and model version."""
     lines = ["# Training pipeline", "", f"Data version: `{data_version}`", "", "| stage | ran |", "|---|---|"]
     lines += [f"| {stage['stage']} | {'yes' if stage['ran'] else 'no (up to date)'} |" for stage in stages]
     if metrics is not None:
-        lines += ["", f"## Evaluation ({metrics.get('split')}: {metrics.get('clips')} clips, {metrics.get('frames')} frames)", ""]
+        lines += ["", f"## Evaluation ({metrics.split}: {metrics.clips} clips, {metrics.frames} frames)", ""]
         speeds = (timings or {}).get("methods", {})
         lines += ["| method | " + " | ".join(_METRIC_COLUMNS + (SPEED_KEY,)) + " |", "|---" * (len(_METRIC_COLUMNS) + 2) + "|"]
-        for method, figures in metrics.get("methods", {}).items():
-            cells = [_figure(figures.get(key)) for key in _METRIC_COLUMNS] + [_figure(speeds.get(method, {}).get(SPEED_KEY))]
+        for method, figures in metrics.methods.items():
+            shown = figures.figures()
+            cells = [_figure(shown[key]) for key in _METRIC_COLUMNS] + [_figure(speeds.get(method, {}).get(SPEED_KEY))]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        gains = metrics.get("gains")
-        if gains and gains.get("psnr_mask_db") is not None:
-            lines += ["", f"seedvr vs {gains['baseline']}: {gains['psnr_mask_db']:+.2f} dB psnr_mask in the damage."]
+        gains = metrics.gains
+        if gains is not None and gains.psnr_mask_db is not None:
+            lines += ["", f"seedvr vs {gains.baseline}: {gains.psnr_mask_db:+.2f} dB psnr_mask in the damage."]
     if registration is not None:
         verdict = "gates passed: promoted to champion" if registration["promoted"] else "gates failed: champion unchanged"
         lines += [
@@ -299,7 +247,7 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
 
     Returns:
         ``{"data_version", "stages": [{"stage", "ran", ...}], "ran": [names],
-        "metrics": metrics.json, "registration": registration.json}``.
+        "metrics": metrics.json (an EvaluationMetrics), "registration": registration.json}``.
     """
     root_path = Path(root).resolve()
     params_path = Path(params) if Path(params).is_absolute() else root_path / params
@@ -316,7 +264,8 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
     stages.append(_outcome(evaluate(root_text, return_state=True)))
     stages.append(_outcome(register(root_text, return_state=True)))
 
-    metrics = _read_json(root_path / settings.evaluate.out / "metrics.json")
+    metrics_path = root_path / settings.evaluate.out / METRICS_FILE
+    metrics = EvaluationMetrics.from_file(metrics_path) if metrics_path.is_file() else None
     timings = read_timings(root_path / settings.evaluate.out)
     registration = _read_json(root_path / REGISTRATION_FILE)
     create_markdown_artifact(

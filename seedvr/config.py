@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from seedvr.errors import SeedVRError
+from seedvr.errors import SeedVRError, validation_problem
 from seedvr.method_catalog import METHOD_NAMES
 
 DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object", "logo")
@@ -279,6 +279,4 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise SeedVRError(f"{path}: {where}: {first['msg']}") from None
+        raise SeedVRError(f"{path}: {validation_problem(error)}") from None

@@ -50,7 +50,7 @@ def damage(
 ) -> None:
     """Build the damaged dataset exactly as params.yaml says (the DVC stage `damage`)."""
     from seedvr.data.manifest import read_manifest
-    from seedvr.versioning.stages import run_damage_stage
+    from seedvr.data.stage import run_damage_stage
 
     manifest = run_damage_stage(load_params(params), root)
     table = read_manifest(manifest)

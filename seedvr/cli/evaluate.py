@@ -56,15 +56,15 @@ def evaluate(
     )
 
     metrics = result.metrics
-    table = Table(title=f"{metrics['split']}: {metrics['clips']} clips, {metrics['frames']} frames")
+    table = Table(title=f"{metrics.split}: {metrics.clips} clips, {metrics.frames} frames")
     for column in ("method", "psnr_mask dB", "ssim_mask", "ewarp x1e-3", "s/frame"):
         table.add_column(column, justify="left" if column == "method" else "right")
-    for name, figures in metrics["methods"].items():
-        keys = ("psnr_mask", "ssim_mask", "ewarp")
+    for name, figures in metrics.methods.items():
+        shown = (figures.psnr_mask, figures.ssim_mask, figures.ewarp)
         speed = result.timings["methods"][name]["sec_per_frame"]
-        table.add_row(name, *(f"{figures[key]:.3f}" if figures[key] is not None else "-" for key in keys), f"{speed:.3f}")
+        table.add_row(name, *(f"{value:.3f}" if value is not None else "-" for value in shown), f"{speed:.3f}")
     Console().print(table)
-    gains = metrics.get("gains")
-    if gains is not None and gains["psnr_mask_db"] is not None:
-        typer.echo(f"seedvr vs {gains['baseline']}: {gains['psnr_mask_db']:+.2f} dB in the mask")
+    gains = metrics.gains
+    if gains is not None and gains.psnr_mask_db is not None:
+        typer.echo(f"seedvr vs {gains.baseline}: {gains.psnr_mask_db:+.2f} dB in the mask")
     typer.echo(f"evaluation written to {result.out_dir}")

@@ -70,13 +70,13 @@ def promote(
     root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
 ) -> None:
     """Register the run's model as `challenger`; move `champion` to it only if the gates pass."""
+    from seedvr.evaluate.metrics_file import EvaluationMetrics
     from seedvr.modelstore.location import configure_tracking
-    from seedvr.registry.promotion import register_and_promote
-    from seedvr.registry.stage import read_json_object
+    from seedvr.registry.promotion import ChampionEvaluation, register_and_promote
 
     gates = load_params(params).register_
-    candidate = read_json_object(metrics, "metrics file")
-    champion = read_json_object(champion_metrics, "champion metrics file") if champion_metrics is not None else None
+    candidate = EvaluationMetrics.from_file(metrics)
+    champion = ChampionEvaluation(EvaluationMetrics.from_file(champion_metrics)) if champion_metrics is not None else None
     configure_tracking(root)
     result = register_and_promote(run_id, candidate, gates, champion)
     for reason in result.decision.reasons:

@@ -26,7 +26,6 @@ import numpy as np
 
 from seedvr.config import DAMAGE_KINDS
 from seedvr.data.damage import apply_damage, check_kinds, check_mask_ratio
-from seedvr.data.fs import make_missing_parents
 from seedvr.data.manifest import (
     MANIFEST_FILE,
     ManifestRow,
@@ -36,6 +35,7 @@ from seedvr.data.manifest import (
     write_manifest,
 )
 from seedvr.errors import SeedVRError
+from seedvr.io.paths import make_missing_parents
 
 CLIPS_FOLDER = "clips"
 CLEAN_FILE, DAMAGED_FILE, MASK_FILE = "clean.mkv", "damaged.mkv", "mask.mkv"

@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 
 from seedvr.data.damage.drawing import irregular_polygons
-from seedvr.data.fs import make_missing_parents
 from seedvr.data.photos import PHOTO_NAMES, SILHOUETTE_NAMES, load_photo, load_silhouette
 from seedvr.errors import SeedVRError
+from seedvr.io.paths import make_missing_parents
 
 SOURCES_FILE = "sources.json"
 CLIP_ID_PATTERN = "clip_{index:04d}"

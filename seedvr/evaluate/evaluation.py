@@ -3,7 +3,7 @@
 Output folder (built under a temporary sibling and renamed into place only when complete,
 replacing an earlier evaluation there)::
 
-    metrics.json            aggregates per method and per damage kind, gains (layout below)
+    metrics.json            aggregates per method and per damage kind, gains (:mod:`seedvr.evaluate.metrics_file`)
     per_clip.csv            clip_id, method, damage_kinds, frames, mask_ratio, every metric[, lpips]
     per_frame.csv           frame, clip_id, method, psnr_mask, ewarp_frame (all methods)
     per_frame/<method>.csv  the same rows for one method (one file per line in `dvc plots`)
@@ -15,29 +15,11 @@ replacing an earlier evaluation there)::
 Every file but ``timings.json`` depends only on the model, the data and the seed (the DVC
 outputs of the evaluate stage, hashed in ``dvc.lock``); timings differ on every run.
 
-``metrics.json``::
-
-    {"split": "test", "clips": N, "frames": N,
-     "sampler": {"steps", "model_steps", "seed"},
-     "methods": {"<method>": {"psnr_mask", "ssim_mask", "psnr", "ssim", "ms_ssim", "vif",
-                              "ewarp", "ewarp_mask", "tof", "flicker", "lpips",
-                              "per_kind": {"<kind>": {"psnr_mask", "ssim_mask", "ewarp",
-                                                      "ewarp_mask", "clips", "frames"}}}},
-     "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask",
-               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}}}}
-
-``null`` marks a figure that is undefined or not computed (``lpips`` without local VGG16
-weights). ``ewarp`` is the warping error over the whole frame, ``ewarp_mask`` inside the
-repaired region only (:func:`seedvr.metrics.warping_error_in_mask`). ``sampler`` (present
-when seedvr was evaluated) holds the sampling steps seedvr ran and the model's own
-``num_inference_steps``. ``gains`` is present only when seedvr and a classical method were
-evaluated.
 Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedvr.evaluate.per_frame`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics, SamplerSettings
 from seedvr.evaluate.mlflow_logging import log_to_active_run
 from seedvr.evaluate.plots import write_plots
 from seedvr.evaluate.report import render_report
@@ -57,12 +40,11 @@ from seedvr.evaluate.runner import (
     select_clips,
 )
 from seedvr.evaluate.strips import write_strips
-from seedvr.evaluate.summary import json_ready, per_clip_table, per_frame_table, summarize
+from seedvr.evaluate.summary import per_clip_table, per_frame_table, summarize
 from seedvr.evaluate.timings import timings_of, write_timings
 from seedvr.io.atomic import PendingOutput
 from seedvr.method_catalog import METHOD_NAMES
 
-METRICS_FILE = "metrics.json"
 PER_CLIP_FILE = "per_clip.csv"
 PER_FRAME_FILE = "per_frame.csv"
 PER_FRAME_FOLDER = "per_frame"
@@ -77,18 +59,18 @@ class EvaluationResult:
     the ``timings.json`` content."""
 
     out_dir: Path
-    metrics: dict
+    metrics: EvaluationMetrics
     per_clip: pd.DataFrame
     timings: dict
 
 
-def sampler_settings(seedvr_details: dict | None, seed: int) -> dict | None:
+def sampler_settings(seedvr_details: dict | None, seed: int) -> SamplerSettings | None:
     """metrics.json's ``sampler``: the steps seedvr ran, the model's own, the seed (``None``
     when seedvr was not evaluated). The promotion gates refuse an evaluation whose ``steps``
     differ from ``model_steps``: it would not measure what batch repair ships."""
     if seedvr_details is None:
         return None
-    return {"steps": seedvr_details["steps"], "model_steps": seedvr_details["model_steps"], "seed": seed}
+    return SamplerSettings(steps=seedvr_details["steps"], model_steps=seedvr_details["model_steps"], seed=seed)
 
 
 def _check_output_folder(out_dir: Path, data_root: Path) -> None:
@@ -104,13 +86,13 @@ def _check_output_folder(out_dir: Path, data_root: Path) -> None:
         raise SeedVRError(f"output folder {out_dir} holds files but no {METRICS_FILE}; choose a new or empty folder")
 
 
-def _write_tables(folder: Path, per_clip: pd.DataFrame, per_frame: pd.DataFrame, metrics: dict) -> None:
+def _write_tables(folder: Path, per_clip: pd.DataFrame, per_frame: pd.DataFrame, metrics: EvaluationMetrics) -> None:
     per_clip.to_csv(folder / PER_CLIP_FILE, index=False, lineterminator="\n")
     per_frame.to_csv(folder / PER_FRAME_FILE, index=False, lineterminator="\n")
     (folder / PER_FRAME_FOLDER).mkdir()
     for method, rows in per_frame.groupby("method", sort=False):
         rows.to_csv(folder / PER_FRAME_FOLDER / f"{method}.csv", index=False, lineterminator="\n")
-    (folder / METRICS_FILE).write_text(json.dumps(json_ready(metrics), indent=2, allow_nan=False) + "\n")
+    (folder / METRICS_FILE).write_text(metrics.to_json())
 
 
 def evaluate_dataset(
@@ -166,7 +148,7 @@ def evaluate_dataset(
     details = measured.method_details
     per_clip = per_clip_table(measured.runs)
     per_frame = per_frame_table(measured.runs)
-    metrics = json_ready(summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed)))
+    metrics = summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed))
     timings = timings_of(measured.runs)
 
     pending = PendingOutput(out_dir, make_parents=True)

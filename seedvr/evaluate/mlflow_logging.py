@@ -21,45 +21,36 @@ under ``evaluation/``.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
+from seedvr.evaluate.metrics_file import EvaluationMetrics
 from seedvr.evaluate.timings import SPEED_KEY, read_timings
 
 ARTIFACT_FOLDER = "evaluation"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _defined(prefix: str, figures: dict[str, float | None]) -> dict[str, float]:
+    """``{prefix + name: value}`` of the figures that are defined (``None`` is left out)."""
+    return {f"{prefix}{name}": value for name, value in figures.items() if value is not None}
 
 
-def evaluation_metrics(metrics: dict) -> dict[str, float]:
+def evaluation_metrics(metrics: EvaluationMetrics) -> dict[str, float]:
     """Flatten ``metrics.json`` into MLflow metric names and values."""
     flat: dict[str, float] = {}
-    for method, figures in metrics["methods"].items():
-        for key, value in figures.items():
-            if key != "per_kind" and _is_number(value):
-                flat[f"eval/{method}/{key}"] = float(value)
-        for kind, kind_figures in figures["per_kind"].items():
-            for key, value in kind_figures.items():
-                if _is_number(value) and key not in ("clips", "frames"):
-                    flat[f"eval/{method}/{kind}/{key}"] = float(value)
-    gains = metrics.get("gains")
-    if gains is not None:
-        for key in ("psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"):
-            if _is_number(gains.get(key)):
-                flat[f"eval/gain_{key}"] = float(gains[key])
-        for kind, kind_gains in gains.get("per_kind", {}).items():
-            for key, value in kind_gains.items():
-                if _is_number(value):
-                    flat[f"eval/{kind}/gain_{key}"] = float(value)
-    sampler = metrics.get("sampler") or {}
-    for key in ("steps", "model_steps"):
-        if _is_number(sampler.get(key)):
-            flat[f"eval/sampler_{key}"] = float(sampler[key])
-    flat["eval/clips"] = float(metrics["clips"])
-    flat["eval/frames"] = float(metrics["frames"])
+    for method, figures in metrics.methods.items():
+        flat.update(_defined(f"eval/{method}/", figures.figures()))
+        for kind, kind_figures in figures.per_kind.items():
+            flat.update(_defined(f"eval/{method}/{kind}/", kind_figures.figures()))
+    if metrics.gains is not None:
+        flat.update(_defined("eval/gain_", metrics.gains.figures()))
+        for kind, kind_gains in metrics.gains.per_kind.items():
+            flat.update(_defined(f"eval/{kind}/gain_", kind_gains.figures()))
+    if metrics.sampler is not None:
+        flat["eval/sampler_steps"] = float(metrics.sampler.steps)
+        flat["eval/sampler_model_steps"] = float(metrics.sampler.model_steps)
+    flat["eval/clips"] = float(metrics.clips)
+    flat["eval/frames"] = float(metrics.frames)
     return flat
 
 
@@ -70,7 +61,7 @@ def timing_metrics(timings: dict | None) -> dict[str, float]:
     return {f"eval/{method}/{SPEED_KEY}": float(figures[SPEED_KEY]) for method, figures in timings["methods"].items()}
 
 
-def log_to_active_run(metrics: dict, out_dir: str | Path) -> bool:
+def log_to_active_run(metrics: EvaluationMetrics, out_dir: str | Path) -> bool:
     """Log metrics, tags and the output files to the active run; ``False`` when none is active."""
     # No run can be active in a process that never imported mlflow; checking first spares
     # evaluations outside MLflow the cost of importing it.
@@ -81,9 +72,9 @@ def log_to_active_run(metrics: dict, out_dir: str | Path) -> bool:
     if mlflow.active_run() is None:
         return False
     mlflow.log_metrics({**evaluation_metrics(metrics), **timing_metrics(read_timings(out_dir))})
-    tags = {"eval.split": metrics["split"], "eval.methods": ",".join(metrics["methods"])}
-    if metrics.get("gains") is not None:
-        tags["eval.baseline"] = metrics["gains"]["baseline"]
+    tags = {"eval.split": metrics.split, "eval.methods": ",".join(metrics.methods)}
+    if metrics.gains is not None:
+        tags["eval.baseline"] = metrics.gains.baseline
     mlflow.set_tags(tags)
     mlflow.log_artifacts(str(out_dir), artifact_path=ARTIFACT_FOLDER)
     return True

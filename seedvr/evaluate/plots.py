@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from seedvr.evaluate.metrics_file import EvaluationMetrics
 from seedvr.evaluate.summary import clip_boundaries
 
 PLOT_FILES: dict[str, str] = {
@@ -59,37 +60,36 @@ def plot_per_frame(per_frame: pd.DataFrame, column: str, ylabel: str, title: str
     return _save(figure, path)
 
 
-def plot_psnr_by_kind(metrics: dict, path: Path) -> Path:
+def plot_psnr_by_kind(metrics: EvaluationMetrics, path: Path) -> Path:
     """Grouped bars: for each damage kind, the mean PSNR inside the mask of every method."""
-    methods = list(metrics["methods"])
-    kinds: list[str] = []
-    for figures in metrics["methods"].values():
-        kinds.extend(kind for kind in figures["per_kind"] if kind not in kinds)
+    methods = list(metrics.methods)
+    kinds = metrics.damage_kinds()
     figure = Figure(figsize=(max(6.0, 1.4 * len(kinds) + 3), 4.5), layout="constrained")
     axes = figure.add_subplot()
     width = 0.8 / max(1, len(methods))
     positions = np.arange(len(kinds))
     for index, method in enumerate(methods):
-        per_kind = metrics["methods"][method]["per_kind"]
-        values = [per_kind.get(kind, {}).get("psnr_mask") for kind in kinds]
+        per_kind = metrics.methods[method].per_kind
+        values = [per_kind[kind].psnr_mask if kind in per_kind else None for kind in kinds]
         values = [np.nan if value is None else value for value in values]
         bars = axes.bar(positions + (index - (len(methods) - 1) / 2) * width, values, width, label=method)
         axes.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
-    clip_counts = [metrics["methods"][methods[0]]["per_kind"].get(kind, {}).get("clips", 0) for kind in kinds]
+    first = metrics.methods[methods[0]].per_kind
+    clip_counts = [first[kind].clips if kind in first else 0 for kind in kinds]
     labels = [f"{kind}\n({count} clip{'s' if count != 1 else ''})" for kind, count in zip(kinds, clip_counts)]
     axes.set_xticks(positions, labels)
     axes.set_xlabel("damage kind")
     axes.set_ylabel("PSNR inside the mask (dB, higher is better)")
-    axes.set_title(f"PSNR in the mask by damage kind ({metrics['split']} split)")
+    axes.set_title(f"PSNR in the mask by damage kind ({metrics.split} split)")
     axes.grid(True, axis="y", alpha=0.3)
     axes.legend(title="method", loc="best")
     return _save(figure, path)
 
 
-def write_plots(per_frame: pd.DataFrame, metrics: dict, folder: Path) -> dict[str, Path]:
+def write_plots(per_frame: pd.DataFrame, metrics: EvaluationMetrics, folder: Path) -> dict[str, Path]:
     """Write the three plots into ``folder`` (created); returns their paths by name."""
     folder.mkdir(parents=True, exist_ok=True)
-    split = metrics["split"]
+    split = metrics.split
     return {
         "psnr_per_frame": plot_per_frame(
             per_frame,

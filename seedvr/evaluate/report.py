@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seedvr.evaluate.metrics_file import EvaluationMetrics, Gains, KindFigures, KindGains
 from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
 
 _METRIC_LABELS = {
@@ -43,57 +44,58 @@ def _arrow(key: str) -> str:
     return "↑" if HIGHER_IS_BETTER.get(key, False) else "↓"
 
 
-def method_table(metrics: dict) -> list[str]:
+def method_table(metrics: EvaluationMetrics) -> list[str]:
     keys = list(METRIC_KEYS) + ["lpips"]
     header = ["method"] + [f"{_METRIC_LABELS[key]} {_arrow(key)}" for key in keys]
-    rows = [[name] + [_number(figures.get(key)) for key in keys] for name, figures in metrics["methods"].items()]
+    rows = [[name] + [_number(figures.figures()[key]) for key in keys] for name, figures in metrics.methods.items()]
     return _table(header, rows)
 
 
-def kind_table(metrics: dict, key: str) -> list[str]:
-    methods = list(metrics["methods"])
-    kinds: list[str] = []
-    for figures in metrics["methods"].values():
-        kinds.extend(kind for kind in figures["per_kind"] if kind not in kinds)
-    first = metrics["methods"][methods[0]]["per_kind"]
+def kind_table(metrics: EvaluationMetrics, key: str) -> list[str]:
+    methods = list(metrics.methods)
+    first = metrics.methods[methods[0]].per_kind
     header = ["damage kind", "clips"] + methods
     rows = [
-        [kind, str(first.get(kind, {}).get("clips", 0))]
-        + [_number(metrics["methods"][name]["per_kind"].get(kind, {}).get(key)) for name in methods]
-        for kind in kinds
+        [kind, str(first[kind].clips if kind in first else 0)]
+        + [_number(_kind_figure(metrics.methods[name].per_kind.get(kind), key)) for name in methods]
+        for kind in metrics.damage_kinds()
     ]
     return _table(header, rows)
 
 
-def gains_section(metrics: dict) -> list[str]:
-    gains = metrics.get("gains")
+def _kind_figure(figures: KindFigures | None, key: str) -> float | None:
+    return None if figures is None else figures.figures()[key]
+
+
+def gains_section(metrics: EvaluationMetrics) -> list[str]:
+    gains = metrics.gains
     if gains is None:
         return ["No gains: seedvr and at least one classical baseline must be evaluated together."]
     lines = [
-        f"Baseline: **{gains['baseline']}** (best classical method by PSNR in the mask). Positive numbers mean seedvr is better.",
+        f"Baseline: **{gains.baseline}** (best classical method by PSNR in the mask). Positive numbers mean seedvr is better.",
         "",
     ]
 
-    def row(label: str, figures: dict) -> list[str]:
+    def row(label: str, figures: Gains | KindGains) -> list[str]:
         return [
             label,
-            _signed(figures.get("psnr_mask_db")),
-            _signed(figures.get("ssim_mask"), 4),
-            _signed(figures.get("ewarp")),
-            _signed(figures.get("ewarp_mask")),
+            _signed(figures.psnr_mask_db),
+            _signed(figures.ssim_mask, 4),
+            _signed(figures.ewarp),
+            _signed(figures.ewarp_mask),
         ]
 
-    rows = [row("all", gains)] + [row(kind, kind_gain) for kind, kind_gain in gains.get("per_kind", {}).items()]
+    rows = [row("all", gains)] + [row(kind, kind_gain) for kind, kind_gain in gains.per_kind.items()]
     header = ["clips", "PSNR mask gain (dB)", "SSIM mask gain", "E_warp gain (×1e-3)", "E_warp mask gain (×1e-3)"]
     return lines + _table(header, rows)
 
 
-def render_report(metrics: dict, plots: dict[str, str], strips: list[str], details: dict[str, dict]) -> str:
+def render_report(metrics: EvaluationMetrics, plots: dict[str, str], strips: list[str], details: dict[str, dict]) -> str:
     """Markdown text; ``plots`` and ``strips`` are paths relative to the report's folder."""
     lines = [
-        f"# Evaluation on the {metrics['split']} split",
+        f"# Evaluation on the {metrics.split} split",
         "",
-        f"{metrics['clips']} clips, {metrics['frames']} frames, methods: {', '.join(metrics['methods'])}.",
+        f"{metrics.clips} clips, {metrics.frames} frames, methods: {', '.join(metrics.methods)}.",
         "",
         "## Gains of seedvr",
         "",

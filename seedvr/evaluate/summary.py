@@ -1,6 +1,7 @@
 """Tables and aggregates of an evaluation: per clip, per frame, per method, per damage kind, gains.
 
-Aggregation rules (the same everywhere: ``metrics.json``, the report, MLflow):
+Aggregation rules (the same everywhere: ``metrics.json``, whose layout is
+:mod:`seedvr.evaluate.metrics_file`, the report, MLflow):
 
 * A method's figure for a metric is the mean of its per-clip values **weighted by the
   clip's frame count**, so a 100-frame clip counts 10 times as much as a 10-frame clip and
@@ -30,6 +31,7 @@ import pandas as pd
 
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.evaluate.comparison import CANDIDATE_METHOD, best_baseline
+from seedvr.evaluate.metrics_file import EvaluationMetrics, SamplerSettings
 from seedvr.evaluate.runner import MethodRun
 from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
 
@@ -168,28 +170,27 @@ def compute_gains(methods: dict[str, dict]) -> dict | None:
     }
 
 
-def summarize(per_clip: pd.DataFrame, split: str, methods: Iterable[str], sampler: dict | None = None) -> dict:
-    """The content of ``metrics.json`` (see :func:`seedvr.evaluate.evaluate_dataset`);
-    ``sampler`` (seedvr's sampling settings) is included when given."""
+def summarize(
+    per_clip: pd.DataFrame, split: str, methods: Iterable[str], sampler: SamplerSettings | None = None
+) -> EvaluationMetrics:
+    """The content of ``metrics.json`` (:mod:`seedvr.evaluate.metrics_file`); ``sampler``
+    (seedvr's sampling settings) is included when given."""
     methods = list(methods)
     first_method_rows = per_clip[per_clip["method"] == methods[0]]
     by_method = {name: summarize_method(per_clip[per_clip["method"] == name]) for name in methods}
-    summary: dict = {
-        "split": split,
-        "clips": int(len(first_method_rows)),
-        "frames": int(first_method_rows["frames"].sum()),
-    }
-    if sampler is not None:
-        summary["sampler"] = dict(sampler)
-    summary["methods"] = by_method
-    gains = compute_gains(by_method)
-    if gains is not None:
-        summary["gains"] = gains
-    return summary
+    return EvaluationMetrics(
+        split=split,
+        clips=int(len(first_method_rows)),
+        frames=int(first_method_rows["frames"].sum()),
+        sampler=sampler,
+        methods=by_method,
+        gains=compute_gains(by_method),
+    )
 
 
 def json_ready(value):
-    """``nan``/``inf`` -> ``None``, recursively: JSON has no NaN."""
+    """``nan``/``inf`` -> ``None``, recursively: JSON has no NaN (for reports without a schema;
+    metrics.json's figures become ``null`` in :mod:`seedvr.evaluate.metrics_file`)."""
     if isinstance(value, dict):
         return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

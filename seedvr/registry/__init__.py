@@ -21,6 +21,7 @@ from seedvr.modelstore.registered import (
 )
 from seedvr.registry.models import list_versions, log_pipeline_model, register_model
 from seedvr.registry.promotion import (
+    ChampionEvaluation,
     PromotionDecision,
     RegistrationResult,
     champion_metrics_on,
@@ -32,6 +33,7 @@ from seedvr.registry.tracking import run_url, start_run
 __all__ = [
     "CHALLENGER",
     "CHAMPION",
+    "ChampionEvaluation",
     "DEFAULT_MODEL_NAME",
     "PromotionDecision",
     "RegistrationResult",

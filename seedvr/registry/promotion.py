@@ -1,13 +1,6 @@
 """Promotion gates: does a newly trained model deserve the ``champion`` alias?
 
-Inputs are ``metrics.json`` documents written by the evaluation stage (layout:
-:mod:`seedvr.evaluate.evaluation`)::
-
-    {"split": ..., "clips": ..., "frames": ...,
-     "sampler": {"steps": ..., "model_steps": ..., "seed": ...},
-     "methods": {"seedvr": {"psnr_mask": ..., "ewarp": ..., "ewarp_mask": ...,
-                            "per_kind": {"<kind>": {"psnr_mask": ..., ...}}},
-                 "propagate": {...}, "telea": {...}, ...}}
+Inputs are evaluations' ``metrics.json`` (:class:`seedvr.evaluate.metrics_file.EvaluationMetrics`).
 
 Gates (thresholds from the ``register`` section of ``params.yaml``), each able to fail:
 
@@ -34,8 +27,8 @@ numbers) are logged to the run and tagged on the model version.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import mlflow
@@ -44,15 +37,25 @@ from seedvr.config import RegisterParams
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.comparison import CANDIDATE_METHOD, REFERENCE_METHOD
 from seedvr.evaluate.comparison import best_baseline as _best_method
+from seedvr.evaluate.metrics_file import EvaluationMetrics, MethodFigures
 from seedvr.modelstore.registered import CHAMPION, current_champion
 from seedvr.registry.models import MODEL_ARTIFACT, register_model
 
 DECISION_ARTIFACT = "promotion/decision.json"
 DECISION_TAG = "promotion.decision"
 PROMOTED_METRIC = "promotion/promoted"
-# Keys that identify an evaluation set: candidate and champion must agree on all present.
+# What identifies an evaluation set: candidate and champion must agree on each.
 _EVALUATION_SET_KEYS = ("split", "clips", "frames")
 _MAX_TAG_LENGTH = 5000
+
+
+@dataclass(frozen=True)
+class ChampionEvaluation:
+    """The current champion's metrics on the candidate's evaluation set, and its version
+    (``None`` when not known: the registry's champion is then assumed)."""
+
+    metrics: EvaluationMetrics
+    version: int | None = None
 
 
 @dataclass
@@ -83,66 +86,35 @@ class RegistrationResult:
         return asdict(self)
 
 
-def _require_methods(metrics: Mapping, source: str) -> Mapping:
-    methods = metrics.get("methods") if isinstance(metrics, Mapping) else None
-    if not isinstance(methods, Mapping):
-        raise SeedVRError(f"{source} metrics have no 'methods' section: pass the evaluation's metrics.json")
-    return methods
+def _figures(metrics: EvaluationMetrics, method: str, source: str) -> MethodFigures:
+    figures = metrics.methods.get(method)
+    if figures is None:
+        raise SeedVRError(f"{source} metrics have no method {method}: was {method} evaluated?")
+    return figures
 
 
-def _number(value, where: str, source: str) -> float:
-    """A figure as a float; ``None`` (undefined) is ``nan``, anything else not a number is an error."""
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        raise SeedVRError(f"{source} metrics: {where} is not a number ({value!r})")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise SeedVRError(f"{source} metrics: {where} is not a number ({value!r})") from None
+def _value(figure: float | None) -> float:
+    """A figure as a float, ``nan`` when undefined, so that a comparison with it fails."""
+    return math.nan if figure is None else figure
 
 
-def _method_metric(metrics: Mapping, method: str, key: str, source: str, required: bool = True) -> float:
-    """``methods.<method>.<key>``; a missing key is an error when ``required``, else ``nan``."""
-    methods = _require_methods(metrics, source)
-    figures = methods.get(method)
-    if not isinstance(figures, Mapping) or (required and key not in figures):
-        raise SeedVRError(f"{source} metrics have no methods.{method}.{key}; was {method} evaluated?")
-    return _number(figures.get(key), f"methods.{method}.{key}", source)
-
-
-def _kind_psnr(metrics: Mapping, method: str, kind: str) -> float | None:
+def _kind_psnr(metrics: EvaluationMetrics, method: str, kind: str) -> float | None:
     """``methods.<method>.per_kind.<kind>.psnr_mask``; ``None`` when the method has no such kind."""
-    per_kind = metrics["methods"][method].get("per_kind")
-    if not isinstance(per_kind, Mapping) or not isinstance(per_kind.get(kind), Mapping):
-        return None
-    return _number(per_kind[kind].get("psnr_mask"), f"methods.{method}.per_kind.{kind}.psnr_mask", "candidate")
+    figures = metrics.methods[method].per_kind.get(kind)
+    return None if figures is None else _value(figures.psnr_mask)
 
 
-def _damage_kinds(metrics: Mapping) -> list[str]:
-    """Every damage kind of any method's ``per_kind`` block, in first-seen order."""
-    per_kind = metrics["methods"][CANDIDATE_METHOD].get("per_kind")
-    if not isinstance(per_kind, Mapping):
-        raise SeedVRError(f"candidate metrics have no methods.{CANDIDATE_METHOD}.per_kind: pass the evaluation's metrics.json")
-    kinds: dict[str, None] = {}
-    for figures in metrics["methods"].values():
-        if isinstance(figures, Mapping) and isinstance(figures.get("per_kind"), Mapping):
-            kinds.update(dict.fromkeys(figures["per_kind"]))
-    return list(kinds)
-
-
-def best_baseline(metrics: Mapping) -> tuple[str, float, float]:
+def best_baseline(metrics: EvaluationMetrics) -> tuple[str, float, float]:
     """``(name, psnr_mask, ewarp)`` of the classical method with the highest ``psnr_mask``.
 
     The choice is :func:`seedvr.evaluate.comparison.best_baseline`'s, the evaluation's rule
     for ``gains.baseline``: highest ``psnr_mask``, ties to the method listed first.
     """
-    methods = _require_methods(metrics, "candidate")
-    scores = {name: _method_metric(metrics, name, "psnr_mask", "candidate") for name in methods if name != CANDIDATE_METHOD}
+    scores = {name: _value(figures.psnr_mask) for name, figures in metrics.methods.items() if name != CANDIDATE_METHOD}
     name = _best_method(scores)
     if name is None:
         raise SeedVRError("candidate metrics hold no classical baseline with a psnr_mask to compare against")
-    return name, scores[name], _method_metric(metrics, name, "ewarp", "candidate", required=False)
+    return name, scores[name], _value(metrics.methods[name].ewarp)
 
 
 def _verdict(ok: bool) -> str:
@@ -164,13 +136,13 @@ def _propagate_gate(psnr: float, propagate_psnr: float, gates: RegisterParams) -
     )
 
 
-def _kind_gate(metrics: Mapping, psnr: float, gates: RegisterParams) -> tuple[bool, str]:
+def _kind_gate(metrics: EvaluationMetrics, psnr: float, gates: RegisterParams) -> tuple[bool, str]:
     """All clips and every damage kind: seedvr against the best other method on it."""
     tolerance = gates.max_kind_regression_db
     baseline, baseline_psnr, _ = best_baseline(metrics)
     rows = [("all clips", psnr, baseline, baseline_psnr)]
-    for kind in _damage_kinds(metrics):
-        others = {name: _kind_psnr(metrics, name, kind) for name in metrics["methods"] if name != CANDIDATE_METHOD}
+    for kind in metrics.damage_kinds():
+        others = {name: _kind_psnr(metrics, name, kind) for name in metrics.methods if name != CANDIDATE_METHOD}
         best = _best_method(others)
         if best is None:
             continue  # no other method measured on this kind: nothing to compare with
@@ -211,12 +183,10 @@ def _temporal_gate(ewarp_mask: float, propagate_ewarp_mask: float, gates: Regist
     )
 
 
-def _sampler_gate(metrics: Mapping) -> tuple[bool, str, int | None]:
+def _sampler_gate(metrics: EvaluationMetrics) -> tuple[bool, str, int | None]:
     """The evaluation must have run the steps the model ships (batch repair's ``steps`` None)."""
-    sampler = metrics.get("sampler")
-    steps = sampler.get("steps") if isinstance(sampler, Mapping) else None
-    model_steps = sampler.get("model_steps") if isinstance(sampler, Mapping) else None
-    if not isinstance(steps, int) or not isinstance(model_steps, int):
+    sampler = metrics.sampler
+    if sampler is None:
         return (
             False,
             (
@@ -225,6 +195,7 @@ def _sampler_gate(metrics: Mapping) -> tuple[bool, str, int | None]:
             ),
             None,
         )
+    steps, model_steps = sampler.steps, sampler.model_steps
     if steps != model_steps:
         return (
             False,
@@ -247,38 +218,37 @@ def _champion_gate(psnr: float, champion_psnr: float, version, gates: RegisterPa
     )
 
 
-def check_same_evaluation_set(candidate_metrics: Mapping, champion_metrics: Mapping) -> None:
+def check_same_evaluation_set(candidate: EvaluationMetrics, champion: EvaluationMetrics) -> None:
     """Refuse to compare numbers measured on different data (split, clip or frame counts)."""
     for key in _EVALUATION_SET_KEYS:
-        if key in candidate_metrics and key in champion_metrics and candidate_metrics[key] != champion_metrics[key]:
+        candidate_value, champion_value = getattr(candidate, key), getattr(champion, key)
+        if candidate_value != champion_value:
             raise SeedVRError(
-                f"champion metrics come from another evaluation set ({key} {champion_metrics[key]!r} "
-                f"vs {candidate_metrics[key]!r}): evaluate the champion on the candidate's set"
+                f"champion metrics come from another evaluation set ({key} {champion_value!r} "
+                f"vs {candidate_value!r}): evaluate the champion on the candidate's set"
             )
 
 
 def decide_promotion(
-    candidate_metrics: Mapping,
+    candidate_metrics: EvaluationMetrics,
     gates: RegisterParams,
-    champion_metrics: Mapping | None = None,
+    champion: ChampionEvaluation | None = None,
 ) -> PromotionDecision:
     """Apply the gates; ``promote`` is true only when every gate passes.
 
     Reasons come in gate order (propagate, per kind, temporal, sampler, champion), one
-    sentence each. ``champion_metrics`` (a metrics.json of the current champion on the same
-    evaluation set, ``None`` when there is no champion) adds the no-regression gate; an
-    optional ``model_version`` key in it names the champion in the reasons.
+    sentence each. ``champion`` (the current champion evaluated on the same set, ``None``
+    when there is no champion) adds the no-regression gate; its version, when known, names
+    the champion in the reasons.
 
     Raises:
-        SeedVRError: a document that is not an evaluation's metrics.json (no ``methods``, no
-            ``seedvr`` or ``propagate`` psnr_mask, no ``per_kind``, a figure that is not a
-            number) or a champion measured on another evaluation set.
+        SeedVRError: metrics without a ``seedvr`` or ``propagate`` evaluation, or a champion
+            measured on another evaluation set.
     """
-    psnr = _method_metric(candidate_metrics, CANDIDATE_METHOD, "psnr_mask", "candidate")
-    ewarp = _method_metric(candidate_metrics, CANDIDATE_METHOD, "ewarp", "candidate", required=False)
-    ewarp_mask = _method_metric(candidate_metrics, CANDIDATE_METHOD, "ewarp_mask", "candidate", required=False)
-    propagate_psnr = _method_metric(candidate_metrics, REFERENCE_METHOD, "psnr_mask", "candidate")
-    propagate_ewarp_mask = _method_metric(candidate_metrics, REFERENCE_METHOD, "ewarp_mask", "candidate", required=False)
+    seedvr = _figures(candidate_metrics, CANDIDATE_METHOD, "candidate")
+    propagate = _figures(candidate_metrics, REFERENCE_METHOD, "candidate")
+    psnr, ewarp, ewarp_mask = _value(seedvr.psnr_mask), _value(seedvr.ewarp), _value(seedvr.ewarp_mask)
+    propagate_psnr, propagate_ewarp_mask = _value(propagate.psnr_mask), _value(propagate.ewarp_mask)
     baseline, baseline_psnr, baseline_ewarp = best_baseline(candidate_metrics)
 
     outcomes = [
@@ -289,14 +259,13 @@ def decide_promotion(
     sampler_ok, sampler_reason, steps = _sampler_gate(candidate_metrics)
     outcomes.append((sampler_ok, sampler_reason))
 
-    champion = None
-    if champion_metrics is not None:
-        check_same_evaluation_set(candidate_metrics, champion_metrics)
-        champion_psnr = _method_metric(champion_metrics, CANDIDATE_METHOD, "psnr_mask", "champion")
-        champion_ewarp = _method_metric(champion_metrics, CANDIDATE_METHOD, "ewarp", "champion", required=False)
-        version = champion_metrics.get("model_version")
-        champion = {"version": version, "psnr_mask": champion_psnr, "ewarp": champion_ewarp}
-        outcomes.append(_champion_gate(psnr, champion_psnr, version, gates))
+    champion_figures = None
+    if champion is not None:
+        check_same_evaluation_set(candidate_metrics, champion.metrics)
+        defended = _figures(champion.metrics, CANDIDATE_METHOD, "champion")
+        champion_psnr = _value(defended.psnr_mask)
+        champion_figures = {"version": champion.version, "psnr_mask": champion_psnr, "ewarp": _value(defended.ewarp)}
+        outcomes.append(_champion_gate(psnr, champion_psnr, champion.version, gates))
         reasons = [reason for _, reason in outcomes]
     else:
         reasons = [reason for _, reason in outcomes] + ["no champion yet: the champion gate does not apply"]
@@ -314,9 +283,9 @@ def decide_promotion(
             "baseline_psnr_mask": baseline_psnr,
             "baseline_ewarp": baseline_ewarp,
             "steps": steps,
-            "split": candidate_metrics.get("split"),
+            "split": candidate_metrics.split,
         },
-        champion=champion,
+        champion=champion_figures,
     )
 
 
@@ -327,13 +296,13 @@ def champion_metrics_on(
     evaluate_fn: Callable,
     out_dir: str | Path,
     **evaluate_kwargs,
-) -> dict | None:
+) -> ChampionEvaluation | None:
     """Evaluate the current champion on the candidate's evaluation set; ``None`` without one.
 
     ``evaluate_fn`` is :func:`seedvr.evaluate.evaluate_dataset` (passed in so the registry does
     not depend on the evaluation package); it is called with the champion's pinned version URI
     (an alias could move mid-evaluation) and ``methods=("seedvr",)``, since the baselines are
-    already in the candidate's metrics. The returned metrics carry ``model_version``.
+    already in the candidate's metrics.
     """
     version = current_champion(model_name)
     if version is None:
@@ -356,9 +325,7 @@ def champion_metrics_on(
             result = evaluate()
     else:
         result = evaluate()
-    metrics = dict(getattr(result, "metrics", result))
-    metrics["model_version"] = version
-    return metrics
+    return ChampionEvaluation(metrics=result.metrics, version=version)
 
 
 def _version_tags(decision: PromotionDecision) -> dict[str, str]:
@@ -372,36 +339,35 @@ def _version_tags(decision: PromotionDecision) -> dict[str, str]:
         "eval.propagate_psnr_mask": f"{candidate['propagate_psnr_mask']:.4f}",
         "eval.baseline": str(candidate["baseline"]),
         "eval.baseline_psnr_mask": f"{candidate['baseline_psnr_mask']:.4f}",
-        "eval.split": str(candidate.get("split")),
+        "eval.split": str(candidate["split"]),
     }
 
 
 def register_and_promote(
     run_id: str,
-    candidate_metrics: Mapping,
+    candidate_metrics: EvaluationMetrics,
     gates: RegisterParams,
-    champion_metrics: Mapping | None = None,
+    champion: ChampionEvaluation | None = None,
     artifact_name: str = MODEL_ARTIFACT,
 ) -> RegistrationResult:
     """Register the run's model (alias ``challenger``) and move ``champion`` if the gates pass.
 
-    When a champion exists its metrics on the same evaluation set are required (see
-    :func:`champion_metrics_on`); they are checked to belong to the current champion when they
-    name a ``model_version``. The decision is decided before anything is registered, so bad
-    inputs leave the registry unchanged.
+    When a champion exists its evaluation on the same set is required (see
+    :func:`champion_metrics_on`); it is checked to belong to the current champion when it
+    names a version. The decision is decided before anything is registered, so bad inputs
+    leave the registry unchanged.
     """
     model_name = gates.model_name
     previous = current_champion(model_name)
     if previous is None:
-        champion_metrics = None  # nothing to defend: the champion gate does not apply
-    elif champion_metrics is None:
+        champion = None  # nothing to defend: the champion gate does not apply
+    elif champion is None:
         raise SeedVRError(f"{model_name} has a champion (version {previous}): evaluate it on the same set and pass its metrics")
+    elif champion.version is not None and champion.version != previous:
+        raise SeedVRError(f"champion metrics are for version {champion.version} but the champion is now version {previous}")
     else:
-        named = champion_metrics.get("model_version")
-        if named is not None and int(named) != previous:
-            raise SeedVRError(f"champion metrics are for version {named} but the champion is now version {previous}")
-        champion_metrics = {**champion_metrics, "model_version": previous}
-    decision = decide_promotion(candidate_metrics, gates, champion_metrics)
+        champion = replace(champion, version=previous)
+    decision = decide_promotion(candidate_metrics, gates, champion)
 
     client = MlflowClient()
     version = register_model(run_id, model_name, artifact_name, tags=_version_tags(decision))

@@ -29,14 +29,15 @@ from pathlib import Path
 import mlflow
 from seedvr.config import Params
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics
+from seedvr.evaluate.mlflow_logging import log_to_active_run
 from seedvr.modelstore.folder import require_pipeline_folder
 from seedvr.modelstore.location import configure_tracking
 from seedvr.registry.models import log_pipeline_model
-from seedvr.registry.promotion import champion_metrics_on, register_and_promote
+from seedvr.registry.promotion import ChampionEvaluation, champion_metrics_on, register_and_promote
 from seedvr.registry.tracking import DATA_VERSION_TAG, GIT_COMMIT_TAG, run_url, start_run
 
 TRAINING_SUMMARY_FILE = "training_summary.json"
-METRICS_FILE = "metrics.json"
 PERCEPTUAL_BACKEND_PARAM = "perceptual_backend"
 # Columns of a history row that place it in time rather than measure anything.
 _HISTORY_POSITION_KEYS = ("epoch", "step", "max_epochs")
@@ -101,25 +102,14 @@ def _log_training(summary: dict | None, params: Params, timings: dict | None = N
     return str(summary.get(PERCEPTUAL_BACKEND_PARAM) or "unknown")
 
 
-def _log_evaluation(eval_dir: Path, metrics: dict) -> None:
-    """Metrics, tags and every file of the evaluation folder (plots, strips, report)."""
-    from seedvr.evaluate.mlflow_logging import log_to_active_run
-
-    try:
-        log_to_active_run(metrics, eval_dir)
-    except (KeyError, TypeError) as error:
-        raise SeedVRError(f"{eval_dir / METRICS_FILE} is not an evaluation's metrics.json (missing {error})") from None
-
-
-def _check_evaluated_model(metrics: dict, model_dir: Path, eval_dir: Path) -> None:
+def _check_evaluated_model(metrics: EvaluationMetrics, model_dir: Path, eval_dir: Path) -> None:
     """The evaluation must be of this model: its recorded ``sampler.model_steps`` (the steps the
     evaluated model ships) must be the model folder's own."""
     from seedvr.evaluate.runner import model_sampling_steps
 
-    sampler = metrics.get("sampler")
-    recorded = sampler.get("model_steps") if isinstance(sampler, dict) else None
-    if recorded is None:
+    if metrics.sampler is None:
         return  # an evaluation that does not record it: the sampler gate fails on it
+    recorded = metrics.sampler.model_steps
     shipped = model_sampling_steps(model_dir)
     if recorded != shipped:
         raise SeedVRError(
@@ -128,7 +118,7 @@ def _check_evaluated_model(metrics: dict, model_dir: Path, eval_dir: Path) -> No
         )
 
 
-def _evaluate_champion(params: Params, dataset_dir: Path, work_dir: Path) -> dict | None:
+def _evaluate_champion(params: Params, dataset_dir: Path, work_dir: Path) -> ChampionEvaluation | None:
     """The current champion's metrics on the candidate's evaluation set, ``None`` without one.
 
     ``evaluate.steps`` (null by default: the champion's own sampling steps, what it ships) is
@@ -190,7 +180,7 @@ def register_stage(
             registry error; ``out_path`` is not written then.
     """
     model_dir, eval_dir, dataset_dir = require_pipeline_folder(model_dir), Path(eval_dir), Path(dataset_dir)
-    metrics = read_json_object(eval_dir / METRICS_FILE, "evaluation metrics")
+    metrics = EvaluationMetrics.from_file(eval_dir / METRICS_FILE)
     summary = read_training_summary(model_dir)
     timings_path = Path(train_timings) if train_timings else None
     timings = read_json_object(timings_path, "training timings") if timings_path and timings_path.is_file() else None
@@ -208,7 +198,7 @@ def register_stage(
         backend = _log_training(summary, params, timings)
         mlflow.log_param(PERCEPTUAL_BACKEND_PARAM, backend)
         mlflow.set_tag("train.perceptual_backend", backend)
-        _log_evaluation(eval_dir, metrics)
+        log_to_active_run(metrics, eval_dir)
         log_pipeline_model(model_dir)
         with tempfile.TemporaryDirectory(prefix="seedvr-champion-eval-") as work:
             champion = _evaluate_champion(params, dataset_dir, Path(work))

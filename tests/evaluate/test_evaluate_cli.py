@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from seedvr.cli import app
+from seedvr.evaluate.metrics_file import EvaluationMetrics
 
 runner = CliRunner()
 
@@ -22,8 +21,8 @@ def test_classical_methods_from_the_command_line_with_params(tiny_dataset_dir, t
     params.write_text(yaml.safe_dump({"evaluate": {"methods": ["telea", "ns"], "strips": 1, "max_clips": 1}}))
     result = invoke("--data", tiny_dataset_dir, "--out", tmp_path / "eval", "--params", params)
     assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert list(metrics["methods"]) == ["telea", "ns"] and metrics["clips"] == 1
+    metrics = EvaluationMetrics.from_file(tmp_path / "eval" / "metrics.json")
+    assert list(metrics.methods) == ["telea", "ns"] and metrics.clips == 1
     assert len(list((tmp_path / "eval" / "strips").glob("*.png"))) == 1
     assert "evaluation written to" in result.stdout
 

@@ -11,6 +11,7 @@ from evaluate_helpers import run_evaluation
 from seedvr.data import build_damaged_dataset, generate_source_clips
 from seedvr.errors import SeedVRError
 from seedvr.evaluate import evaluate_dataset
+from seedvr.evaluate.metrics_file import SamplerSettings
 
 
 def test_same_seed_gives_identical_results_and_another_seed_does_not(noisy_pipeline_dir, tiny_dataset_dir, tmp_path):
@@ -29,8 +30,8 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not(noisy_pipel
         if name != "timings.json":
             assert (first.out_dir / name).read_bytes() == (again.out_dir / name).read_bytes(), name
     # The seed really reaches the diffusion noise: a perturbed model's repair depends on it.
-    assert first.metrics["methods"]["seedvr"]["psnr_mask"] != other.metrics["methods"]["seedvr"]["psnr_mask"]
-    assert first.metrics["methods"]["telea"] == other.metrics["methods"]["telea"]
+    assert first.metrics.methods["seedvr"].psnr_mask != other.metrics.methods["seedvr"].psnr_mask
+    assert first.metrics.methods["telea"] == other.metrics.methods["telea"]
 
 
 def test_by_default_seedvr_runs_the_models_own_steps_as_batch_repair_does(tiny_pipeline_dir, tiny_dataset_dir, tmp_path):
@@ -39,15 +40,17 @@ def test_by_default_seedvr_runs_the_models_own_steps_as_batch_repair_does(tiny_p
     options = {"steps": None, "methods": ("seedvr",), "max_clips": 1, "strips": 0}
     result = run_evaluation(tiny_pipeline_dir, tiny_dataset_dir, tmp_path / "eval", **options)
     shipped = model_sampling_steps(tiny_pipeline_dir)
-    assert result.metrics["sampler"] == {"steps": shipped, "model_steps": shipped, "seed": 0}
+    assert result.metrics.sampler == SamplerSettings(steps=shipped, model_steps=shipped, seed=0)
     report = (tmp_path / "eval" / "report.md").read_text()
     assert f"steps {shipped}, seed 0" in report and "not the model's own" not in report
 
 
 def test_without_seedvr_there_are_no_gains(tiny_dataset_dir, tmp_path):
     result = evaluate_dataset(None, tiny_dataset_dir, methods="telea,ns", out_dir=tmp_path / "eval", max_clips=1, strips=0)
-    assert "gains" not in result.metrics and "sampler" not in result.metrics
-    assert list(result.metrics["methods"]) == ["telea", "ns"]
+    assert result.metrics.gains is None and result.metrics.sampler is None
+    assert list(result.metrics.methods) == ["telea", "ns"]
+    # Sections that do not apply are left out of the file, not written as null.
+    assert set(json.loads((tmp_path / "eval" / "metrics.json").read_text())) == {"split", "clips", "frames", "methods"}
     assert not any((tmp_path / "eval" / "strips").iterdir())
     assert "No gains" in (tmp_path / "eval" / "report.md").read_text()
 

@@ -33,21 +33,21 @@ def test_full_evaluation_is_logged_with_gains_and_per_kind_metrics(experiment_id
     with mlflow.start_run(experiment_id=experiment_id) as run:
         assert log_to_active_run(full_evaluation.metrics, full_evaluation.out_dir)
     logged = mlflow.get_run(run.info.run_id)
-    metrics, gains = logged.data.metrics, full_evaluation.metrics["gains"]
-    for method, figures in full_evaluation.metrics["methods"].items():
-        assert metrics[f"eval/{method}/psnr_mask"] == pytest.approx(figures["psnr_mask"])
+    metrics, gains = logged.data.metrics, full_evaluation.metrics.gains
+    for method, figures in full_evaluation.metrics.methods.items():
+        assert metrics[f"eval/{method}/psnr_mask"] == pytest.approx(figures.psnr_mask)
         assert metrics[f"eval/{method}/sec_per_frame"] == pytest.approx(
             full_evaluation.timings["methods"][method]["sec_per_frame"]
         )
         assert f"eval/{method}/lpips" not in metrics  # not computed: not logged as a fake number
-        for kind, kind_figures in figures["per_kind"].items():
-            assert metrics[f"eval/{method}/{kind}/psnr_mask"] == pytest.approx(kind_figures["psnr_mask"])
-    assert metrics["eval/gain_psnr_mask_db"] == pytest.approx(gains["psnr_mask_db"])
-    assert metrics["eval/gain_ewarp"] == pytest.approx(gains["ewarp"])
-    assert metrics["eval/gain_ewarp_mask"] == pytest.approx(gains["ewarp_mask"])
-    assert metrics["eval/seedvr/ewarp_mask"] == pytest.approx(full_evaluation.metrics["methods"]["seedvr"]["ewarp_mask"])
-    assert metrics["eval/sampler_steps"] == full_evaluation.metrics["sampler"]["steps"]
-    assert logged.data.tags["eval.baseline"] == gains["baseline"]
+        for kind, kind_figures in figures.per_kind.items():
+            assert metrics[f"eval/{method}/{kind}/psnr_mask"] == pytest.approx(kind_figures.psnr_mask)
+    assert metrics["eval/gain_psnr_mask_db"] == pytest.approx(gains.psnr_mask_db)
+    assert metrics["eval/gain_ewarp"] == pytest.approx(gains.ewarp)
+    assert metrics["eval/gain_ewarp_mask"] == pytest.approx(gains.ewarp_mask)
+    assert metrics["eval/seedvr/ewarp_mask"] == pytest.approx(full_evaluation.metrics.methods["seedvr"].ewarp_mask)
+    assert metrics["eval/sampler_steps"] == full_evaluation.metrics.sampler.steps
+    assert logged.data.tags["eval.baseline"] == gains.baseline
     artifacts = _artifact_paths(run.info.run_id, "evaluation")
     assert {
         "evaluation/metrics.json",

@@ -1,4 +1,4 @@
-"""``evaluate_dataset`` outputs: metrics.json layout, tables that agree with it, images, report."""
+"""``evaluate_dataset`` outputs: metrics.json, tables that agree with it, images, report."""
 
 from __future__ import annotations
 
@@ -11,54 +11,54 @@ import pandas as pd
 from evaluate_helpers import ALL_METHODS, EVALUATED_CLIPS, STEPS, STRIPS
 
 from seedvr.data import read_manifest
+from seedvr.evaluate.metrics_file import EvaluationMetrics, MethodFigures, SamplerSettings
 from seedvr.metrics import METRIC_KEYS
 
-AGGREGATE_KEYS = set(METRIC_KEYS) | {"lpips", "per_kind"}
 
-
-def test_metrics_json_has_every_key_for_every_method(full_evaluation, tiny_dataset_dir):
-    metrics = json.loads((full_evaluation.out_dir / "metrics.json").read_text())
-    assert metrics == full_evaluation.metrics
+def test_metrics_json_has_every_figure_for_every_method(full_evaluation, tiny_dataset_dir):
+    path = full_evaluation.out_dir / "metrics.json"
+    metrics = EvaluationMetrics.from_file(path)
+    assert metrics == full_evaluation.metrics and path.read_text() == metrics.to_json()
     test_clips = read_manifest(tiny_dataset_dir).query("split == 'test'").head(EVALUATED_CLIPS)
-    assert metrics["split"] == "test"
-    assert metrics["clips"] == EVALUATED_CLIPS
-    assert metrics["frames"] == int(test_clips["frames"].sum())
-    assert list(metrics["methods"]) == list(ALL_METHODS)
+    assert metrics.split == "test"
+    assert metrics.clips == EVALUATED_CLIPS
+    assert metrics.frames == int(test_clips["frames"].sum())
+    assert list(metrics.methods) == list(ALL_METHODS)
     kinds = {kind for kinds in test_clips["damage_kinds"] for kind in kinds.split("|")}
-    for name, figures in metrics["methods"].items():
-        assert set(figures) == AGGREGATE_KEYS, name
-        assert figures["lpips"] is None  # no local VGG16 weights in tests: "not computed"
-        assert figures["vif"] is None  # 32 px frames are under VIF's 41 px minimum
+    for name, figures in metrics.methods.items():
+        assert figures.lpips is None  # no local VGG16 weights in tests: "not computed"
+        assert figures.vif is None  # 32 px frames are under VIF's 41 px minimum
         for key in ("psnr_mask", "ssim_mask", "psnr", "ewarp", "ewarp_mask", "tof", "flicker"):
-            assert isinstance(figures[key], float) and np.isfinite(figures[key]), (name, key)
-        assert set(figures["per_kind"]) == kinds
-        for kind, kind_figures in figures["per_kind"].items():
-            assert isinstance(kind_figures["psnr_mask"], float), (name, kind)
-            assert isinstance(kind_figures["ewarp"], float), (name, kind)
-            assert isinstance(kind_figures["ewarp_mask"], float), (name, kind)
-            assert kind_figures["clips"] == sum(kind in k.split("|") for k in test_clips["damage_kinds"])
+            value = figures.figures()[key]
+            assert isinstance(value, float) and np.isfinite(value), (name, key)
+        assert set(figures.per_kind) == kinds
+        for kind, kind_figures in figures.per_kind.items():
+            assert all(isinstance(value, float) for value in kind_figures.figures().values()), (name, kind)
+            assert kind_figures.clips == sum(kind in k.split("|") for k in test_clips["damage_kinds"]), (name, kind)
+
+
+def test_the_figures_of_metrics_json_are_the_metrics_and_lpips():
+    assert tuple(MethodFigures.model_fields) == (*METRIC_KEYS, "lpips", "per_kind")
 
 
 def test_gains_compare_seedvr_with_the_best_classical_method(full_evaluation):
     metrics = full_evaluation.metrics
-    gains = metrics["gains"]
-    classical = {name: metrics["methods"][name]["psnr_mask"] for name in ALL_METHODS if name != "seedvr"}
-    assert gains["baseline"] == max(classical, key=classical.get)
-    seedvr, baseline = metrics["methods"]["seedvr"], metrics["methods"][gains["baseline"]]
-    assert np.isclose(gains["psnr_mask_db"], seedvr["psnr_mask"] - baseline["psnr_mask"])
-    assert np.isclose(gains["ssim_mask"], seedvr["ssim_mask"] - baseline["ssim_mask"])
-    assert np.isclose(gains["ewarp"], baseline["ewarp"] - seedvr["ewarp"])  # positive = seedvr better
-    assert np.isclose(gains["ewarp_mask"], baseline["ewarp_mask"] - seedvr["ewarp_mask"])
-    assert set(gains["per_kind"]) == set(seedvr["per_kind"])
-    for kind, kind_gains in gains["per_kind"].items():
-        assert set(kind_gains) == {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}, kind
+    gains = metrics.gains
+    classical = {name: metrics.methods[name].psnr_mask for name in ALL_METHODS if name != "seedvr"}
+    assert gains.baseline == max(classical, key=classical.get)
+    seedvr, baseline = metrics.methods["seedvr"], metrics.methods[gains.baseline]
+    assert np.isclose(gains.psnr_mask_db, seedvr.psnr_mask - baseline.psnr_mask)
+    assert np.isclose(gains.ssim_mask, seedvr.ssim_mask - baseline.ssim_mask)
+    assert np.isclose(gains.ewarp, baseline.ewarp - seedvr.ewarp)  # positive = seedvr better
+    assert np.isclose(gains.ewarp_mask, baseline.ewarp_mask - seedvr.ewarp_mask)
+    assert set(gains.per_kind) == set(seedvr.per_kind)
 
 
 def test_sampler_records_the_steps_run_and_the_models_own(full_evaluation, tiny_pipeline_dir):
     from seedvr.evaluate.runner import model_sampling_steps
 
     shipped = model_sampling_steps(tiny_pipeline_dir)
-    assert full_evaluation.metrics["sampler"] == {"steps": STEPS, "model_steps": shipped, "seed": 0}
+    assert full_evaluation.metrics.sampler == SamplerSettings(steps=STEPS, model_steps=shipped, seed=0)
     report = (full_evaluation.out_dir / "report.md").read_text()
     # This test evaluation overrides the steps: the report says it is not what ships.
     assert f"seedvr ran {STEPS} sampling steps, not the model's own {shipped}" in report
@@ -71,14 +71,15 @@ def test_aggregates_are_frame_weighted_means_of_per_clip_csv(full_evaluation):
     assert "sec_per_frame" not in table.columns  # a timing: in timings.json, not in a DVC output
     for name, rows in table.groupby("method"):
         expected = np.average(rows["psnr_mask"], weights=rows["frames"])
-        assert np.isclose(full_evaluation.metrics["methods"][name]["psnr_mask"], expected)
+        figures = full_evaluation.metrics.methods[name]
+        assert np.isclose(figures.psnr_mask, expected)
         expected_ewarp = np.average(rows["ewarp"], weights=rows["frames"])
-        assert np.isclose(full_evaluation.metrics["methods"][name]["ewarp"], expected_ewarp)
+        assert np.isclose(figures.ewarp, expected_ewarp)
         expected_ewarp_mask = np.average(rows["ewarp_mask"], weights=rows["frames"])
-        assert np.isclose(full_evaluation.metrics["methods"][name]["ewarp_mask"], expected_ewarp_mask)
+        assert np.isclose(figures.ewarp_mask, expected_ewarp_mask)
         first_kind_rows = rows[rows["damage_kinds"].str.split("|").map(lambda kinds: "scratch" in kinds)]
         if len(first_kind_rows):
-            scratch = full_evaluation.metrics["methods"][name]["per_kind"]["scratch"]["psnr_mask"]
+            scratch = figures.per_kind["scratch"].psnr_mask
             assert np.isclose(scratch, np.average(first_kind_rows["psnr_mask"], weights=first_kind_rows["frames"]))
 
 
@@ -109,7 +110,7 @@ def test_untrained_seedvr_reproduces_propagation_exactly(full_evaluation):
     assert (seedvr["psnr_mask"] == propagate["psnr_mask"]).all()
     assert (seedvr["ewarp"] == propagate["ewarp"]).all()
     assert (seedvr["ewarp_mask"] == propagate["ewarp_mask"]).all()
-    assert full_evaluation.metrics["gains"]["psnr_mask_db"] == 0.0
+    assert full_evaluation.metrics.gains.psnr_mask_db == 0.0
 
 
 def test_per_clip_ewarp_mask_is_the_mean_of_the_per_frame_series(full_evaluation):
@@ -125,7 +126,7 @@ def test_per_clip_ewarp_mask_is_the_mean_of_the_per_frame_series(full_evaluation
 def test_per_frame_csv_numbers_frames_globally_for_every_method(full_evaluation):
     per_frame = pd.read_csv(full_evaluation.out_dir / "per_frame.csv")
     assert list(per_frame.columns) == ["frame", "clip_id", "method", "psnr_mask", "ewarp_frame"]
-    total = full_evaluation.metrics["frames"]
+    total = full_evaluation.metrics.frames
     for name in ALL_METHODS:
         rows = per_frame[per_frame["method"] == name]
         assert rows["frame"].tolist() == list(range(total))
@@ -175,4 +176,4 @@ def test_report_links_point_at_written_images(full_evaluation):
         assert (full_evaluation.out_dir / link).is_file(), link
     for name in ALL_METHODS:
         assert f"| {name} |" in report
-    assert f"Baseline: **{full_evaluation.metrics['gains']['baseline']}**" in report
+    assert f"Baseline: **{full_evaluation.metrics.gains.baseline}**" in report

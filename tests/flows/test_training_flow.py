@@ -154,8 +154,8 @@ def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promot
     assert registration["data_version"] == first["data_version"]
     assert current_champion("seedvr-repair") is None
     assert json.loads((project / "work" / "registration.json").read_text()) == registration
-    assert set(first["metrics"]["methods"]) == {"seedvr", "propagate"}
-    assert first["metrics"]["sampler"]["steps"] == first["metrics"]["sampler"]["model_steps"] == 2
+    assert set(first["metrics"].methods) == {"seedvr", "propagate"}
+    assert first["metrics"].sampler.steps == first["metrics"].sampler.model_steps == 2
     summary = Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert "version 1 (gates failed" in summary and registration["run_url"] in summary
     assert "| seedvr |" in summary and "| propagate |" in summary
@@ -164,7 +164,7 @@ def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promot
     shown = json.loads(_run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], project))
     (workspace,) = shown.values()  # one revision: the workspace
     metrics_file = workspace["data"]["work/eval/metrics.json"]["data"]
-    assert metrics_file["methods"]["seedvr"]["psnr_mask"] == first["metrics"]["methods"]["seedvr"]["psnr_mask"]
+    assert metrics_file["methods"]["seedvr"]["psnr_mask"] == first["metrics"].methods["seedvr"].psnr_mask
 
     second = training_pipeline(root=str(project))
 

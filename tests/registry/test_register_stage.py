@@ -111,7 +111,7 @@ def champion_version(first_registration: dict, params: Params, trained_model: Pa
     """A champion for the next registrations: the same pipeline registered by hand with
     hand-written metrics that pass every gate (inputs, not results), as a model trained
     elsewhere would arrive. The stage then re-evaluates it for real on the candidate's set."""
-    from registry_helpers import metrics_doc
+    from registry_helpers import metrics_of
 
     from seedvr.registry.models import log_pipeline_model
     from seedvr.registry.promotion import register_and_promote
@@ -119,7 +119,7 @@ def champion_version(first_registration: dict, params: Params, trained_model: Pa
 
     with start_run(params, experiment="stage-test", run_name="hand-registered champion") as run:
         log_pipeline_model(trained_model)
-    passing = metrics_doc((30.0, 0.01), {"propagate": (25.0, 0.02)})
+    passing = metrics_of((30.0, 0.01), {"propagate": (25.0, 0.02)})
     result = register_and_promote(run.info.run_id, passing, params.register_)
     assert result.decision.promote and result.champion == result.version == 2
     return result.version

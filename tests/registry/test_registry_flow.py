@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from registry_helpers import metrics_doc
+from registry_helpers import metrics_of
 
 import mlflow
 from seedvr.config import Params, RegisterParams
@@ -28,14 +28,14 @@ from seedvr.modelstore.registered import (
 )
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.registry.models import list_versions, log_pipeline_model, register_model
-from seedvr.registry.promotion import DECISION_ARTIFACT, register_and_promote
+from seedvr.registry.promotion import DECISION_ARTIFACT, ChampionEvaluation, register_and_promote
 from seedvr.registry.tracking import start_run
 
 GATES = RegisterParams()
 NAME = GATES.model_name
 BASELINES = {"propagate": (23.0, 0.020), "telea": (22.3, 0.030)}
-GOOD = metrics_doc((24.1, 0.018), BASELINES)
-BAD = metrics_doc((22.0, 0.025), BASELINES)  # below propagate, on every kind, and less stable
+GOOD = metrics_of((24.1, 0.018), BASELINES)
+BAD = metrics_of((22.0, 0.025), BASELINES)  # below propagate, on every kind, and less stable
 
 
 def _logged_run(pipeline_dir, name: str) -> str:
@@ -51,8 +51,8 @@ def registry(mlflow_store, pipeline_dir):
     first_run = _logged_run(pipeline_dir, "first")
     first = register_and_promote(first_run, GOOD, GATES)
     second_run = _logged_run(pipeline_dir, "second")
-    champion = {**metrics_doc((24.1, 0.018), {}), "model_version": first.version}
-    second = register_and_promote(second_run, BAD, GATES, champion_metrics=champion)
+    champion = ChampionEvaluation(metrics_of((24.1, 0.018), {}), version=first.version)
+    second = register_and_promote(second_run, BAD, GATES, champion)
     return {"first": first, "second": second, "runs": (first_run, second_run)}
 
 
@@ -133,9 +133,9 @@ def test_champion_metrics_are_required_once_a_champion_exists(registry, pipeline
     run_id = _logged_run(pipeline_dir, "third")
     with pytest.raises(SeedVRError, match="has a champion \\(version 1\\)"):
         register_and_promote(run_id, GOOD, GATES)
-    stale = {**GOOD, "model_version": 2}
+    stale = ChampionEvaluation(GOOD, version=2)
     with pytest.raises(SeedVRError, match="champion is now version 1"):
-        register_and_promote(run_id, GOOD, GATES, champion_metrics=stale)
+        register_and_promote(run_id, GOOD, GATES, stale)
     # Refused before registering: the registry is unchanged.
     assert [v.version for v in list_versions(NAME)] == [2, 1]
 

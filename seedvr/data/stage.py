@@ -1,9 +1,9 @@
-"""Pipeline stages run from ``params.yaml`` alone, as ``dvc.yaml`` calls them.
+"""The ``damage`` stage of ``dvc.yaml``: the damaged dataset built from ``params.yaml`` alone.
 
 A DVC stage's command should take every value from ``params.yaml``: then the ``params:``
 keys DVC tracks are exactly the values the stage used, and ``dvc repro`` re-runs it when,
 and only when, one of them changes. DVC can interpolate scalars into a command line but not
-lists (``damage.kinds``), so the damage stage reads its sections itself here.
+lists (``damage.kinds``), so the stage reads its sections itself here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seedvr.config import Params
+from seedvr.data.build import build_damaged_dataset
 
 
 def run_damage_stage(params: Params, repo_root: str | Path = ".", progress: Callable[[str], None] | None = None) -> Path:
@@ -19,8 +20,6 @@ def run_damage_stage(params: Params, repo_root: str | Path = ".", progress: Call
 
     Every argument comes from the ``data`` and ``damage`` sections; returns the manifest path.
     """
-    from seedvr.data.build import build_damaged_dataset
-
     root = Path(repo_root)
     damage = params.damage
     return build_damaged_dataset(

@@ -1,4 +1,4 @@
-"""Small file-system helper shared by the writers of source clips and datasets."""
+"""Parent folders an output needs, created so that a failed write can take them back."""
 
 from __future__ import annotations
 

@@ -1,0 +1,41 @@
+"""One stage of a dvc.yaml, asked about and reproduced through the DVC command line."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import yaml
+
+from seedvr.errors import SeedVRError
+from seedvr.versioning.dvc_commands import reproduce_stage, stage_changes
+
+
+def _write_stages(repo, stages: dict) -> None:
+    (repo / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}))
+
+
+def test_a_changed_stage_is_reproduced_with_polls_and_its_output_then_up_to_date(dvc_repo):
+    # Sleeps past the first poll, so the stage is seen running however fast DVC starts.
+    script = "import pathlib, time; time.sleep(0.5); pathlib.Path('out.txt').write_text('done'); print('stage says hello')"
+    _write_stages(dvc_repo, {"hello": {"cmd": f'"{sys.executable}" -c "{script}"', "outs": ["out.txt"]}})
+    polls, outputs = [], []
+
+    assert stage_changes("hello", dvc_repo)  # never run: DVC reports it changed
+    reproduce_stage("hello", dvc_repo, poll=lambda: polls.append(1), on_output=outputs.append)
+
+    assert (dvc_repo / "out.txt").read_text() == "done"
+    assert polls and len(outputs) == 1 and "stage says hello" in outputs[0]
+    assert stage_changes("hello", dvc_repo) == []
+
+
+def test_a_failed_stage_is_one_error_ending_with_its_output(dvc_repo):
+    _write_stages(dvc_repo, {"broken": {"cmd": f'"{sys.executable}" -c "raise SystemExit(\'no luck here\')"'}})
+    with pytest.raises(SeedVRError, match=r"stage broken failed \(dvc exit status \d+\):\n(.|\n)*no luck here"):
+        reproduce_stage("broken", dvc_repo)
+
+
+def test_an_unknown_stage_is_one_error(dvc_repo):
+    _write_stages(dvc_repo, {})
+    with pytest.raises(SeedVRError, match="`dvc status --json dvc.yaml:missing` failed"):
+        stage_changes("missing", dvc_repo)
