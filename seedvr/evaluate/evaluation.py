@@ -15,7 +15,7 @@ replacing an earlier evaluation there)::
 Every file but ``timings.json`` depends only on the model, the data and the seed (the DVC
 outputs of the evaluate stage, hashed in ``dvc.lock``); timings differ on every run.
 
-Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedvr.evaluate.per_frame`.
+Aggregation rules: :mod:`seedvr.evaluate.summary`; per-frame series: :mod:`seedvr.metrics.per_frame`.
 """
 
 from __future__ import annotations
