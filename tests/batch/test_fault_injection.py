@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark_script
 
 from seedvr.batch import RepairSettings, run_batch
-
-FAULT_INJECTION = Path(__file__).resolve().parents[2] / "benchmarks" / "fault_injection.py"
 
 
 @pytest.fixture(scope="module")
 def fault_injection():
-    spec = importlib.util.spec_from_file_location("fault_injection_under_test", FAULT_INJECTION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("fault_injection.py")
 
 
 def test_the_partial_output_check_sees_a_truncated_output(fault_injection, tmp_path: Path) -> None:

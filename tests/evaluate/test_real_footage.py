@@ -5,14 +5,13 @@ Nothing is downloaded: the footage videos are replaced by tiny clips written her
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from fractions import Fraction
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from benchmark_scripts import load_benchmark_script
 
 from seedvr.config import DAMAGE_KINDS
 from seedvr.data.photos import load_photo
@@ -22,7 +21,6 @@ from seedvr.evaluate import real_footage as bench
 from seedvr.metrics import PSNR_CAP_DB
 
 FRAMES, HEIGHT, WIDTH = 8, 48, 64
-BENCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_quality.py"
 
 
 def panning_clip(frames: int = FRAMES, height: int = HEIGHT, width: int = WIDTH, step: int = 2, offset: int = 0) -> np.ndarray:
@@ -150,10 +148,7 @@ def test_case_list_covers_every_kind_and_a_large_case():
 
 @pytest.fixture(scope="module")
 def bench_script():
-    spec = importlib.util.spec_from_file_location("bench_quality_under_test", BENCH_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("bench_quality.py")
 
 
 @pytest.fixture
