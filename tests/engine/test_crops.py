@@ -241,41 +241,17 @@ def test_crops_are_planned_at_the_reduced_size_with_max_side(clip, clip_files, t
 
 def test_cli_crop_and_crop_margin(clip_files, tmp_path):
     video, mask = clip_files
+
+    def repair(name: str, *extra: str):
+        output, report = tmp_path / f"{name}.mkv", tmp_path / f"{name}.json"
+        arguments = ["repair", str(video), "--mask", str(mask), "-o", str(output), "--method", "telea", "--report", str(report)]
+        return runner.invoke(app, [*arguments, *extra])
+
     for name, extra in (("whole", []), ("margin", ["--crop", "--crop-margin", "8"])):
-        result = runner.invoke(
-            app,
-            [
-                "repair",
-                str(video),
-                "--mask",
-                str(mask),
-                "-o",
-                str(tmp_path / f"{name}.mkv"),
-                "--method",
-                "telea",
-                "--report",
-                str(tmp_path / f"{name}.json"),
-                *extra,
-            ],
-        )
+        result = repair(name, *extra)
         assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "whole.json").read_text())["crop"] == {"enabled": False}
     assert json.loads((tmp_path / "margin.json").read_text())["crop"]["margin"] == 8
     np.testing.assert_array_equal(read_video(tmp_path / "whole.mkv"), read_video(tmp_path / "margin.mkv"))
-    bad = runner.invoke(
-        app,
-        [
-            "repair",
-            str(video),
-            "--mask",
-            str(mask),
-            "-o",
-            str(tmp_path / "bad.mkv"),
-            "--method",
-            "telea",
-            "--crop",
-            "--crop-margin",
-            "-3",
-        ],
-    )
+    bad = repair("bad", "--crop", "--crop-margin", "-3")
     assert bad.exit_code != 0 and "--crop-margin" in bad.output and not (tmp_path / "bad.mkv").exists()
