@@ -15,9 +15,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from seedvr.baselines.classical import CLASSICAL_METHODS
+from seedvr.baselines.classical import CLASSICAL_METHODS, for_one_stream
 from seedvr.errors import SeedVRError
 from seedvr.method_catalog import MODEL_METHOD, check_method
+from seedvr.ops.flow import PairFlowMemo
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
@@ -104,8 +105,7 @@ def make_method(
     info = check_method(name)
     check_sampling(steps, seed)
     if not info.uses_model:
-        classical = CLASSICAL_METHODS[name]
-        return RepairMethod(name, lambda frames, masks: classical(frames, masks))
+        return RepairMethod(name, for_one_stream(CLASSICAL_METHODS[name]))
     if model is None:
         model = shipped_base_model()
     torch_device = resolve_device(device)
@@ -119,10 +119,12 @@ def make_method(
 def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> RepairMethod:
     """The model's method (``seedvr``) around an already loaded pipeline (a served model loads once)."""
     check_sampling(steps, seed)
+    # Windows share frames: their flows are measured once (the result does not depend on it).
+    memo = PairFlowMemo()
 
     def repair_with_model(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         # Re-seeding per chunk makes a chunk's result independent of what came before it.
         generator = torch.Generator("cpu").manual_seed(seed)
-        return pipeline(frames, masks, num_inference_steps=steps, generator=generator).frames
+        return pipeline(frames, masks, num_inference_steps=steps, generator=generator, flow_memo=memo).frames
 
     return RepairMethod(MODEL_METHOD, repair_with_model, {"steps": steps, "seed": seed})

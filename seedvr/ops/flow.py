@@ -19,6 +19,8 @@ it with a smooth harmonic interpolation of the flow around the hole.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import cv2
@@ -233,18 +235,84 @@ def estimate_video_flows(
     return next(flows_per_dilation(frames, masks, max_side, (dilation,)))[1]
 
 
+class PairFlowMemo:
+    """The flow work of frame pairs, kept for the next window of a stream that shares them.
+
+    Consecutive windows of a streamed repair share ``overlap`` frames, and what
+    :func:`flows_per_dilation` computes for a pair (the measurement on the reduced grey
+    frames, each completion inside the pair's holes) depends only on the two grey frames and
+    their reduced holes. Keyed by a digest of exactly those, a pair seen in the previous
+    window is looked up instead of measured again: the same arrays, so the repair is
+    bit-identical with or without the memo.
+
+    Per working size, the ``pairs`` most recently stored pairs are kept (a window stores its
+    pairs in order, so its last ones are the ones the next window starts with): memory is
+    bounded by ``pairs`` x the working sizes in use, whatever the video's length or frame size.
+    """
+
+    def __init__(self, pairs: int = REPAIR_DEFAULTS.overlap):
+        if pairs < 1:
+            raise SeedVRError(f"a flow memo must keep at least 1 pair, got {pairs}")
+        self.pairs = pairs
+        self._by_size: dict[tuple[int, int], OrderedDict[bytes, dict]] = {}
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(grey_from: np.ndarray, grey_to: np.ndarray, hole_from: np.ndarray | None, hole_to: np.ndarray | None) -> bytes:
+        digest = hashlib.blake2b(digest_size=16)
+        for array in (grey_from, grey_to, hole_from, hole_to):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        return digest.digest()
+
+    def entry(self, size: tuple[int, int], key: bytes) -> dict | None:
+        """The stored work of a pair (``"measured"`` and one ``dilation`` -> completed), or None."""
+        found = self._by_size.get(size, {}).get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def store(self, size: tuple[int, int], key: bytes, entry: dict) -> None:
+        kept = self._by_size.setdefault(size, OrderedDict())
+        kept[key] = entry
+        kept.move_to_end(key)
+        while len(kept) > self.pairs:
+            kept.popitem(last=False)
+
+
+def _pair_work(
+    greys: list[np.ndarray], holes: np.ndarray | None, index: int, size: tuple[int, int], memo: PairFlowMemo | None
+) -> dict:
+    """Measured flows of pair ``index`` (``"measured"``: forward, backward), from ``memo`` when
+    it holds them; the dict is where completions per dilation are kept too."""
+    hole_from, hole_to = (None, None) if holes is None else (holes[index], holes[index + 1])
+    key = None if memo is None else PairFlowMemo.key(greys[index], greys[index + 1], hole_from, hole_to)
+    if memo is not None:
+        found = memo.entry(size, key)
+        if found is not None:
+            return found
+    work = {"measured": (_farneback(greys[index], greys[index + 1]), _farneback(greys[index + 1], greys[index]))}
+    if memo is not None:
+        memo.store(size, key, work)
+    return work
+
+
 def flows_per_dilation(
     frames: np.ndarray,
     masks: np.ndarray | None,
     max_side: int = DEFAULT_FLOW_MAX_SIDE,
     dilations: Sequence[int] = (DEFAULT_HOLE_DILATION,),
+    memo: PairFlowMemo | None = None,
 ) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
     """``(dilation, (forward, backward))`` of :func:`estimate_video_flows` for each of ``dilations``.
 
     The dilation only decides how much of the measured flow the completion replaces, so the
     frame pairs are measured once and completed once per dilation, at the reduced size. The
     full-resolution flows are made one dilation at a time, as the caller asks for them: memory
-    holds one pair of them, not one per dilation.
+    holds one pair of them, not one per dilation. With ``memo`` (a :class:`PairFlowMemo`
+    shared by the windows of one stream), pairs an earlier window already measured and
+    completed are taken from it.
     """
     if masks is None:
         check_video(frames)
@@ -254,19 +322,29 @@ def flows_per_dilation(
     size = reduced_size(height, width, max_side)
     holes = None if masks is None else np.stack([_reduce_mask(mask, size) for mask in masks])
     greys = _masked_greys(frames, holes, size)
-    measured = [
-        (_farneback(greys[index], greys[index + 1]), _farneback(greys[index + 1], greys[index])) for index in range(count - 1)
-    ]
+    pairs = [_pair_work(greys, holes, index, size, memo) for index in range(count - 1)]
     for dilation in dilations:
         forward = np.empty((max(count - 1, 0), height, width, 2), dtype=np.float32)
         backward = np.empty_like(forward)
-        for index, (ahead, behind) in enumerate(measured):
-            if holes is not None:
-                union = holes[index] | holes[index + 1]
-                if union.any():
-                    # Both directions share the hole: one 4-channel fill completes them together.
-                    both = harmonic_fill(np.concatenate((ahead, behind), axis=2), _dilate(union, dilation))
-                    ahead, behind = np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])
+        for index, work in enumerate(pairs):
+            if dilation not in work:
+                work[dilation] = _completed(work["measured"], holes, index, dilation)
+            ahead, behind = work[dilation]
             forward[index] = _upscale_flow(ahead, height, width)
             backward[index] = _upscale_flow(behind, height, width)
         yield dilation, (forward, backward)
+
+
+def _completed(
+    measured: tuple[np.ndarray, np.ndarray], holes: np.ndarray | None, index: int, dilation: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The measured pair completed inside the union of its two holes grown by ``dilation``."""
+    ahead, behind = measured
+    if holes is None:
+        return ahead, behind
+    union = holes[index] | holes[index + 1]
+    if not union.any():
+        return ahead, behind
+    # Both directions share the hole: one 4-channel fill completes them together.
+    both = harmonic_fill(np.concatenate((ahead, behind), axis=2), _dilate(union, dilation))
+    return np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])

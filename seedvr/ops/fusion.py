@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, flows_per_dilation, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, PairFlowMemo, flows_per_dilation, reduced_size
 from seedvr.ops.propagation import propagation_guess
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
@@ -42,13 +42,15 @@ def fused_propagation(
     masks: np.ndarray,
     flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
     hypotheses: tuple[tuple[float, int], ...] = FLOW_HYPOTHESES,
+    memo: PairFlowMemo | None = None,
 ) -> FusedPropagation:
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
 
     Hypotheses that land on the same working size (small frames: nothing is shrunk) are
     computed once and keep their weight in the mean; the frame pairs are measured once per
     working size, whatever the dilations. The mean is accumulated, so memory stays at one
-    float copy of the clip however many hypotheses there are.
+    float copy of the clip however many hypotheses there are. ``memo`` (one per stream of
+    windows) spares re-measuring the frame pairs the previous window shared with this one.
     """
     height, width = frames.shape[1:3]
     weights: dict[tuple[int, int], dict[int, int]] = {}  # working size -> dilation -> weight
@@ -62,7 +64,7 @@ def fused_propagation(
     default_flows = None
     for size, by_dilation in weights.items():
         side = max(size)
-        for dilation, flows in flows_per_dilation(frames, masks, side, tuple(by_dilation)):
+        for dilation, flows in flows_per_dilation(frames, masks, side, tuple(by_dilation), memo):
             guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
             total += by_dilation[dilation] * guess.astype(np.float32)
             votes += by_dilation[dilation] * validity

@@ -34,7 +34,7 @@ from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNe
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -105,10 +105,14 @@ class SeedVRPipeline(DiffusionPipeline):
     # -- conditions ---------------------------------------------------------------------------
 
     def prepare_conditions(
-        self, frames: np.ndarray, masks: np.ndarray, flow_max_side: int = DEFAULT_FLOW_MAX_SIDE
+        self,
+        frames: np.ndarray,
+        masks: np.ndarray,
+        flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
+        flow_memo: PairFlowMemo | None = None,
     ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
-        arrays = compute_condition_arrays(frames, masks, flow_max_side)
+        arrays = compute_condition_arrays(frames, masks, flow_max_side, flow_memo)
         conditions = RepairConditions.from_arrays(frames, masks, arrays, self._execution_device, self.denoiser.dtype)
         return conditions, arrays.guess
 
@@ -191,10 +195,12 @@ class SeedVRPipeline(DiffusionPipeline):
         seed: int | None = None,
         flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
         return_dict: bool = True,
+        flow_memo: PairFlowMemo | None = None,
     ):
         """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
 
-        Pixels outside the mask are returned unchanged, byte for byte.
+        Pixels outside the mask are returned unchanged, byte for byte. ``flow_memo``, shared by
+        the overlapping windows of one video, spares re-measuring the flows of shared frames.
         """
         masks = check_video_and_masks(frames, masks)
         if generator is None and seed is not None:
@@ -202,7 +208,7 @@ class SeedVRPipeline(DiffusionPipeline):
         if not masks.any():
             repaired = frames.copy()
             return SeedVRPipelineOutput(frames=repaired, guess=repaired) if return_dict else (repaired,)
-        conditions, guess = self.prepare_conditions(frames, masks, flow_max_side)
+        conditions, guess = self.prepare_conditions(frames, masks, flow_max_side, flow_memo)
         repaired = tensor_to_frames(self.repair_tensors(conditions, num_inference_steps, generator))
         repaired = np.where(masks[..., None], repaired, frames)
         if not return_dict:

@@ -7,6 +7,7 @@ import pytest
 from media_samples import make_panning_clip
 
 from seedvr.baselines import CLASSICAL_METHODS, inpaint_frames
+from seedvr.baselines.classical import for_one_stream, propagate_repair, telea_repair
 from seedvr.errors import SeedVRError
 from seedvr.metrics import psnr
 
@@ -53,3 +54,21 @@ def test_frames_without_a_hole_are_copied(clip):
 def test_bad_input_is_a_clear_error(frames, masks, kwargs):
     with pytest.raises(SeedVRError):
         inpaint_frames(frames, masks, **kwargs)
+
+
+def test_a_streamed_propagate_measures_shared_frames_once_with_the_same_result(clip, monkeypatch):
+    import seedvr.ops.flow as flow
+
+    frames, masks = clip
+    measured = []
+    farneback = flow._farneback
+    monkeypatch.setattr(flow, "_farneback", lambda *pair: measured.append(1) or farneback(*pair))
+    streamed = for_one_stream(propagate_repair)
+    first = streamed(frames[:4], masks[:4])
+    second = streamed(frames[2:], masks[2:])
+    # 48x48 frames: every hypothesis shares one working size. Pairs (0,1)..(2,3), then only
+    # (3,4) and (4,5): the window's first pair (2,3) was measured by the window before.
+    assert len(measured) == 2 * (3 + 2)
+    np.testing.assert_array_equal(first, propagate_repair(frames[:4], masks[:4]))
+    np.testing.assert_array_equal(second, propagate_repair(frames[2:], masks[2:]))
+    assert for_one_stream(telea_repair) is telea_repair

@@ -9,7 +9,14 @@ import torch
 from skimage import data
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import complete_flow, estimate_video_flows, farneback_flow, flows_per_dilation, harmonic_fill
+from seedvr.ops.flow import (
+    PairFlowMemo,
+    complete_flow,
+    estimate_video_flows,
+    farneback_flow,
+    flows_per_dilation,
+    harmonic_fill,
+)
 from seedvr.ops.warp import backward_warp
 
 
@@ -111,6 +118,41 @@ def test_flows_for_several_dilations_equal_one_estimate_each(panning_clip):
         np.testing.assert_array_equal(forward, alone[0])
         np.testing.assert_array_equal(backward, alone[1])
     assert not np.array_equal(together[2][0], together[9][0])  # the dilation does matter
+
+
+def test_a_memo_gives_the_next_window_its_shared_pairs_bit_for_bit(panning_clip):
+    frames, masks = panning_clip
+    count = len(frames)
+    memo = PairFlowMemo(pairs=count)
+    first = dict(flows_per_dilation(frames[: count - 2], masks[: count - 2], 64, (2, 9), memo))
+    assert (memo.hits, memo.misses) == (0, count - 3)
+    # The next window starts two frames later: every pair but its last one was measured before.
+    second = dict(flows_per_dilation(frames[2:], masks[2:], 64, (2, 9), memo))
+    assert (memo.hits, memo.misses) == (count - 5, count - 1)
+    for dilation in (2, 9):
+        alone = estimate_video_flows(frames[2:], masks[2:], max_side=64, dilation=dilation)
+        np.testing.assert_array_equal(second[dilation][0], alone[0])
+        np.testing.assert_array_equal(second[dilation][1], alone[1])
+        np.testing.assert_array_equal(second[dilation][0][: count - 5], first[dilation][0][2:])
+
+
+def test_a_memo_keeps_only_its_last_pairs_per_working_size(panning_clip):
+    frames, masks = panning_clip
+    memo = PairFlowMemo(pairs=2)
+    for side in (32, 64):
+        dict(flows_per_dilation(frames, masks, side, (9,), memo))
+    # Each working size kept its own last two pairs: a window over the last three frames finds them.
+    for side in (32, 64):
+        dict(flows_per_dilation(frames[-3:], masks[-3:], side, (9,), memo))
+    assert memo.hits == 4
+    changed = masks.copy()
+    changed[-1] = ~changed[-1]
+    dict(flows_per_dilation(frames[-3:], changed[-3:], 64, (9,), memo))  # the last pair has another hole
+    assert memo.hits == 5
+    dict(flows_per_dilation(frames[:3], masks[:3], 64, (9,), memo))  # long gone: measured again
+    assert memo.hits == 5
+    with pytest.raises(SeedVRError):
+        PairFlowMemo(pairs=0)
 
 
 @pytest.mark.parametrize(
