@@ -264,7 +264,7 @@ class DetectorParams(Section):
     """
 
     out: str = "work/detector"
-    clips: int = Field(48, ge=2)
+    clips: int = Field(96, ge=2)
     heldout_clips: int = Field(20, ge=1)
     frames: int = Field(8, ge=3)
     width: int = Field(128, ge=16)
@@ -277,7 +277,7 @@ class DetectorParams(Section):
     max_minutes: float = Field(14.0, gt=0)
     lr: float = Field(2e-3, gt=0, lt=1)
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
-    dilate: int = Field(1, ge=0, le=32)
+    dilate: int = Field(0, ge=0, le=32)
     seed: int = Field(0, ge=0)
 
     @field_validator("mask_ratio")

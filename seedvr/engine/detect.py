@@ -5,10 +5,11 @@ memory; :func:`detect_video` streams a whole video through it and writes a mask 
 damage) atomically. The detected mask is what ``seedvr repair --mask auto`` repairs inside
 (:mod:`seedvr.engine.auto_mask`).
 
-Streaming: the video is decoded ``chunk`` frames at a time and each chunk is detected with one
-frame of context on each side (the last frame of the previous chunk, the first of the next).
-Every cue of frame ``t`` reads frames ``t-1``, ``t``, ``t+1`` only (flow is measured per pair),
-so a streamed detection equals a whole-clip one exactly, while memory holds two chunks at most.
+Streaming: the video is decoded ``chunk`` frames at a time and each chunk is detected with two
+frames of context on each side (the last frames of the previous chunk, the first of the next).
+Every cue of frame ``t`` reads frames ``t-2 .. t+2`` only (flow is measured per pair) and the
+net frames ``t-1 .. t+1``, so a streamed detection equals a whole-clip one exactly, while
+memory holds two chunks at most.
 
 A clip of fewer than 3 frames has no temporal cue: each frame is detected on its own (as the
 detector was also trained to), with a warning, never an error.
@@ -30,7 +31,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.models.detector import DamageDetector, neighbour_stack
-from seedvr.ops.damage_cues import MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
+from seedvr.ops.damage_cues import CUE_REACH, MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
 from seedvr.pipeline.shipped import shipped_detector
 from seedvr.pipeline.verify import verify_model_folder
 from seedvr.video_contract import check_video
@@ -108,12 +109,11 @@ def detect_damage(
 
 
 def _chunks_with_context(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, slice]]:
-    """``(window, chunk)``: each chunk with up to two frames before it and one after it, and
-    where the chunk lies inside its window.
+    """``(window, chunk)``: each chunk with ``CUE_REACH`` frames of context before and after it
+    (as many as exist), and where the chunk lies inside its window.
 
-    One frame each side is all a frame's cues read; the second frame before keeps a last
-    chunk of one frame inside a window of at least 3, so it still gets the temporal cue
-    (chunks of at least 3 frames do the same for the first window).
+    Chunks must hold at least ``CUE_REACH`` frames (the last one excepted), so the context
+    after a chunk always comes from the next chunk alone.
     """
     before = None
     pending = next(chunks, None)
@@ -121,10 +121,10 @@ def _chunks_with_context(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndar
         following = next(chunks, None)
         parts = ([before] if before is not None else []) + [pending]
         if following is not None:
-            parts.append(following[:1])
+            parts.append(following[:CUE_REACH])
         first = 0 if before is None else len(before)
         yield np.concatenate(parts), slice(first, first + len(pending))
-        before = np.concatenate(([before] if before is not None else []) + [pending])[-2:]
+        before = np.concatenate(parts[: len(parts) - (following is not None)])[-CUE_REACH:]
         pending = following
 
 
@@ -159,8 +159,9 @@ def detect_video(
             info.frames,
         )
     with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
-        # At least 3 frames per chunk: every window of a clip that has 3 frames then has them.
-        chunks = iter_video_chunks(input_path, max(chunk, MIN_TEMPORAL_FRAMES))
+        # At least 3 frames a chunk: every window of a clip of 3 frames or more has 3 (the
+        # temporal cue), and the context after a chunk fits in the next one.
+        chunks = iter_video_chunks(input_path, max(chunk, MIN_TEMPORAL_FRAMES, CUE_REACH))
         for window, inside in _chunks_with_context(chunks):
             masks = dilate_masks(damage_probabilities(window, detector)[inside] > threshold, dilate)
             writer.write(masks)

@@ -10,6 +10,15 @@ encode what restoration work has long used to find film damage without a mask:
   (zero inside it), split into a bright and a dark channel. Requiring frame ``t`` to be
   outside both neighbours, not merely far from one, is what keeps occlusions and flow errors
   (where one neighbour disagrees) from firing.
+* **Persistent outlier** over frames ``t-2 .. t+2``. A blotch that sticks for two frames is
+  inside the range of its neighbours in both of them (the other frame carries it too), so
+  the spike misses it; and the frame *after* any blotch differs from its previous neighbour
+  just as much as the blotched frame does, so a difference to one neighbour cannot tell the
+  two apart (measured: most false detections of a first version sat there). With four
+  compensated neighbours it can: the cue is the second smallest absolute difference between
+  frame ``t`` and its neighbours (signed by their mean), high only when frame ``t`` differs
+  from all its neighbours but at most one, as a blotched frame does and a clean one after it
+  does not.
 * **Thin line** (scratches). A scratch is a thin, near-vertical line that stays at nearly the
   same place for many frames: the pixel minus the median of its horizontal neighbours, then
   averaged down a short vertical run (a line is long, a speck is not) and over frames
@@ -18,6 +27,8 @@ encode what restoration work has long used to find film damage without a mask:
 Shapes: frames ``uint8 [T, H, W, 3]`` (the video contract), cues ``float32 [T, CUE_CHANNELS,
 H, W]`` in grey levels / 255, so about [-1, 1]. With fewer than 3 frames the temporal cue is
 unavailable and left at zero (:func:`temporal_cue_available` tells the caller, who warns).
+The cues of frame ``t`` read frames ``t-2 .. t+2`` only, so a stream cut into chunks with two
+frames of context on each side gets exactly the cues of the whole clip.
 """
 
 from __future__ import annotations
@@ -31,8 +42,12 @@ from seedvr.ops.warp import backward_warp
 from seedvr.video_contract import check_video
 
 #: Channels of :func:`damage_cues`: spike brighter than both neighbours, spike darker than
-#: both, and the signed thin-line response.
-CUE_NAMES: tuple[str, ...] = ("spike_bright", "spike_dark", "line")
+#: both, the signed persistent outlier, and the signed thin-line response. The first three
+#: are the temporal cue.
+CUE_NAMES: tuple[str, ...] = ("spike_bright", "spike_dark", "outlier", "line")
+TEMPORAL_CUES = 3
+#: Frames on each side of ``t`` that its cues read.
+CUE_REACH = 2
 CUE_CHANNELS = len(CUE_NAMES)
 
 #: Fewest frames for which the temporal spike is measured (a frame and its two neighbours).
@@ -56,36 +71,63 @@ def _grey(frames: np.ndarray) -> np.ndarray:
     return frames.astype(np.float32) @ weights
 
 
-def temporal_spike(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
-    """Bright and dark spike ``float32 [T, 2, H, W]``: how far each frame lies outside its neighbours.
+def _compensated_neighbours(frames: np.ndarray, grey: torch.Tensor, max_side: int) -> dict[int, np.ndarray]:
+    """``{offset: float32 [T, H, W]}`` for offsets ``-2, -1, 1, 2``: frame ``t + offset`` warped
+    onto frame ``t``; ``nan`` where that frame does not exist or the sample fell outside it.
+
+    Flows at stride 2 are those of :func:`estimate_video_flows` on every other frame.
+    """
+    count = len(frames)
+    warped = {offset: np.full(grey.shape[:1] + grey.shape[2:], np.nan, np.float32) for offset in (-2, -1, 1, 2)}
+    for stride in (1, 2):
+        for start in range(stride):
+            index = np.arange(start, count, stride)
+            if len(index) < 2:
+                continue
+            forward, backward = estimate_video_flows(frames[index], masks=None, max_side=max_side)
+            # frame[a] ≈ frame[b](p + forward) and frame[b] ≈ frame[a](p + backward), b = a + stride.
+            for offset, sources, targets, flow in (
+                (stride, index[1:], index[:-1], forward),
+                (-stride, index[:-1], index[1:], backward),
+            ):
+                values, inside = backward_warp(grey[sources], torch.from_numpy(flow).permute(0, 3, 1, 2))
+                warped[offset][targets] = torch.where(inside > 0, values, torch.nan)[:, 0].numpy()
+    return warped
+
+
+def temporal_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
+    """The temporal cue ``float32 [T, TEMPORAL_CUES, H, W]``: bright and dark spike, persistent outlier.
 
     Neighbours are motion compensated with the flow of :func:`estimate_video_flows` (no
-    masks: the damage is what we are looking for). The first and last frames have one
-    neighbour, used on both sides. A neighbour sample that fell outside its frame is not
-    trusted: the cue is zero there. Clips shorter than :data:`MIN_TEMPORAL_FRAMES` get zeros.
+    masks: the damage is what we are looking for); a sample that fell outside its frame is
+    not used. The spike uses ``t-1`` and ``t+1`` (one of them at the clip's ends); the outlier
+    all of ``t-2 .. t+2`` there are (the smallest difference when only two are). Where fewer
+    neighbours than that are usable, the cue is zero. Clips shorter than
+    :data:`MIN_TEMPORAL_FRAMES` get zeros.
     """
     check_video(frames)
     count, height, width = frames.shape[:3]
-    spike = np.zeros((count, 2, height, width), dtype=np.float32)
+    cue = np.zeros((count, TEMPORAL_CUES, height, width), dtype=np.float32)
     if not temporal_cue_available(count):
-        return spike
-    forward, backward = estimate_video_flows(frames, masks=None, max_side=max_side)
+        return cue
     grey = torch.from_numpy(_grey(frames))[:, None]  # [T, 1, H, W]
-    # frame[t] ≈ frame[t+1](p + forward[t]) and frame[t+1] ≈ frame[t](p + backward[t]).
-    from_next, next_inside = backward_warp(grey[1:], torch.from_numpy(forward).permute(0, 3, 1, 2))
-    from_previous, previous_inside = backward_warp(grey[:-1], torch.from_numpy(backward).permute(0, 3, 1, 2))
-    for t in range(count):
-        neighbours = []
-        if t + 1 < count:
-            neighbours.append((from_next[t, 0], next_inside[t, 0]))
-        if t > 0:
-            neighbours.append((from_previous[t - 1, 0], previous_inside[t - 1, 0]))
-        values = torch.stack([value for value, _ in neighbours])
-        trusted = torch.stack([inside for _, inside in neighbours]).amin(dim=0)
-        current = grey[t, 0]
-        spike[t, 0] = ((current - values.amax(dim=0)).clamp(min=0) * trusted).numpy()
-        spike[t, 1] = ((values.amin(dim=0) - current).clamp(min=0) * trusted).numpy()
-    return spike
+    current = grey[:, 0].numpy()
+    warped = _compensated_neighbours(frames, grey, max_side)
+    near = np.stack([warped[-1], warped[1]])
+    # At the clip's ends the missing near neighbour is replaced by the other one; a sample that
+    # fell outside its frame is not (the spike is then nan, hence zero, as it is unknown).
+    near[0, 0], near[1, -1] = near[1, 0], near[0, -1]
+    with np.errstate(invalid="ignore"):
+        cue[:, 0] = np.nan_to_num(np.clip(current - np.max(near, axis=0), 0.0, None))
+        cue[:, 1] = np.nan_to_num(np.clip(np.min(near, axis=0) - current, 0.0, None))
+        differences = current[None] - np.stack([warped[offset] for offset in (-2, -1, 1, 2)])
+        usable = np.count_nonzero(~np.isnan(differences), axis=0)
+        ranked = np.sort(np.abs(differences), axis=0)  # nan sorts last
+        magnitude = np.where(usable >= 3, ranked[1], ranked[0])
+        mean = np.nan_to_num(differences).sum(axis=0) / np.maximum(usable, 1)
+        signed = np.sign(mean) * magnitude
+    cue[:, 2] = np.where(usable >= 2, np.nan_to_num(signed), 0.0)
+    return cue
 
 
 def thin_line_response(frames: np.ndarray) -> np.ndarray:
@@ -113,6 +155,4 @@ def thin_line_response(frames: np.ndarray) -> np.ndarray:
 
 def damage_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
     """All cue maps ``float32 [T, CUE_CHANNELS, H, W]`` of a clip, channels as :data:`CUE_NAMES`."""
-    spike = temporal_spike(frames, max_side)
-    line = thin_line_response(frames)
-    return np.concatenate([spike, line[:, None]], axis=1)
+    return np.concatenate([temporal_cues(frames, max_side), thin_line_response(frames)[:, None]], axis=1)

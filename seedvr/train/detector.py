@@ -30,7 +30,7 @@ from seedvr.config import DetectorParams
 from seedvr.data.damage.apply import apply_damage
 from seedvr.data.synth import make_clip_spec, render_clip
 from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
-from seedvr.ops.damage_cues import damage_cues
+from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
 
 #: Damage kinds the detector is trained to find (film damage); "film" is all three at once.
 FILM_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust")
@@ -40,7 +40,7 @@ CLEAN = "clean"
 # Share of samples shown as a lone frame (neighbours = itself, temporal cue zero).
 _LONE_FRAME_SHARE = 0.1
 # Largest weight of a damaged pixel against an intact one in the BCE term.
-_MAX_POSITIVE_WEIGHT = 8.0
+_MAX_POSITIVE_WEIGHT = 4.0
 # The learning rate falls linearly from lr to lr * _FINAL_LR_SHARE over the steps.
 _FINAL_LR_SHARE = 0.1
 
@@ -114,7 +114,7 @@ def sample_batch(
         frames.append(neighbour_stack(clip.frames[around][:, window[0], window[1]])[1])
         cue = clip.cues[t][:, window[0], window[1]].copy()
         if lone:
-            cue[:2] = 0.0  # the spike channels: no temporal cue for a lone frame
+            cue[:TEMPORAL_CUES] = 0.0  # no temporal cue for a lone frame
         cues.append(torch.from_numpy(cue))
         labels.append(torch.from_numpy(clip.mask[t][window].astype(np.float32)))
     return torch.stack(frames), torch.stack(cues), torch.stack(labels)
