@@ -41,12 +41,16 @@ def detect_train(
     params: Path = typer.Option(Path("params.yaml"), help="params.yaml; its detector section sets data, size and time."),
     out: Path = typer.Option(None, help="Output folder (default: detector.out; the shipped one is models/seedvr-detector)."),
     minutes: float = typer.Option(None, help="Wall-time budget for training (default: detector.max_minutes)."),
+    data: Path = typer.Option(
+        None, help="Also train on the film-damage clips (scratch, blotch, dust) of this damaged dataset's train split."
+    ),
 ) -> None:
     """Train the damage detector on synthetic film damage; save it with a model card of held-out scores."""
     from seedvr.config import load_params
     from seedvr.data.footage import footage_photos
     from seedvr.data.photos import PHOTO_NAMES
     from seedvr.evaluate.detection import train_shipped_detector
+    from seedvr.train.detector import manifest_clips
     from seedvr.versioning.git import git_commit
 
     settings = load_params(params).detector
@@ -64,6 +68,7 @@ def detect_train(
         commit=git_commit(),
         command="seedvr " + " ".join(sys.argv[1:]),
         progress=lambda step, loss: console.print(f"step {step}  loss {loss:.4f}"),
+        extra_clips=manifest_clips(data) if data else (),
     )
     for kind, score in report.scores.items():
         typer.echo(

@@ -77,7 +77,13 @@ def seconds_per_frame(detector: DamageDetector, photos: Sequence[str], threshold
 
 
 def _card(
-    params: DetectorParams, report: ShippedDetectorReport, photos: int, heldout: int, commit: str | None, command: str
+    params: DetectorParams,
+    report: ShippedDetectorReport,
+    photos: int,
+    heldout: int,
+    extra: int,
+    commit: str | None,
+    command: str,
 ) -> str:
     training = report.training
     rows = []
@@ -99,7 +105,8 @@ def _card(
             "",
             f"- data: {params.clips} procedural clips of {params.frames} frames at {params.width}x{params.height} "
             f"over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
-            f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean; the masks are the labels",
+            f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean; the masks are the labels"
+            + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else ""),
             f"- training: {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} crops, "
             f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
             f"wall time {training.seconds / 60:.1f} min on 1 {platform.machine()} CPU thread",
@@ -132,8 +139,10 @@ def train_shipped_detector(
     commit: str | None = None,
     command: str = "seedvr detect-train",
     progress: Callable[[int, float], None] | None = None,
+    extra_clips: Sequence[LabelledClip] = (),
 ) -> ShippedDetectorReport:
-    """Train on clips over ``photos``, score clips over ``heldout_photos``, save ``params.out`` with its card."""
+    """Train on clips over ``photos`` (and ``extra_clips``, e.g. :func:`~seedvr.train.detector.manifest_clips`),
+    score clips over ``heldout_photos``, save ``params.out`` with its card."""
     training_clips = labelled_clips(
         clip_kinds(params.clips, params.clean_share),
         photos,
@@ -143,7 +152,7 @@ def train_shipped_detector(
         params.mask_ratio,
         params.seed,
     )
-    training = train_detector(training_clips, params, progress)
+    training = train_detector([*training_clips, *extra_clips], params, progress)
     heldout_kinds = [(*CLIP_KINDS, CLEAN)[index % (len(CLIP_KINDS) + 1)] for index in range(params.heldout_clips)]
     heldout = labelled_clips(
         heldout_kinds,
@@ -160,7 +169,9 @@ def train_shipped_detector(
     report = ShippedDetectorReport(out_dir, training, scores, speed)
     with atomic_output(out_dir, make_parents=True) as staging:
         training.detector.save_pretrained(str(staging), safe_serialization=True)
-        (staging / MODEL_CARD).write_text(_card(params, report, len(photos), len(heldout_photos), commit, command))
+        (staging / MODEL_CARD).write_text(
+            _card(params, report, len(photos), len(heldout_photos), len(extra_clips), commit, command)
+        )
         summary = {
             "params": params.model_dump(mode="json"),
             "steps": training.steps,

@@ -4,7 +4,8 @@ Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photogr
 crossing it, light drifting) rendered at ``detector.width`` x ``detector.height``, each
 damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
 blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
-texture, edges and motion are learned against. Cue maps (:mod:`seedvr.ops.damage_cues`) are
+texture, edges and motion are learned against; optionally also the film-damage clips of a
+damaged dataset (:func:`manifest_clips`, the DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
 computed once per clip; batches are random crops of random frames. One sample in ten is shown
 as a lone frame (no neighbours, no temporal cue), as detection sees clips under 3 frames.
 
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,6 +30,8 @@ import torch.nn.functional as F
 
 from seedvr.config import DetectorParams
 from seedvr.data.damage.apply import apply_damage
+from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
+from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
 from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
 from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
@@ -94,6 +98,22 @@ def labelled_clips(
         else:
             damaged, mask, _ = apply_damage(clean, FILM_KINDS if kind == "film" else (kind,), rng, mask_ratio)
         clips.append(LabelledClip(kind, damaged, mask, damage_cues(damaged)))
+    return clips
+
+
+def manifest_clips(dataset: str | Path, split: str = "train") -> list[LabelledClip]:
+    """The film-damage clips of a damaged dataset (``manifest.csv``, e.g. the ``damage`` stage's
+    ``work/damaged``): rows whose kinds are all film kinds, labelled with their one kind or
+    ``film``. Other kinds (strokes, objects, logos) are not film damage and are left out."""
+    data = ManifestClipDataset(dataset, split)
+    clips = []
+    for _, row in data.rows.iterrows():
+        kinds = str(row["damage_kinds"]).split(KIND_SEPARATOR)
+        if not set(kinds) <= set(FILM_KINDS):
+            continue
+        clip = load_damaged_clip(row, data.root)
+        kind = kinds[0] if len(kinds) == 1 else "film"
+        clips.append(LabelledClip(kind, clip["damaged"], clip["mask"], damage_cues(clip["damaged"])))
     return clips
 
 

@@ -59,3 +59,14 @@ def test_loading_is_strict(tmp_path):
 def test_bad_options_are_one_line(threshold, dilate):
     with pytest.raises(SeedVRError, match="--threshold|--dilate"):
         check_detection_options(threshold, dilate)
+
+
+def test_the_shipped_detector_is_small_and_has_a_model_card():
+    from seedvr.pipeline.shipped import SHIPPED_DETECTOR
+
+    files = {path.name: path.stat().st_size for path in SHIPPED_DETECTOR.iterdir()}
+    assert {"config.json", "diffusion_pytorch_model.safetensors", "README.md"} <= set(files)
+    assert sum(files.values()) < 2_000_000
+    card = (SHIPPED_DETECTOR / "README.md").read_text()
+    for needed in ("precision", "recall", "IoU", "git commit", "seedvr detect-train", "scratch", "blotch", "dust", "clean"):
+        assert needed in card

@@ -13,9 +13,11 @@ from seedvr.ops.damage_cues import CUE_CHANNELS
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
+    FILM_KINDS,
     clip_kinds,
     detection_loss,
     labelled_clips,
+    manifest_clips,
     sample_batch,
     train_detector,
 )
@@ -54,3 +56,10 @@ def test_training_lowers_the_loss_and_is_seed_deterministic(tiny_clips):
         after = float(detection_loss(first.detector(frames, cues), labels))
     assert after < 0.8 * before
     assert train_detector(tiny_clips, TINY).losses == first.losses
+
+
+def test_a_damaged_dataset_gives_its_film_damage_clips_only(tiny_dataset_dir):
+    clips = manifest_clips(tiny_dataset_dir)
+    assert clips and {clip.kind for clip in clips} <= set(FILM_KINDS)
+    for clip in clips:
+        assert clip.mask.any() and clip.cues.shape[:2] == (len(clip.frames), CUE_CHANNELS)
