@@ -53,12 +53,11 @@ def repair_with_detected_mask(
     check_detection_options(threshold, dilate)
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
-    chunk = repair_options.get("chunk", REPAIR_DEFAULTS.chunk)
-    check_chunking(chunk, repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
+    check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
     loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
     pending = PendingOutput(mask_path)
     try:
-        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate, chunk=chunk)
+        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate)
         report = repair_video(input_path, pending.temp, output_path, **repair_options)
     except BaseException:
         pending.discard()
