@@ -264,17 +264,17 @@ class DetectorParams(Section):
     """
 
     out: str = "work/detector"
-    clips: int = Field(96, ge=2)
+    clips: int = Field(160, ge=2)
     heldout_clips: int = Field(20, ge=1)
     frames: int = Field(8, ge=3)
     width: int = Field(128, ge=16)
     height: int = Field(96, ge=16)
     mask_ratio: tuple[float, float] = (0.005, 0.06)
-    clean_share: float = Field(0.2, ge=0.0, lt=1.0)
+    clean_share: float = Field(0.3, ge=0.0, lt=1.0)
     crop_size: int = Field(64, ge=16)
     batch_size: int = Field(8, ge=1)
-    steps: int = Field(6000, ge=1)
-    max_minutes: float = Field(14.0, gt=0)
+    steps: int = Field(9000, ge=1)
+    max_minutes: float = Field(19.0, gt=0)
     lr: float = Field(2e-3, gt=0, lt=1)
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
