@@ -1,7 +1,8 @@
 """``seedvr detect`` and ``seedvr repair --mask auto`` on files, with the shipped detector.
 
 The IoU floor is what the shipped detector measures on this clip (IoU 0.67 at the default
-threshold and dilation; precision 0.94, recall 0.81 with 1 px tolerance), less a margin.
+threshold and dilation; precision 0.97, recall 0.82 with 1 px tolerance), less a margin. On
+the clean clip it flags 12 of 32768 pixels (0.04 %).
 """
 
 from __future__ import annotations
