@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from media_samples import smooth_video
 from typer.testing import CliRunner
 
 from seedvr.cli import app
@@ -91,3 +92,12 @@ def test_a_threshold_outside_zero_one_is_one_line_and_leaves_nothing(command, da
 def test_detection_options_need_the_auto_mask(damaged_file, tmp_path):
     result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", "--threshold", "0.5")
     assert result.exit_code == 2 and "--mask auto" in result.stderr
+
+
+def test_a_clip_where_nothing_is_found_passes_through_unchanged(tmp_path):
+    frames = smooth_video(8, 64, 64)
+    source = write_video(tmp_path / "smooth.mkv", frames, fps=24)
+    result = _invoke("repair", source, "--mask", "auto", "-o", tmp_path / "same.mkv", "--method", "telea")
+    assert result.exit_code == 0, result.output
+    assert not read_mask(tmp_path / "same.mask.mkv").any()
+    assert np.array_equal(read_video(tmp_path / "same.mkv"), frames)
