@@ -24,6 +24,14 @@ DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object"
 PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
 
 
+def ordered_mask_ratio(bounds: tuple[float, float]) -> tuple[float, float]:
+    """A mask-ratio range ``(low, high)`` with ``0 < low <= high < 1`` (else ``ValueError``)."""
+    low, high = bounds
+    if not 0.0 < low <= high < 1.0:
+        raise ValueError(f"mask_ratio must satisfy 0 < low <= high < 1, got {low}:{high}")
+    return bounds
+
+
 class Section(BaseModel):
     """Base for every section: unknown keys are errors, not silently ignored."""
 
@@ -63,10 +71,7 @@ class DamageParams(Section):
     @field_validator("mask_ratio")
     @classmethod
     def _ordered_ratio(cls, bounds: tuple[float, float]) -> tuple[float, float]:
-        low, high = bounds
-        if not 0.0 < low <= high < 1.0:
-            raise ValueError(f"mask_ratio must satisfy 0 < low <= high < 1, got {low}:{high}")
-        return bounds
+        return ordered_mask_ratio(bounds)
 
     @model_validator(mode="after")
     def _room_for_training(self) -> DamageParams:
@@ -249,6 +254,38 @@ class PretrainParams(Section):
     lr: float = Field(2e-4, gt=0, lt=1)
 
 
+class DetectorParams(Section):
+    """The damage detector (``seedvr detect-train``, shipped in ``models/seedvr-detector``).
+
+    Trained on the project's own film damage (scratch, blotch, dust; the masks are the labels)
+    painted on procedural clips rendered at ``width`` x ``height``, plus clean clips so false
+    positives are learned against. ``threshold`` and ``dilate`` are the defaults of
+    ``seedvr detect`` and ``seedvr repair --mask auto``.
+    """
+
+    out: str = "work/detector"
+    clips: int = Field(160, ge=2)
+    heldout_clips: int = Field(20, ge=1)
+    frames: int = Field(8, ge=3)
+    width: int = Field(128, ge=16)
+    height: int = Field(96, ge=16)
+    mask_ratio: tuple[float, float] = (0.005, 0.06)
+    clean_share: float = Field(0.3, ge=0.0, lt=1.0)
+    crop_size: int = Field(64, ge=16)
+    batch_size: int = Field(8, ge=1)
+    steps: int = Field(9000, ge=1)
+    max_minutes: float = Field(19.0, gt=0)
+    lr: float = Field(2e-3, gt=0, lt=1)
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    dilate: int = Field(0, ge=0, le=32)
+    seed: int = Field(0, ge=0)
+
+    @field_validator("mask_ratio")
+    @classmethod
+    def _ordered_ratio(cls, bounds: tuple[float, float]) -> tuple[float, float]:
+        return ordered_mask_ratio(bounds)
+
+
 class Params(Section):
     """The whole of ``params.yaml``."""
 
@@ -261,6 +298,7 @@ class Params(Section):
     evaluate: EvaluateParams = EvaluateParams()
     repair: RepairParams = REPAIR_DEFAULTS
     pretrain: PretrainParams = PretrainParams()
+    detector: DetectorParams = DetectorParams()
     # `register_` with an alias, like `validate_`: `register` would shadow ABCMeta.register.
     register_: RegisterParams = Field(RegisterParams(), alias="register")
 

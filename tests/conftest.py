@@ -29,12 +29,25 @@ os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", os.path.join(_PREFECT_HOME, 
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from media_samples import make_panning_clip  # noqa: E402  (tests/ is on sys.path via this conftest)
+from media_samples import make_film_clip, make_panning_clip  # noqa: E402  (tests/ is on sys.path via this conftest)
 
 
 @pytest.fixture(scope="session")
 def panning_clip() -> tuple[np.ndarray, np.ndarray]:
     return make_panning_clip()
+
+
+@pytest.fixture(scope="session")
+def film_clip() -> tuple[np.ndarray, np.ndarray]:
+    """``(damaged, mask)``: 8 frames of 64x64 with scratches, blotches and dust (the detector's kinds)."""
+    _, damaged, mask = make_film_clip()
+    return damaged, mask
+
+
+@pytest.fixture(scope="session")
+def clean_film_clip() -> np.ndarray:
+    """The same clip as :func:`film_clip` before any damage."""
+    return make_film_clip()[0]
 
 
 @pytest.fixture(scope="session")

@@ -110,3 +110,17 @@ def decoded_timestamps_and_rgb48(path: Path) -> tuple[list[float], list[np.ndarr
         stream = container.streams.video[0]
         frames = list(container.decode(stream))
         return [float(frame.pts * frame.time_base) for frame in frames], [frame.to_ndarray(format="rgb48le") for frame in frames]
+
+
+def make_film_clip(frames: int = 8, size: int = 64, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(clean, damaged, mask)``: a procedural clip (camera over a photograph, sprites) with
+    film damage (scratches, blotches, dust) from the project's own generators."""
+    from seedvr.data.damage import apply_damage
+    from seedvr.data.photos import PHOTO_NAMES
+    from seedvr.data.synth import make_clip_spec, render_clip
+
+    rng = np.random.default_rng(seed)
+    spec = make_clip_spec(rng, "film", "coffee", frames, size, size, Fraction(24), PHOTO_NAMES)
+    clean = render_clip(spec)
+    damaged, mask, _ = apply_damage(clean, ("scratch", "blotch", "dust"), rng, (0.01, 0.04))
+    return clean, damaged, mask

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pretrain",
     "model",
     "repair",
+    "detect",
     "data",
     "validate",
     "data_version",

@@ -9,6 +9,7 @@ import typer
 
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
+from seedvr.cli.detect import DETECTOR_HELP, DILATE_HELP, THRESHOLD_HELP
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.method_catalog import MODEL_METHOD, method_choices
 
@@ -17,7 +18,14 @@ from seedvr.method_catalog import MODEL_METHOD, method_choices
 @user_errors
 def repair(
     input: Path = typer.Argument(..., help="Video file (mp4, mkv, mov, avi, webm) or folder of numbered frames."),
-    mask: Path = typer.Option(..., "--mask", "-m", help="Mask video, frame folder, or one image for every frame."),
+    mask: Path = typer.Option(
+        ...,
+        "--mask",
+        "-m",
+        help="Mask video, frame folder, or one image for every frame; or the word auto: find the film damage "
+        "(scratches, blotches, dust) first, repair inside it, and keep the detected mask beside the output "
+        "as <output stem>.mask.mkv.",
+    ),
     output: Path = typer.Option(..., "--output", "-o", help=".mkv (FFV1 lossless), a folder (PNG frames) or .mp4 (H.264)."),
     method: str = typer.Option(MODEL_METHOD, help=method_choices()),
     model: str = typer.Option(None, help="Pipeline folder or models:/NAME@ALIAS (method seedvr)."),
@@ -50,14 +58,35 @@ def repair(
     crop_margin: int = typer.Option(
         None, help=f"Pixels of context kept around the damage in a crop (default {REPAIR_DEFAULTS.crop_margin})."
     ),
+    threshold: float = typer.Option(None, help=f"With --mask auto: {THRESHOLD_HELP}"),
+    dilate: int = typer.Option(None, help=f"With --mask auto: {DILATE_HELP}"),
+    detector: Path = typer.Option(None, help=f"With --mask auto: {DETECTOR_HELP}"),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
+    from seedvr.engine.auto_mask import AUTO_MASK, repair_with_detected_mask
+    from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD
     from seedvr.engine.repair import repair_video
+    from seedvr.errors import SeedVRError
+
+    auto = str(mask) == AUTO_MASK
+    if not auto and (threshold, dilate, detector) != (None, None, None):
+        raise SeedVRError("--threshold, --dilate and --detector need --mask auto")
+
+    def repair_with_mask(input, output, **options):
+        if not auto:
+            return repair_video(input, mask, output, **options)
+        return repair_with_detected_mask(
+            input,
+            output,
+            detector=detector,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+            dilate=DEFAULT_DILATE if dilate is None else dilate,
+            **options,
+        )
 
     def run(progress=None):
-        return repair_video(
+        return repair_with_mask(
             input,
-            mask,
             output,
             method=method,
             model=model,
@@ -106,6 +135,9 @@ def repair(
             f"adapted a copy of the model: {adapted['steps']} steps on {adapted['frames']} frames "
             f"in {adapted['seconds']:.1f} s ({losses})"
         )
+    if auto:
+        found = result.details["detection"]["flagged_fraction"]
+        typer.echo(f"detected damage in {100 * found:.3f} % of the pixels -> {result.mask}")
     typer.echo(
         f"repaired {result.frames} frames with {result.method} in {result.seconds:.1f} s "
         f"({result.frames_per_second:.1f} fps) -> {result.output}"

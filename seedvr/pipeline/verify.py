@@ -63,6 +63,24 @@ def verify_pipeline_folder(path: str | Path, pipeline_class: type, label: str | 
     return folder
 
 
+def verify_model_folder(path: str | Path, model_class: type[ModelMixin], label: str | None = None) -> Path:
+    """``path`` once it holds exactly one ``model_class`` saved alone (``save_pretrained`` of a
+    model, not a pipeline): its config names the class and matches its safetensors weights.
+
+    The same checks as each component of :func:`verify_pipeline_folder`, for a model shipped on
+    its own (the damage detector).
+
+    Raises:
+        ModelLoadError: what makes the folder something else, in one line.
+    """
+    folder = Path(path)
+    where = label or str(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"{where}: no such model folder")
+    _check_weights(folder, model_class, _read_config(folder, model_class, where), where)
+    return folder
+
+
 def _read_json_object(path: Path, where: str) -> dict[str, Any]:
     try:
         content = json.loads(path.read_text())

@@ -1,0 +1,70 @@
+"""``seedvr repair --mask auto``: detect the film damage first, then repair inside what was found.
+
+The simplest correct composition of two streaming passes: :func:`~seedvr.engine.detect.detect_video`
+writes the detected mask under a temporary name next to the output, the normal streaming
+:func:`~seedvr.engine.repair.repair_video` reads it, and only when the repair succeeded is the
+mask moved to ``<output stem>.mask.mkv`` beside the output, so a person can check what was
+found. On any failure neither the mask nor the output is left behind. Pixels outside the
+detected mask are the input's, byte for byte, as in every repair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seedvr.config import REPAIR_DEFAULTS
+from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, check_detection_options, detect_video, load_detector
+from seedvr.engine.repair import RepairReport, check_repair_paths, repair_video
+from seedvr.engine.streaming import check_chunking
+from seedvr.io import PendingOutput
+from seedvr.io.atomic import check_outputs_apart
+from seedvr.models.detector import DamageDetector
+
+#: The ``--mask`` value that asks for detection instead of a mask file.
+AUTO_MASK = "auto"
+#: Suffix of the detected mask kept beside the output (a lossless FFV1 grey video).
+DETECTED_MASK_SUFFIX = ".mask.mkv"
+
+
+def detected_mask_path(output_path: str | Path) -> Path:
+    """Where the detected mask of ``output_path`` is kept: ``<output stem>.mask.mkv`` beside it."""
+    output_path = Path(output_path)
+    stem = output_path.stem if output_path.suffix else output_path.name
+    return output_path.with_name(stem + DETECTED_MASK_SUFFIX)
+
+
+def repair_with_detected_mask(
+    input_path: str | Path,
+    output_path: str | Path,
+    detector: str | Path | DamageDetector | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    dilate: int = DEFAULT_DILATE,
+    report_path: str | Path | None = None,
+    **repair_options,
+) -> RepairReport:
+    """Detect the damage of ``input_path``, repair inside it into ``output_path``; keep the mask beside it.
+
+    ``detector``: a loaded detector, a detector folder, or ``None`` for the shipped one.
+    ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...). The report's
+    ``mask`` is the kept mask; ``details["detection"]`` says what detection found.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    mask_path = detected_mask_path(output_path)
+    check_detection_options(threshold, dilate)
+    check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
+    check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
+    check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
+    loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
+    pending = PendingOutput(mask_path)
+    try:
+        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate)
+        report = repair_video(input_path, pending.temp, output_path, **repair_options)
+    except BaseException:
+        pending.discard()
+        raise
+    pending.commit()
+    report.mask = str(mask_path)
+    report.details = {**report.details, "detection": {key: detection[key] for key in ("flagged_fraction", "temporal_cue")}}
+    if report_path is not None:
+        report.write(report_path)
+    return report

@@ -1,0 +1,182 @@
+"""Blind mode: find film damage (scratches, blotches, dust) in a video, without a mask.
+
+:func:`detect_damage` runs the :class:`~seedvr.models.detector.DamageDetector` over a clip in
+memory; :func:`detect_video` streams a whole video through it and writes a mask video (white =
+damage) atomically. The detected mask is what ``seedvr repair --mask auto`` repairs inside
+(:mod:`seedvr.engine.auto_mask`).
+
+Streaming: the video is decoded ``chunk`` frames at a time and each chunk is detected with two
+frames of context on each side (the last frames of the previous chunk, the first of the next).
+Every cue of frame ``t`` reads frames ``t-2 .. t+2`` only (flow is measured per pair) and the
+net frames ``t-1 .. t+1``, so a streamed detection equals a whole-clip one exactly, whatever the
+chunk. Memory is two chunks of frames plus one window's flows and cue maps: by count of the
+arrays, at most about 100 bytes per pixel of each window frame, so :data:`DETECT_CHUNK` frames
+(plus 4 of context) stay near 2.5 GB at 1080p and 0.12 GB at 432x240, whatever the length.
+
+A clip of fewer than 3 frames has no temporal cue: each frame is detected on its own (as the
+detector was also trained to), with a warning, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seedvr.config import DetectorParams
+from seedvr.engine.repair import dilate_masks
+from seedvr.engine.streaming import check_chunking
+from seedvr.errors import SeedVRError
+from seedvr.io import MaskWriter, iter_video_chunks, probe
+from seedvr.io.atomic import check_output_folder, check_outputs_apart
+from seedvr.models.detector import DamageDetector, neighbour_stack
+from seedvr.ops.damage_cues import CUE_REACH, MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
+from seedvr.pipeline.shipped import shipped_detector
+from seedvr.pipeline.verify import verify_model_folder
+from seedvr.video_contract import check_video
+
+LOGGER = logging.getLogger(__name__)
+
+DETECTOR_DEFAULTS = DetectorParams()
+DEFAULT_THRESHOLD = DETECTOR_DEFAULTS.threshold
+DEFAULT_DILATE = DETECTOR_DEFAULTS.dilate
+#: Frames detected together by :func:`detect_video` (the result does not depend on it).
+DETECT_CHUNK = 8
+# Frames the net runs on at once: bounds the activations' memory at large frame sizes.
+_FRAMES_PER_PASS = 4
+# Most pixels --dilate may grow a mask by (as --mask-dilate of repair allows).
+_MAX_DILATE = 256
+
+
+def check_detection_options(threshold: float, dilate: int) -> None:
+    """A threshold strictly between 0 and 1 and a dilation of 0 to 256 pixels, else one line."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
+        raise SeedVRError(f"--threshold must be strictly between 0 and 1, got {threshold!r}")
+    if isinstance(dilate, bool) or not isinstance(dilate, (int, np.integer)) or not 0 <= dilate <= _MAX_DILATE:
+        raise SeedVRError(f"--dilate must be between 0 and {_MAX_DILATE} pixels, got {dilate!r}")
+
+
+def load_detector(path: str | Path | None = None) -> DamageDetector:
+    """The detector saved in folder ``path``; ``None``: the shipped ``models/seedvr-detector``.
+
+    Strict (:func:`~seedvr.pipeline.verify.verify_model_folder`): a folder that is not exactly a
+    saved :class:`DamageDetector` (another model, missing or mismatched weights) is one
+    :class:`SeedVRError` line, before diffusers reads any of it.
+    """
+    folder = shipped_detector() if path is None else Path(path)
+    verify_model_folder(folder, DamageDetector, label=f"--detector {folder}")
+    detector = DamageDetector.from_pretrained(str(folder), use_safetensors=True, low_cpu_mem_usage=False)
+    return detector.eval()
+
+
+@torch.no_grad()
+def damage_probabilities(frames: np.ndarray, detector: DamageDetector) -> np.ndarray:
+    """Probability of damage ``float32 [T, H, W]`` for each pixel of ``frames`` (``uint8 [T, H, W, 3]``).
+
+    A clip under 3 frames is detected frame by frame, without neighbours or temporal cue.
+    """
+    check_video(frames)
+    cues = damage_cues(frames)
+    lone = not temporal_cue_available(len(frames))
+    probabilities = np.empty(frames.shape[:3], dtype=np.float32)
+    for start in range(0, len(frames), _FRAMES_PER_PASS):
+        stop = min(start + _FRAMES_PER_PASS, len(frames))
+        if lone:  # each frame on its own, as in training's lone-frame samples
+            stacked = torch.stack([neighbour_stack(frames[[t, t, t]])[1] for t in range(start, stop)])
+        else:
+            low, high = max(start - 1, 0), min(stop + 1, len(frames))
+            stacked = neighbour_stack(frames[low:high])[start - low : stop - low]
+        logits = detector(stacked, torch.from_numpy(cues[start:stop]))
+        probabilities[start:stop] = torch.sigmoid(logits.float()).numpy()
+    return probabilities
+
+
+def detect_damage(
+    frames: np.ndarray,
+    detector: DamageDetector,
+    threshold: float = DEFAULT_THRESHOLD,
+    dilate: int = DEFAULT_DILATE,
+) -> np.ndarray:
+    """Damage mask ``bool [T, H, W]`` of a clip: probability above ``threshold``, grown by ``dilate`` pixels.
+
+    Clips under 3 frames are detected frame by frame (no temporal cue) with a warning.
+    """
+    check_detection_options(threshold, dilate)
+    if not temporal_cue_available(len(frames)):
+        LOGGER.warning(
+            "only %d frame(s): damage is detected in each frame alone, without the temporal cue (less reliable)", len(frames)
+        )
+    return dilate_masks(damage_probabilities(frames, detector) > threshold, dilate)
+
+
+def _chunks_with_context(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, slice]]:
+    """``(window, chunk)``: each chunk with ``CUE_REACH`` frames of context before and after it
+    (as many as exist), and where the chunk lies inside its window.
+
+    Chunks must hold at least ``CUE_REACH`` frames (the last one excepted), so the context
+    after a chunk always comes from the next chunk alone.
+    """
+    before = None
+    pending = next(chunks, None)
+    while pending is not None:
+        following = next(chunks, None)
+        parts = ([before] if before is not None else []) + [pending]
+        if following is not None:
+            parts.append(following[:CUE_REACH])
+        first = 0 if before is None else len(before)
+        yield np.concatenate(parts), slice(first, first + len(pending))
+        before = np.concatenate(parts[: len(parts) - (following is not None)])[-CUE_REACH:]
+        pending = following
+
+
+def detect_video(
+    input_path: str | Path,
+    output_mask: str | Path,
+    detector: DamageDetector | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    dilate: int = DEFAULT_DILATE,
+    chunk: int = DETECT_CHUNK,
+) -> dict:
+    """Detect the damage of a whole video into a mask video (``.mkv``/``.avi`` lossless, or a PNG folder).
+
+    Streams ``chunk`` frames at a time (see the module's docstring); the mask appears only
+    when complete. ``detector`` ``None``: the shipped one. Returns a summary (frames, flagged
+    fraction, whether the temporal cue was used).
+    """
+    input_path, output_mask = Path(input_path), Path(output_mask)
+    check_detection_options(threshold, dilate)
+    check_chunking(chunk, 0)
+    check_outputs_apart({"the mask output": output_mask}, {"the input": input_path})
+    check_output_folder(output_mask, "mask output")
+    info = probe(input_path)
+    detector = load_detector() if detector is None else detector
+    # The flagged-pixel count needs no frame stored: it is summed as chunks go by.
+    flagged = frames_done = 0
+    temporal = temporal_cue_available(info.frames)
+    if not temporal:
+        LOGGER.warning(
+            "%s has %d frame(s): damage is detected in each frame alone, without the temporal cue (less reliable)",
+            input_path,
+            info.frames,
+        )
+    with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
+        # At least 3 frames a chunk: every window of a clip of 3 frames or more has 3 (the
+        # temporal cue), and the context after a chunk fits in the next one.
+        chunks = iter_video_chunks(input_path, max(chunk, MIN_TEMPORAL_FRAMES, CUE_REACH))
+        for window, inside in _chunks_with_context(chunks):
+            masks = dilate_masks(damage_probabilities(window, detector)[inside] > threshold, dilate)
+            writer.write(masks)
+            flagged += int(masks.sum())
+            frames_done += len(masks)
+        if frames_done != info.frames:
+            raise SeedVRError(f"{input_path}: decoded {frames_done} frames, expected {info.frames}")
+    return {
+        "input": str(input_path),
+        "mask": str(output_mask),
+        "frames": frames_done,
+        "flagged_fraction": flagged / max(1, frames_done * info.width * info.height),
+        "temporal_cue": temporal,
+    }

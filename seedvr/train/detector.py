@@ -1,0 +1,185 @@
+"""Training the damage detector on the project's own synthetic film damage: the masks are the labels.
+
+Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photograph, sprites
+crossing it, light drifting) rendered at ``detector.width`` x ``detector.height``, each
+damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
+blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
+texture, edges and motion are learned against; optionally also the film-damage clips of a
+damaged dataset (:func:`manifest_clips`, the DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
+computed once per clip; batches are random crops of random frames. One sample in ten is shown
+as a lone frame (no neighbours, no temporal cue), as detection sees clips under 3 frames.
+
+Loss: binary cross-entropy with the damaged pixels weighted up by the batch's class ratio
+(capped, so the net does not buy recall with false positives) plus a soft Dice term on the
+batch, which rewards getting thin scratches' outlines right where per-pixel BCE barely
+notices them. Plain torch loop (no Lightning: one net, one optimiser, no validation loop),
+AdamW with the learning rate decayed linearly to a tenth; seed-deterministic on a CPU.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seedvr.config import DetectorParams
+from seedvr.data.damage.apply import apply_damage
+from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
+from seedvr.data.manifest import KIND_SEPARATOR
+from seedvr.data.synth import make_clip_spec, render_clip
+from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
+from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
+
+#: Damage kinds the detector is trained to find (film damage); "film" is all three at once.
+FILM_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust")
+CLIP_KINDS: tuple[str, ...] = (*FILM_KINDS, "film")
+CLEAN = "clean"
+
+# Share of samples shown as a lone frame (neighbours = itself, temporal cue zero).
+_LONE_FRAME_SHARE = 0.1
+# Largest weight of a damaged pixel against an intact one in the BCE term.
+_MAX_POSITIVE_WEIGHT = 4.0
+# The learning rate falls linearly from lr to lr * _FINAL_LR_SHARE over the steps.
+_FINAL_LR_SHARE = 0.1
+
+ProgressHook = Callable[[int, float], None]  # (step, loss)
+
+
+@dataclass(frozen=True)
+class LabelledClip:
+    """A clip with its true damage and cues: ``frames uint8 [T, H, W, 3]``, ``mask bool
+    [T, H, W]``, ``cues float32 [T, C, H, W]``; ``kind`` is a film kind, ``film`` or ``clean``."""
+
+    kind: str
+    frames: np.ndarray
+    mask: np.ndarray
+    cues: np.ndarray
+
+
+@dataclass
+class DetectorTrainResult:
+    detector: DamageDetector
+    steps: int
+    seconds: float
+    losses: list[float] = field(default_factory=list)
+
+
+def clip_kinds(count: int, clean_share: float) -> list[str]:
+    """The kind of each of ``count`` clips: ``clean_share`` of them clean, the rest cycling
+    through :data:`CLIP_KINDS`, so every kind gets its share whatever the count."""
+    clean = int(round(count * clean_share))
+    return [CLIP_KINDS[index % len(CLIP_KINDS)] for index in range(count - clean)] + [CLEAN] * clean
+
+
+def labelled_clips(
+    kinds: Sequence[str],
+    photos: Sequence[str],
+    frames: int,
+    width: int,
+    height: int,
+    mask_ratio: tuple[float, float],
+    seed: int,
+) -> list[LabelledClip]:
+    """Render one procedural clip per entry of ``kinds`` over ``photos`` (backgrounds in turn),
+    damage it with that kind (none for ``clean``) and compute its cues. Deterministic in ``seed``."""
+    rng = np.random.default_rng(seed)
+    clips = []
+    for index, kind in enumerate(kinds):
+        spec = make_clip_spec(rng, f"clip_{index:04d}", photos[index % len(photos)], frames, width, height, Fraction(24), photos)
+        clean = render_clip(spec)
+        if kind == CLEAN:
+            damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
+        else:
+            damaged, mask, _ = apply_damage(clean, FILM_KINDS if kind == "film" else (kind,), rng, mask_ratio)
+        clips.append(LabelledClip(kind, damaged, mask, damage_cues(damaged)))
+    return clips
+
+
+def manifest_clips(dataset: str | Path, split: str = "train") -> list[LabelledClip]:
+    """The film-damage clips of a damaged dataset (``manifest.csv``, e.g. the ``damage`` stage's
+    ``work/damaged``): rows whose kinds are all film kinds, labelled with their one kind or
+    ``film``. Other kinds (strokes, objects, logos) are not film damage and are left out."""
+    data = ManifestClipDataset(dataset, split)
+    clips = []
+    for _, row in data.rows.iterrows():
+        kinds = str(row["damage_kinds"]).split(KIND_SEPARATOR)
+        if not set(kinds) <= set(FILM_KINDS):
+            continue
+        clip = load_damaged_clip(row, data.root)
+        kind = kinds[0] if len(kinds) == 1 else "film"
+        clips.append(LabelledClip(kind, clip["damaged"], clip["mask"], damage_cues(clip["damaged"])))
+    return clips
+
+
+def sample_batch(
+    clips: Sequence[LabelledClip], rng: np.random.Generator, batch_size: int, crop: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random crops of random frames: detector frames, cues and labels (``float`` {0, 1})."""
+    frames, cues, labels = [], [], []
+    for _ in range(batch_size):
+        clip = clips[int(rng.integers(len(clips)))]
+        count, height, width = clip.mask.shape
+        t = int(rng.integers(count))
+        size_y, size_x = min(crop, height), min(crop, width)
+        top, left = int(rng.integers(height - size_y + 1)), int(rng.integers(width - size_x + 1))
+        window = (slice(top, top + size_y), slice(left, left + size_x))
+        lone = rng.random() < _LONE_FRAME_SHARE
+        around = [t, t, t] if lone else [max(t - 1, 0), t, min(t + 1, count - 1)]
+        frames.append(neighbour_stack(clip.frames[around][:, window[0], window[1]])[1])
+        cue = clip.cues[t][:, window[0], window[1]].copy()
+        if lone:
+            cue[:TEMPORAL_CUES] = 0.0  # no temporal cue for a lone frame
+        cues.append(torch.from_numpy(cue))
+        labels.append(torch.from_numpy(clip.mask[t][window].astype(np.float32)))
+    return torch.stack(frames), torch.stack(cues), torch.stack(labels)
+
+
+def detection_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Class-balanced BCE (positive weight capped) plus soft Dice over the batch."""
+    positives = labels.sum()
+    negatives = labels.numel() - positives
+    weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, _MAX_POSITIVE_WEIGHT)
+    bce = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=weight)
+    probabilities = torch.sigmoid(logits)
+    dice = 1.0 - (2.0 * (probabilities * labels).sum() + 1.0) / (probabilities.sum() + positives + 1.0)
+    return bce + dice
+
+
+def train_detector(
+    clips: Sequence[LabelledClip],
+    params: DetectorParams,
+    progress: ProgressHook | None = None,
+    progress_every: int = 100,
+) -> DetectorTrainResult:
+    """Train a fresh detector (seed ``params.seed``) for ``params.steps`` steps or ``params.max_minutes``."""
+    torch.manual_seed(params.seed)
+    rng = np.random.default_rng(params.seed)
+    detector = new_detector(params.seed)
+    detector.train()
+    optimiser = torch.optim.AdamW(detector.parameters(), lr=params.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 1.0 - (1.0 - _FINAL_LR_SHARE) * min(step / max(params.steps, 1), 1.0)
+    )
+    deadline = time.perf_counter() + params.max_minutes * 60.0
+    started = time.perf_counter()
+    losses: list[float] = []
+    for step in range(1, params.steps + 1):
+        frames, cues, labels = sample_batch(clips, rng, params.batch_size, params.crop_size)
+        loss = detection_loss(detector(frames, cues), labels)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(loss.item())
+        if progress is not None and step % progress_every == 0:
+            progress(step, float(np.mean(losses[-progress_every:])))
+        if time.perf_counter() >= deadline:
+            break
+    detector.eval()
+    return DetectorTrainResult(detector, len(losses), time.perf_counter() - started, losses)

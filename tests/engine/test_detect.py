@@ -1,0 +1,72 @@
+"""Detection of a whole video: streamed equals whole-clip, short clips warn, strict loading, bad options."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from seedvr.engine.detect import check_detection_options, detect_damage, detect_video, load_detector
+from seedvr.errors import SeedVRError
+from seedvr.io import read_mask, write_video
+from seedvr.models.detail import DetailRestorationNetwork
+from seedvr.models.detector import new_detector
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    return load_detector()
+
+
+@pytest.fixture(scope="session")
+def damaged_clip(film_clip):
+    return film_clip[0]
+
+
+def test_streaming_in_chunks_equals_detecting_the_whole_clip(shipped, damaged_clip, tmp_path):
+    source = write_video(tmp_path / "in.mkv", damaged_clip, fps=24)
+    whole = detect_damage(damaged_clip, shipped, threshold=0.3, dilate=1)
+    assert whole.any()
+    for chunk in (1, 3, 5):
+        summary = detect_video(source, tmp_path / f"mask{chunk}.mkv", shipped, threshold=0.3, dilate=1, chunk=chunk)
+        assert summary["frames"] == len(damaged_clip) and summary["temporal_cue"]
+        assert np.array_equal(read_mask(tmp_path / f"mask{chunk}.mkv"), whole), chunk
+
+
+def test_a_two_frame_clip_is_detected_frame_by_frame_with_a_warning(shipped, damaged_clip, caplog):
+    with caplog.at_level(logging.WARNING, logger="seedvr.engine.detect"):
+        masks = detect_damage(damaged_clip[:2], shipped)
+    assert masks.shape == (2, *damaged_clip.shape[1:3]) and masks.dtype == bool
+    assert "without the temporal cue" in caplog.text
+
+
+def test_loading_is_strict(tmp_path):
+    with pytest.raises(SeedVRError, match="no such model folder"):
+        load_detector(tmp_path / "missing")
+    DetailRestorationNetwork().save_pretrained(str(tmp_path / "other"))
+    with pytest.raises(SeedVRError, match="not DamageDetector"):
+        load_detector(tmp_path / "other")
+    new_detector(0, channels=8).save_pretrained(str(tmp_path / "narrow"))
+    (tmp_path / "narrow" / "config.json").write_text(
+        (tmp_path / "narrow" / "config.json").read_text().replace('"channels": 8', '"channels": 16')
+    )
+    with pytest.raises(SeedVRError, match="does not match its weights"):
+        load_detector(tmp_path / "narrow")
+
+
+@pytest.mark.parametrize(("threshold", "dilate"), [(0.0, 1), (1.0, 1), (1.5, 1), (0.5, -1), (True, 1)])
+def test_bad_options_are_one_line(threshold, dilate):
+    with pytest.raises(SeedVRError, match="--threshold|--dilate"):
+        check_detection_options(threshold, dilate)
+
+
+def test_the_shipped_detector_is_small_and_has_a_model_card():
+    from seedvr.pipeline.shipped import SHIPPED_DETECTOR
+
+    files = {path.name: path.stat().st_size for path in SHIPPED_DETECTOR.iterdir()}
+    assert {"config.json", "diffusion_pytorch_model.safetensors", "README.md"} <= set(files)
+    assert sum(files.values()) < 2_000_000
+    card = (SHIPPED_DETECTOR / "README.md").read_text()
+    for needed in ("precision", "recall", "IoU", "git commit", "seedvr detect-train", "scratch", "blotch", "dust", "clean"):
+        assert needed in card
