@@ -279,6 +279,11 @@ class DetectorParams(Section):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
     seed: int = Field(0, ge=0)
+    # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
+    finetune_from: str = "models/seedvr-detector"
+    finetune_steps: int = Field(300, ge=1)
+    finetune_lr: float = Field(5e-5, gt=0, lt=1)
+    finetune_minutes: float = Field(1.5, gt=0)
 
     @field_validator("mask_ratio")
     @classmethod
