@@ -160,6 +160,10 @@ def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promot
     assert json.loads((project / "work" / "registration.json").read_text()) == registration
     assert set(first["metrics"].methods) == {"seedvr", "propagate"}
     assert first["metrics"].sampler.steps == first["metrics"].sampler.model_steps == 2
+    # The fine-tuned detector was scored on the split's scratches and gated with the model.
+    assert list(first["metrics"].detection.per_kind) == ["scratch"] and first["metrics"].detection.clean.clips >= 1
+    (gate,) = [reason for reason in registration["reasons"] if reason.startswith("fail: detector work/detector: ")]
+    assert "blotch not evaluated" in gate and "dust not evaluated" in gate
     summary = Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert "version 1 (gates failed" in summary and registration["run_url"] in summary
     assert "| seedvr |" in summary and "| propagate |" in summary
