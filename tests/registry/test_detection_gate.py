@@ -15,6 +15,8 @@ import pytest
 import torch
 from registry_helpers import metrics_doc
 
+from seedvr.batch.detection import detector_folder as batch_detector_folder
+from seedvr.batch.settings import RepairSettings
 from seedvr.config import Params, RegisterParams
 from seedvr.evaluate.dataset_detection import evaluate_detection
 from seedvr.evaluate.metrics_file import DetectionFigures, EvaluationMetrics
@@ -137,6 +139,10 @@ def test_the_detector_travels_with_the_registered_version(mlflow_store, pipeline
         shipped = load_detector()(torch.from_numpy(frames), torch.from_numpy(cues))
         carried = load_detector(folder)(torch.from_numpy(frames), torch.from_numpy(cues))
     assert torch.equal(shipped, carried)
+    # Batch repair with this version detects with the detector it carries.
+    carried_by_batch = batch_detector_folder(RepairSettings(model=uri))
+    assert carried_by_batch is not None and carried_by_batch.name == folder.name
+    assert batch_detector_folder(RepairSettings(method="telea")) is None  # the shipped one
     # A version registered without one carries none: blind repair then uses the shipped detector.
     with start_run(Params(), experiment=name, run_name="without") as run:
         log_pipeline_model(pipeline_dir)
