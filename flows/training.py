@@ -1,6 +1,6 @@
 """The training pipeline as a Prefect flow: the stages of ``dvc.yaml``, one task each.
 
-    version-data -> validate-sources -> damage -> validate -> train -> evaluate -> register
+    version-data -> validate-sources -> damage -> validate -> train -> train-detector -> evaluate -> register
 
 DVC stays the single source of truth for what changed: each stage task asks
 ``dvc status`` whether its stage is up to date and, if not, runs ``dvc repro --single-item``
@@ -34,7 +34,7 @@ from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics
 from seedvr.evaluate.timings import SPEED_KEY, read_timings
 from seedvr.versioning.dvc_commands import dvc_add, reproduce_stage, stage_changes
 
-DVC_STAGES = ("validate_sources", "damage", "validate", "train", "evaluate", "register")
+DVC_STAGES = ("validate_sources", "damage", "validate", "train", "train_detector", "evaluate", "register")
 SUMMARY_ARTIFACT_KEY = "training-summary"
 PROGRESS_ARTIFACT_KEY = "training-progress"
 # Written by the train stage's command in dvc.yaml (--progress-file), relative to the root.
@@ -168,6 +168,13 @@ def train(params_file: str, root: str) -> dict:
     return result
 
 
+@task(name="train-detector", cache_policy=NO_CACHE)
+def train_detector(root: str) -> dict:
+    """Fine-tune the shipped damage detector on the dataset's film damage (under a minute).
+    No retry: like training, a failure is not transient."""
+    return _run_stage("train_detector", root)
+
+
 @task(name="evaluate", retries=1, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def evaluate(root: str) -> dict:
     """Every method on the evaluation split: metrics.json, tables, plots, strips, report."""
@@ -261,6 +268,7 @@ def training_pipeline(params: str = "params.yaml", root: str = ".") -> dict[str,
     for run_stage in (validate_sources, damage, validate):
         stages.append(_outcome(run_stage(root_text, return_state=True)))
     stages.append(_outcome(train(str(params_path), root_text, return_state=True)))
+    stages.append(_outcome(train_detector(root_text, return_state=True)))
     stages.append(_outcome(evaluate(root_text, return_state=True)))
     stages.append(_outcome(register(root_text, return_state=True)))
 

@@ -8,7 +8,7 @@ message instead of failing halfway through a stage.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -198,6 +198,10 @@ class RepairParams(Section):
 REPAIR_DEFAULTS = RepairParams()
 
 
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+"""A fraction between 0 and 1 (a score or a share of pixels)."""
+
+
 class RegisterParams(Section):
     """Model registry and promotion gates (:mod:`seedvr.registry.promotion`).
 
@@ -218,6 +222,12 @@ class RegisterParams(Section):
     max_ewarp_regression: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     # How far (dB) below the current champion's psnr_mask the candidate may fall.
     champion_tolerance_db: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    # The detector evaluated with the candidate (metrics.json `detection`): per film kind, the
+    # least recall and precision (1 px of slack) it must reach, and the largest fraction of
+    # the clean clips' pixels it may flag (:mod:`seedvr.registry.detection_gate`).
+    min_detection_recall: dict[str, Share] = {"scratch": 0.9, "blotch": 0.85, "dust": 0.8}
+    min_detection_precision: dict[str, Share] = {"scratch": 0.9, "blotch": 0.8, "dust": 0.85}
+    max_clean_flagged: Share = 0.005
 
     @model_validator(mode="before")
     @classmethod
@@ -279,6 +289,11 @@ class DetectorParams(Section):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
     seed: int = Field(0, ge=0)
+    # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
+    finetune_from: str = "models/seedvr-detector"
+    finetune_steps: int = Field(300, ge=1)
+    finetune_lr: float = Field(5e-5, gt=0, lt=1)
+    finetune_minutes: float = Field(1.5, gt=0)
 
     @field_validator("mask_ratio")
     @classmethod

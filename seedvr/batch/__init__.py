@@ -8,6 +8,7 @@ Prefect, so everything here runs and is tested without a server. One job per mod
 - :mod:`~seedvr.batch.inbox` — which videos and masks the inbox holds (:func:`discover_inbox`);
 - :mod:`~seedvr.batch.hashing` — what identifies an item's output (:func:`input_hash`);
 - :mod:`~seedvr.batch.model_cache` — the model of a run: pinned, downloaded and loaded once per process;
+- :mod:`~seedvr.batch.detection` — blind mode: the run's detector, the mask it finds;
 - :mod:`~seedvr.batch.ledger` — the record of finished items (:class:`Ledger`);
 - :mod:`~seedvr.batch.outbox` — where an item's files go, and whether their names fit;
 - :mod:`~seedvr.batch.items` — one item: repair it, or quarantine it;
@@ -20,23 +21,29 @@ Inbox conventions (top level of the inbox only; names starting with ``.`` are ig
 - its **mask** is, by name: ``clip.mask.png`` (one image for every frame), ``clip.mask.mkv``
   (any video or image extension) or a frame folder ``clip.mask/``; failing that, an
   inbox-wide ``mask.png`` (any image extension) is used for every video without its own;
-- a video without a mask, with several masks, sharing its name with another video, whose
-  video or mask is a link leading outside the inbox, or whose name is too long for the
-  outbox's file system is an item with a ``problem``: it is quarantined with that sentence,
-  never guessed at, and its input is never read.
+- a video without any mask is repaired blind: the damage detector (the one the registered
+  model version carries, else the shipped one; :mod:`~seedvr.batch.detection`) finds its film
+  damage, the detected mask is written to the outbox as ``NAME.mask.mkv`` for a person to check,
+  and the video is repaired inside it;
+- a video with several masks, sharing its name with another video, whose video or mask is a
+  link leading outside the inbox, or whose name is too long for the outbox's file system is
+  an item with a ``problem``: it is quarantined with that sentence, never guessed at, and its
+  input is never read.
 
-Outbox layout: ``NAME.mkv`` (the output extension is a setting), ``NAME.report.json`` and the
-ledger ``.ledger.jsonl``; reports of bad inputs go to ``quarantine/NAME.error.json`` (the
-quarantine folder is a setting, by default inside the outbox). Inputs are only ever read.
+Outbox layout: ``NAME.mkv`` (the output extension is a setting), ``NAME.report.json``, for a
+video without a mask ``NAME.mask.mkv`` (the detected mask), and the ledger ``.ledger.jsonl``;
+reports of bad inputs go to ``quarantine/NAME.error.json`` (the quarantine folder is a setting,
+by default inside the outbox). Inputs are only ever read.
 
-Idempotence: every finished item appends one line to the ledger, keyed by
-:func:`input_hash` (input bytes + the settings that change the output). The ledger line is the
-commit point: an output written just before a crash has no ledger line, so the next run
-repairs it again and atomically replaces it. The line records the output's hash, so an output
-deleted or changed since is repaired again too. A bad input is recorded, so it is not retried
-until its bytes (or its mask) change; an *unexpected* error is not recorded, so the next run
-tries again (it may have been transient: a full disk, a busy GPU). A model that cannot be
-loaded is nobody's input's fault: the run fails before any video is repaired or quarantined.
+Idempotence: every finished item appends one line to the ledger, keyed by :func:`input_hash`
+(input bytes + the settings that change the output). The ledger line is the commit point: an
+output written just before a crash has no ledger line, so the next run repairs it again and
+atomically replaces it. The line records the output's hash (and the detected mask's), so an
+output or detected mask deleted or changed since is redone too. A bad input is recorded, so it
+is not retried until its bytes (or its mask) change; an *unexpected* error is not recorded, so
+the next run tries again (it may have been transient: a full disk, a busy GPU). A model that
+cannot be loaded is nobody's input's fault: the run fails before any video is repaired or
+quarantined.
 
 Folders are made absolute when a run is planned, so workers with another current folder
 write the same ledger, outputs and reports.

@@ -16,6 +16,7 @@ from seedvr.batch.inbox import BatchItem, frame_folder_members
 from seedvr.batch.settings import RepairSettings
 from seedvr.modelstore import registered
 from seedvr.modelstore.folder import require_pipeline_folder
+from seedvr.pipeline.shipped import shipped_detector
 
 _HASH_BLOCK = 1 << 20
 _digests_lock = threading.Lock()
@@ -58,7 +59,12 @@ def model_identity(model: str) -> str:
     if registered.is_registry_uri(model):
         version = registered.resolve_model_version(model)
         return f"{registered.version_uri(version)}|{version.source}|{version.run_id}"
-    folder = require_pipeline_folder(model, f"model {model}")
+    return folder_digest(require_pipeline_folder(model, f"model {model}"))
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 of a model folder's files (names and bytes), cached per process by their sizes
+    and modification times so the weights are read once, not per video."""
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     listing = tuple((str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns) for path in files)
     key = (str(folder.resolve()), listing)
@@ -75,10 +81,18 @@ def model_identity(model: str) -> str:
     return result
 
 
+def detector_identity(settings: RepairSettings, model_id: str | None) -> str:
+    """What decides the detector of a run, for items given without a mask: the registered
+    version (which carries its detector, or not) and the shipped detector it falls back to."""
+    carrier = model_id if settings.uses_model and settings.model and registered.is_registry_uri(settings.model) else None
+    return f"carried:{carrier}|shipped:{folder_digest(shipped_detector())}"
+
+
 def input_hash(item: BatchItem, settings: RepairSettings | None = None, model_id: str | None = None) -> str:
     """sha256 of everything that decides the item's output, read in 1 MiB blocks.
 
-    Covers the output name, the video bytes, the mask bytes, and
+    Covers the output name, the video bytes, the mask bytes (without a mask: the detector,
+    :func:`detector_identity`), and
     :meth:`RepairSettings.output_defining`. An item with a problem is hashed by its name and
     problem alone: its verdict depends on nothing else, and its input is never read (it may
     be a link to a file outside the inbox). ``model_id`` is :func:`model_identity` of the
@@ -93,6 +107,8 @@ def input_hash(item: BatchItem, settings: RepairSettings | None = None, model_id
         _hash_input(digest, item.video, "video")
         if item.mask is not None:
             _hash_input(digest, item.mask, "mask")
+        else:  # blind mode: the detector decides the mask
+            digest.update(_utf8(f"detector:{detector_identity(settings, model_id)}\n"))
     digest.update(_utf8(f"problem:{item.problem or ''}\n"))
     digest.update(json.dumps(settings.output_defining(model_id), sort_keys=True).encode())
     return digest.hexdigest()

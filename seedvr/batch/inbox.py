@@ -18,9 +18,10 @@ SHARED_MASK_STEM = "mask"
 class BatchItem:
     """One video of the inbox: where its output goes (``name``), its input and its mask.
 
-    ``problem`` is a one-line reason the item cannot be repaired as found (no mask, an
-    ambiguous mask, a name clash, an input outside the inbox, a name too long for the
-    outbox); such items go straight to quarantine and their input is never read.
+    ``mask`` ``None`` (no mask given): the damage is found by the detector (blind mode,
+    :mod:`seedvr.batch.detection`). ``problem`` is a one-line reason the item cannot be
+    repaired as found (an ambiguous mask, a name clash, an input outside the inbox, a name
+    too long for the outbox); such items go straight to quarantine and their input is never read.
     """
 
     name: str
@@ -152,10 +153,4 @@ def _match_mask(name: str, video: Path, own: list[Path], shared: list[Path]) -> 
         return BatchItem(name, video, shared[0])
     if len(shared) > 1:
         return BatchItem(name, video, None, f"several inbox-wide masks ({_listing(shared)}) and none for {video.name}; keep one")
-    return BatchItem(
-        name,
-        video,
-        None,
-        f"no mask for {video.name}: add {name}.mask.png (one image for all frames), "
-        f"{name}.mask.mkv, a {name}.mask/ frame folder, or an inbox-wide mask.png",
-    )
+    return BatchItem(name, video, None)  # no mask: the detector finds the damage

@@ -1,6 +1,7 @@
 """One item of a batch: repair it into the outbox, or quarantine it with a one-line reason.
 
-Outbox layout: ``NAME.EXT`` (the output extension is a setting), ``NAME.report.json``; reports
+Outbox layout: ``NAME.EXT`` (the output extension is a setting), ``NAME.report.json``, and
+``NAME.mask.mkv`` for a video given without a mask (the detected mask it was repaired in); reports
 of bad inputs go to ``QUARANTINE/NAME.error.json`` (see :mod:`seedvr.batch.outbox`). Inputs
 are only ever read. Both files appear atomically and the ledger line, which records the
 output's hash, is written last (see :mod:`seedvr.batch.ledger`).
@@ -15,11 +16,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from seedvr.batch.detection import detect_mask
 from seedvr.batch.hashing import input_hash, output_record
 from seedvr.batch.inbox import BatchItem
 from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, Ledger
 from seedvr.batch.model_cache import loaded_method
-from seedvr.batch.outbox import error_report_path, output_path, report_path
+from seedvr.batch.outbox import detected_mask_path, error_report_path, output_path, report_path
 from seedvr.batch.settings import RepairSettings
 from seedvr.engine.methods import RepairMethod
 from seedvr.engine.repair import repair_video
@@ -95,9 +97,13 @@ def repair_item(
     outbox = Path(outbox)
     digest = digest or input_hash(item, settings)
     target = output_path(item, outbox, settings)
+    mask, detected = item.mask, None
+    if mask is None:  # blind mode: the detector's mask, written beside the output, then repaired inside
+        mask = detected_mask_path(item, outbox)
+        detected = detect_mask(item.video, mask, settings)
     report = repair_video(
         item.video,
-        item.mask,
+        mask,
         target,
         method=method or loaded_method(settings),
         chunk=settings.chunk,
@@ -117,6 +123,8 @@ def repair_item(
         "model_uri": settings.model if settings.uses_model else None,
         "finished": finished,
     }
+    if detected is not None:
+        report_data["detected_mask"] = {"path": str(mask), "flagged_fraction": detected["flagged_fraction"]}
     report_file = report_path(item, outbox)
     _write_json(report_file, report_data)
     Ledger(outbox).append(
@@ -125,9 +133,11 @@ def repair_item(
             "status": STATUS_REPAIRED,
             "name": item.name,
             "input": str(item.video),
-            "mask": str(item.mask),
+            "mask": str(mask),
             "output": str(target),
             **output_record(target),
+            # The detected mask is an output too: deleted or changed, the item is redone.
+            **({"detected_mask": output_record(mask)} if detected is not None else {}),
             "report": report_data,
             "time": finished,
         }
@@ -195,7 +205,8 @@ def process_item(
     Only :class:`SeedVRError` (a bad input, explained in one line) is caught here; anything
     else propagates so the caller can retry it (the flow's task retries) before quarantining.
     A successful repair removes an earlier error report of the same name, which would
-    otherwise claim the item is still broken.
+    otherwise claim the item is still broken, and, when a mask was given, the detected mask
+    of an earlier blind repair, which would otherwise claim it was repaired there.
 
     Raises:
         ModelUnavailable: the model cannot be loaded in this worker. It is not this video's
@@ -209,4 +220,7 @@ def process_item(
         return quarantine_item(item, quarantine_dir, error, Ledger(outbox), digest)
     with contextlib.suppress(FileNotFoundError):
         error_report_path(item, quarantine_dir).unlink()
+    if item.mask is not None:
+        # A detected mask left by an earlier blind repair of this name no longer describes the output.
+        detected_mask_path(item, outbox).unlink(missing_ok=True)
     return result

@@ -1,4 +1,5 @@
-"""Where an item's files go: ``OUTBOX/NAME.EXT``, ``OUTBOX/NAME.report.json`` and
+"""Where an item's files go: ``OUTBOX/NAME.EXT``, ``OUTBOX/NAME.report.json``, for a video
+given without a mask ``OUTBOX/NAME.mask.mkv`` (the detected one), and
 ``QUARANTINE/NAME.error.json``; and whether those names fit the file system.
 
 Names come from the inbox, so a name the inbox can hold may still be too long once a suffix
@@ -17,6 +18,7 @@ from seedvr.batch.settings import RepairSettings
 from seedvr.io.atomic import temporary_sibling
 
 REPORT_SUFFIX = ".report.json"
+DETECTED_MASK_SUFFIX = ".mask.mkv"
 ERROR_SUFFIX = ".error.json"
 # Ext4, XFS, Btrfs, APFS and NTFS all stop at 255 (bytes or UTF-16 units) per name.
 DEFAULT_NAME_MAX = 255
@@ -32,6 +34,18 @@ def report_path(item: BatchItem, outbox: str | os.PathLike) -> Path:
     return Path(outbox) / f"{item.name}{REPORT_SUFFIX}"
 
 
+def detected_mask_path(item: BatchItem, outbox: str | os.PathLike) -> Path:
+    """``OUTBOX/NAME.mask.mkv``: the mask the detector found for a video given without one
+    (lossless, white = damage), beside the output so a person can check what was repaired."""
+    return Path(outbox) / f"{item.name}{DETECTED_MASK_SUFFIX}"
+
+
+def item_outputs(item: BatchItem, outbox: str | os.PathLike, settings: RepairSettings) -> list[Path]:
+    """Every file a repaired item leaves in the outbox: output, report, and its detected mask when it had none."""
+    outputs = [output_path(item, outbox, settings), report_path(item, outbox)]
+    return outputs + ([detected_mask_path(item, outbox)] if item.mask is None else [])
+
+
 def error_report_path(item: BatchItem, quarantine_dir: str | os.PathLike) -> Path:
     """``QUARANTINE/NAME.error.json``, shortened (and kept unique by a hash) when that name does not fit."""
     target = Path(quarantine_dir) / f"{item.name}{ERROR_SUFFIX}"
@@ -44,7 +58,7 @@ def error_report_path(item: BatchItem, quarantine_dir: str | os.PathLike) -> Pat
 
 def name_problem(item: BatchItem, outbox: str | os.PathLike, settings: RepairSettings) -> str | None:
     """Why the item's outbox files cannot be written under its name (too long), else None."""
-    for target in (output_path(item, outbox, settings), report_path(item, outbox)):
+    for target in item_outputs(item, outbox, settings):
         excess = _too_long(target)
         if excess is not None:
             name_bytes, limit = excess

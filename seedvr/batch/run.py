@@ -15,7 +15,7 @@ from seedvr.batch.inbox import BatchItem, discover_inbox
 from seedvr.batch.items import ItemResult, process_item, quarantine_item
 from seedvr.batch.ledger import STATUS_QUARANTINED, STATUS_REPAIRED, STATUS_SKIPPED, Ledger
 from seedvr.batch.model_cache import ModelUnavailable, loaded_method, pin_model
-from seedvr.batch.outbox import name_problem, output_path
+from seedvr.batch.outbox import detected_mask_path, name_problem, output_path
 from seedvr.batch.settings import RepairSettings, absolute_path
 from seedvr.errors import SeedVRError
 from seedvr.io.atomic import sweep_dead_temporaries_in
@@ -118,10 +118,14 @@ def _with_name_problem(item: BatchItem, plan: BatchPlan) -> BatchItem:
 
 
 def _still_done(item: BatchItem, entry: dict, plan: BatchPlan) -> bool:
-    """Whether a ledger entry still holds: a known-bad input, or an output that is still there unchanged."""
+    """Whether a ledger entry still holds: a known-bad input, or an output (and its detected mask,
+    for a video given without one) still there unchanged."""
     if entry.get("status") == STATUS_QUARANTINED:
         return True
-    return entry.get("status") == STATUS_REPAIRED and output_intact(output_path(item, plan.outbox, plan.settings), entry)
+    if entry.get("status") != STATUS_REPAIRED or not output_intact(output_path(item, plan.outbox, plan.settings), entry):
+        return False
+    detected = entry.get("detected_mask")
+    return detected is None or output_intact(detected_mask_path(item, plan.outbox), detected)
 
 
 def _skipped(item: BatchItem, digest: str, entry: dict) -> ItemResult:

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "repair",
     "detect",
+    "detect_finetune",
     "data",
     "validate",
     "data_version",

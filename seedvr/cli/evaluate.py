@@ -24,6 +24,9 @@ def evaluate(
     strips: int = typer.Option(None, help="Number of clips that get a sample strip (default 3)."),
     seed: int = typer.Option(None, help="Seed for the diffusion noise (default 0)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
+    detector: Path = typer.Option(
+        None, help="Damage detector folder to score on the split's film damage (detector.threshold/dilate from --params)."
+    ),
 ) -> None:
     """Score seedvr and the classical baselines on the same clips: tables, plots, strips, report."""
     from rich.console import Console
@@ -53,6 +56,9 @@ def evaluate(
         vgg16_weights=settings.loss.vgg16_weights,
         device=device,
         progress=lambda line: console.print(line, highlight=False),
+        detector=detector,
+        detector_threshold=settings.detector.threshold,
+        detector_dilate=settings.detector.dilate,
     )
 
     metrics = result.metrics
@@ -67,4 +73,15 @@ def evaluate(
     gains = metrics.gains
     if gains is not None and gains.psnr_mask_db is not None:
         typer.echo(f"seedvr vs {gains.baseline}: {gains.psnr_mask_db:+.2f} dB in the mask")
+    if metrics.detection is not None:
+        found = Table(title=f"detector {metrics.detection.detector}")
+        for column in ("film kind", "precision", "recall", "IoU"):
+            found.add_column(column, justify="left" if column == "film kind" else "right")
+        for kind, figures in metrics.detection.per_kind.items():
+            shown = (figures.precision, figures.recall, figures.iou)
+            found.add_row(kind, *(f"{value:.3f}" if value is not None else "-" for value in shown))
+        Console().print(found)
+        clean = metrics.detection.clean
+        if clean is not None and clean.flagged_fraction is not None:
+            typer.echo(f"clean clips: {100 * clean.flagged_fraction:.4f} % of pixels flagged")
     typer.echo(f"evaluation written to {result.out_dir}")

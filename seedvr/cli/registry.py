@@ -97,11 +97,25 @@ def register(
         None, "--train-timings", help="seedvr train's --timings-file: its wall-clock seconds are logged as train/seconds."
     ),
     root: Path = typer.Option(Path("."), "--root", help=_ROOT_HELP),
+    detector: Path | None = typer.Option(
+        None,
+        "--detector",
+        help="Detector evaluated with the model (train_detector output): gated, logged with the version.",
+    ),
 ) -> None:
     """The pipeline's register stage: log the run, register the model, promote it if the gates pass."""
     from seedvr.registry.stage import register_stage
 
-    record = register_stage(load_params(params), model, eval_dir, data, repo_root=root, out_path=out, train_timings=train_timings)
+    record = register_stage(
+        load_params(params),
+        model,
+        eval_dir,
+        data,
+        repo_root=root,
+        out_path=out,
+        train_timings=train_timings,
+        detector_dir=detector,
+    )
     for reason in record["reasons"]:
         typer.echo(f"  {reason}")
     verdict = "promoted to champion" if record["promoted"] else "not promoted (champion unchanged)"

@@ -34,11 +34,12 @@ from seedvr.io import MaskWriter, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.models.detector import DamageDetector, neighbour_stack
 from seedvr.ops.damage_cues import CUE_REACH, MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
-from seedvr.pipeline.shipped import shipped_detector
-from seedvr.pipeline.verify import verify_model_folder
+from seedvr.pipeline.detector_folder import load_detector
 from seedvr.video_contract import check_video
 
 LOGGER = logging.getLogger(__name__)
+
+__all__ = ["check_detection_options", "damage_probabilities", "detect_damage", "detect_video", "load_detector"]
 
 DETECTOR_DEFAULTS = DetectorParams()
 DEFAULT_THRESHOLD = DETECTOR_DEFAULTS.threshold
@@ -57,19 +58,6 @@ def check_detection_options(threshold: float, dilate: int) -> None:
         raise SeedVRError(f"--threshold must be strictly between 0 and 1, got {threshold!r}")
     if isinstance(dilate, bool) or not isinstance(dilate, (int, np.integer)) or not 0 <= dilate <= _MAX_DILATE:
         raise SeedVRError(f"--dilate must be between 0 and {_MAX_DILATE} pixels, got {dilate!r}")
-
-
-def load_detector(path: str | Path | None = None) -> DamageDetector:
-    """The detector saved in folder ``path``; ``None``: the shipped ``models/seedvr-detector``.
-
-    Strict (:func:`~seedvr.pipeline.verify.verify_model_folder`): a folder that is not exactly a
-    saved :class:`DamageDetector` (another model, missing or mismatched weights) is one
-    :class:`SeedVRError` line, before diffusers reads any of it.
-    """
-    folder = shipped_detector() if path is None else Path(path)
-    verify_model_folder(folder, DamageDetector, label=f"--detector {folder}")
-    detector = DamageDetector.from_pretrained(str(folder), use_safetensors=True, low_cpu_mem_usage=False)
-    return detector.eval()
 
 
 @torch.no_grad()

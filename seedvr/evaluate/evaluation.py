@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from seedvr.engine.detect import DETECTOR_DEFAULTS, check_detection_options
 from seedvr.errors import SeedVRError
+from seedvr.evaluate.dataset_detection import evaluate_detection
 from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics, SamplerSettings
 from seedvr.evaluate.mlflow_logging import log_to_active_run
 from seedvr.evaluate.plots import write_plots
@@ -108,6 +110,9 @@ def evaluate_dataset(
     vgg16_weights: str | Path | None = None,
     device: str = "auto",
     progress: Progress | None = None,
+    detector: str | Path | None = None,
+    detector_threshold: float = DETECTOR_DEFAULTS.threshold,
+    detector_dilate: int = DETECTOR_DEFAULTS.dilate,
 ) -> EvaluationResult:
     """Run ``methods`` on the clips of ``split`` of the damaged dataset in ``data_dir``.
 
@@ -127,6 +132,9 @@ def evaluate_dataset(
         vgg16_weights: local torchvision VGG16 file, to compute LPIPS.
         device: ``auto``, ``cpu`` or ``cuda`` for seedvr.
         progress: called with one line of text after each (clip, method).
+        detector: a damage detector folder; when given, it is scored on the split's film
+            damage and clean clips (metrics.json's ``detection``, the report's detection table)
+            with ``detector_threshold`` and ``detector_dilate``.
 
     When an MLflow run is active, metrics, tags and the output files are logged to it
     (:mod:`seedvr.evaluate.mlflow_logging`).
@@ -142,6 +150,8 @@ def evaluate_dataset(
     clips, data_root = select_clips(data_dir, split, max_clips)
     out_dir = Path(out_dir)
     _check_output_folder(out_dir, data_root)
+    if detector is not None:
+        check_detection_options(detector_threshold, detector_dilate)
     repair_methods = load_methods(names, model, steps, seed, device)
 
     measured = run_methods_on_clips(clips, data_root, repair_methods, strips, vgg16_weights, progress)
@@ -149,6 +159,9 @@ def evaluate_dataset(
     per_clip = per_clip_table(measured.runs)
     per_frame = per_frame_table(measured.runs)
     metrics = summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed))
+    if detector is not None:
+        detection = evaluate_detection(detector, data_dir, split, detector_threshold, detector_dilate)
+        metrics = metrics.model_copy(update={"detection": detection})
     timings = timings_of(measured.runs)
 
     pending = PendingOutput(out_dir, make_parents=True)

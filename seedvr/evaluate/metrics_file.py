@@ -11,7 +11,11 @@ read it, all through :class:`EvaluationMetrics`::
                               "per_kind": {"<kind>": {"psnr_mask", "ssim_mask", "ewarp",
                                                       "ewarp_mask", "clips", "frames"}}}},
      "gains": {"baseline", "psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask",
-               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}}}}
+               "per_kind": {"<kind>": {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask"}}},
+     "detection": {"detector", "threshold", "dilate", "tolerance",
+                   "per_kind": {"<film kind>": {"precision", "recall", "iou", "flagged_fraction",
+                                                "clips", "frames"}},
+                   "clean": {"flagged_fraction", "clips", "frames"}}}
 
 ``null`` marks a figure that is undefined or not computed (``lpips`` without local VGG16
 weights). ``ewarp`` is the warping error over the whole frame, ``ewarp_mask`` inside the
@@ -19,6 +23,9 @@ repaired region only (:func:`seedvr.metrics.warping_error_in_mask`). ``sampler``
 when seedvr was evaluated) holds the sampling steps seedvr ran and the model's own
 ``num_inference_steps``. ``gains`` (present only when seedvr and a classical method were
 evaluated) is seedvr against the best classical method, positive when seedvr is better.
+``detection`` (present only when a damage detector was given) scores it on the split's film
+damage (:mod:`seedvr.evaluate.dataset_detection`); files without it, written before blind
+mode, still read.
 How the figures are aggregated: :mod:`seedvr.evaluate.summary`.
 
 The file is a DVC output hashed in ``dvc.lock``: :meth:`EvaluationMetrics.to_json` writes the
@@ -38,7 +45,7 @@ from seedvr.errors import SeedVRError, validation_problem
 
 METRICS_FILE = "metrics.json"
 # Top-level sections left out of the file, rather than written as null, when they do not apply.
-_OPTIONAL_SECTIONS = ("sampler", "gains")
+_OPTIONAL_SECTIONS = ("sampler", "gains", "detection")
 
 
 def _undefined_as_null(value: float | None) -> float | None:
@@ -127,6 +134,44 @@ class SamplerSettings(_Schema):
     seed: int
 
 
+class DetectionKindFigures(_Figures):
+    """The detector on the clips of one film kind: per-pixel scores pooled over them
+    (:func:`seedvr.metrics.detection.detection_scores`, precision and recall with ``tolerance``)."""
+
+    NOT_FIGURES = frozenset({"clips", "frames"})
+
+    precision: Figure
+    recall: Figure
+    iou: Figure
+    flagged_fraction: Figure
+    clips: int
+    frames: int
+
+
+class CleanFigures(_Figures):
+    """The detector on the clean videos of the same clips: every flagged pixel is a false alarm."""
+
+    NOT_FIGURES = frozenset({"clips", "frames"})
+
+    flagged_fraction: Figure
+    clips: int
+    frames: int
+
+
+class DetectionFigures(_Figures):
+    """The damage detector evaluated beside the repair methods: where it was, how it decided,
+    and its scores per film kind and on clean clips."""
+
+    NOT_FIGURES = frozenset({"detector", "threshold", "dilate", "tolerance", "per_kind", "clean"})
+
+    detector: str
+    threshold: float
+    dilate: int
+    tolerance: int
+    per_kind: dict[str, DetectionKindFigures]
+    clean: CleanFigures | None
+
+
 class EvaluationMetrics(_Schema):
     """The content of an evaluation's ``metrics.json`` (layout in the module's description)."""
 
@@ -136,6 +181,7 @@ class EvaluationMetrics(_Schema):
     sampler: SamplerSettings | None = None
     methods: dict[str, MethodFigures] = Field(min_length=1)
     gains: Gains | None = None
+    detection: DetectionFigures | None = None
 
     @model_serializer(mode="wrap")
     def _leave_out_absent_sections(self, serialize):

@@ -10,6 +10,9 @@ Metric names (MLflow allows ``/`` in them, and its UI groups by the prefix):
   ``eval/<kind>/gain_psnr_mask_db`` etc.: seedvr against the best classical baseline
   (positive = seedvr better), whose name is the tag ``eval.baseline``.
 
+* ``eval/detection/<kind>/<figure>`` (precision, recall, iou, flagged_fraction) and
+  ``eval/detection/clean/flagged_fraction``: the damage detector, when one was evaluated.
+
 * ``eval/<method>/sec_per_frame``: repair wall time per frame, from the folder's
   ``timings.json`` (:mod:`seedvr.evaluate.timings`), when there is one.
 
@@ -46,6 +49,11 @@ def evaluation_metrics(metrics: EvaluationMetrics) -> dict[str, float]:
         flat.update(_defined("eval/gain_", metrics.gains.figures()))
         for kind, kind_gains in metrics.gains.per_kind.items():
             flat.update(_defined(f"eval/{kind}/gain_", kind_gains.figures()))
+    if metrics.detection is not None:
+        for kind, kind_figures in metrics.detection.per_kind.items():
+            flat.update(_defined(f"eval/detection/{kind}/", kind_figures.figures()))
+        if metrics.detection.clean is not None:
+            flat.update(_defined("eval/detection/clean/", metrics.detection.clean.figures()))
     if metrics.sampler is not None:
         flat["eval/sampler_steps"] = float(metrics.sampler.steps)
         flat["eval/sampler_model_steps"] = float(metrics.sampler.model_steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seedvr.evaluate.metrics_file import EvaluationMetrics, Gains, KindFigures, KindGains
+from seedvr.evaluate.metrics_file import DetectionFigures, EvaluationMetrics, Gains, KindFigures, KindGains
 from seedvr.metrics import HIGHER_IS_BETTER, METRIC_KEYS
 
 _METRIC_LABELS = {
@@ -90,6 +90,24 @@ def gains_section(metrics: EvaluationMetrics) -> list[str]:
     return lines + _table(header, rows)
 
 
+def detection_section(detection: DetectionFigures) -> list[str]:
+    """The detector's scores per film kind and on the clean clips, and how it decided."""
+    lines = [
+        f"Detector `{detection.detector}`, threshold {detection.threshold:g}, dilation {detection.dilate} px; "
+        f"precision and recall with {detection.tolerance} px of slack, IoU strict.",
+        "",
+    ]
+    rows = [
+        [kind, str(figures.clips), _number(figures.precision), _number(figures.recall), _number(figures.iou)]
+        for kind, figures in detection.per_kind.items()
+    ]
+    lines += _table(["film kind", "clips", "precision ↑", "recall ↑", "IoU ↑"], rows)
+    clean = detection.clean
+    if clean is not None and clean.flagged_fraction is not None:
+        lines += ["", f"Clean clips ({clean.clips}): {100 * clean.flagged_fraction:.4f} % of pixels flagged (false alarms)."]
+    return lines
+
+
 def render_report(metrics: EvaluationMetrics, plots: dict[str, str], strips: list[str], details: dict[str, dict]) -> str:
     """Markdown text; ``plots`` and ``strips`` are paths relative to the report's folder."""
     lines = [
@@ -116,9 +134,10 @@ def render_report(metrics: EvaluationMetrics, plots: dict[str, str], strips: lis
         "",
         *kind_table(metrics, "ewarp_mask"),
         "",
-        "## Plots",
-        "",
     ]
+    if metrics.detection is not None:
+        lines += ["## Damage detection (blind mode)", "", *detection_section(metrics.detection), ""]
+    lines += ["## Plots", ""]
     lines += [f"![{name}]({path})" for name, path in plots.items()]
     lines += ["", "## Sample strips", "", "Columns: damaged | mask | each method | truth.", ""]
     lines += [f"![{Path(path).stem}]({path})" for path in strips] or ["(none requested)"]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL_NAME = "seedvr-repair"
 PIPELINE_ARTIFACT = "pipeline"  # the pyfunc model's artifact holding the save_pretrained folder
+DETECTOR_ARTIFACT = "detector"  # its damage detector (train_detector stage), when the version carries one
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 URI_PREFIX = "models:/"
@@ -115,6 +116,21 @@ def pipeline_folder(model_dir: str | Path) -> Path:
     return folder
 
 
+def detector_folder(model_dir: str | Path) -> Path | None:
+    """The damage detector folder inside a downloaded pyfunc model, ``None`` when the version
+    carries none (registered before blind mode, or without a detector: callers fall back to
+    the shipped detector)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
+
+    try:
+        artifacts = Model.load(str(model_dir)).flavors["python_function"].get("artifacts", {})
+    except (OSError, MlflowException, KeyError, TypeError):
+        raise ModelLoadError(f"{model_dir} is not a SeedVR registered model") from None
+    entry = artifacts.get(DETECTOR_ARTIFACT)
+    return None if entry is None else Path(model_dir) / entry["path"]
+
+
 def _cache_key(version: ModelVersion) -> str:
     # Version numbers repeat across stores (every fresh store has a version 1): the key also
     # hashes the source, which carries the unique logged-model / run id.
@@ -125,7 +141,19 @@ def _cache_key(version: ModelVersion) -> str:
 
 
 def download_registered_pipeline(uri: str, cache_root: str | Path | None = None) -> Path:
-    """A local pipeline folder for ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``.
+    """A local pipeline folder for ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``
+    (:func:`download_registered_model`, then its ``pipeline`` artifact)."""
+    return pipeline_folder(download_registered_model(uri, cache_root))
+
+
+def registered_detector(uri: str, cache_root: str | Path | None = None) -> Path | None:
+    """The damage detector folder a registered version carries, ``None`` when it has none."""
+    return detector_folder(download_registered_model(uri, cache_root))
+
+
+def download_registered_model(uri: str, cache_root: str | Path | None = None) -> Path:
+    """The local copy of the whole registered model (MLmodel and artifacts) for ``models:/NAME@ALIAS``
+    or ``models:/NAME/VERSION``.
 
     Each version is downloaded once into the cache (``cache_root``, default
     :func:`~seedvr.modelstore.cache.model_cache_root`) and reused while it matches the
@@ -146,7 +174,7 @@ def download_registered_pipeline(uri: str, cache_root: str | Path | None = None)
         _download(uri, version, target)
         if not matches_manifest(target):  # only if someone alters it while we download
             raise ModelLoadError(f"{uri}: the cached copy in {target} changed while it was downloaded; run again")
-    return pipeline_folder(target)
+    return target
 
 
 def _download(uri: str, version: ModelVersion, target: Path) -> None:

@@ -26,8 +26,10 @@ from mlflow.models.model import ModelInfo
 import mlflow
 from mlflow import MlflowClient
 from seedvr.errors import SeedVRError
+from seedvr.models.detector import DamageDetector
 from seedvr.modelstore.folder import require_pipeline_folder
-from seedvr.modelstore.registered import CHALLENGER, DEFAULT_MODEL_NAME, PIPELINE_ARTIFACT, first_line
+from seedvr.modelstore.registered import CHALLENGER, DEFAULT_MODEL_NAME, DETECTOR_ARTIFACT, PIPELINE_ARTIFACT, first_line
+from seedvr.pipeline.verify import verify_model_folder
 from seedvr.registry.signature import repair_signature
 
 MODEL_ARTIFACT = "model"
@@ -69,9 +71,15 @@ def log_pipeline_model(
     pipeline_dir: str | Path,
     name: str = MODEL_ARTIFACT,
     pip_requirements: list[str] | None = None,
+    detector_dir: str | Path | None = None,
 ) -> ModelInfo:
-    """Log the saved pipeline in ``pipeline_dir`` as a pyfunc model of the active run."""
+    """Log the saved pipeline in ``pipeline_dir`` as a pyfunc model of the active run; with
+    ``detector_dir`` (a saved damage detector) as its ``detector`` artifact beside the
+    pipeline, so the registered version carries the detector blind repair uses with it."""
     pipeline_dir = require_pipeline_folder(pipeline_dir)
+    artifacts = {PIPELINE_ARTIFACT: str(pipeline_dir.resolve())}
+    if detector_dir is not None:
+        artifacts[DETECTOR_ARTIFACT] = str(verify_model_folder(detector_dir, DamageDetector, "the detector").resolve())
     if mlflow.active_run() is None:
         raise SeedVRError("log_pipeline_model needs an active MLflow run (use seedvr.registry.tracking.start_run)")
     with warnings.catch_warnings():
@@ -81,7 +89,7 @@ def log_pipeline_model(
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(PYFUNC_MODEL_FILE),
-            artifacts={PIPELINE_ARTIFACT: str(pipeline_dir.resolve())},
+            artifacts=artifacts,
             signature=repair_signature(),
             pip_requirements=pip_requirements if pip_requirements is not None else default_pip_requirements(),
             metadata={"seedvr_pipeline_files": sorted(p.name for p in pipeline_dir.iterdir())},

@@ -14,7 +14,11 @@ Gates (thresholds from the ``register`` section of ``params.yaml``), each able t
    better) exceeds ``propagate``'s by at most ``max_ewarp_regression``;
 4. **sampler**: the evaluation ran the model's own sampling steps (``sampler.steps ==
    sampler.model_steps``), i.e. it measured what batch repair ships;
-5. **champion**: when a champion exists, the candidate's ``psnr_mask`` is at most
+5. **detection** (when the evaluation scored a detector, metrics.json ``detection``): every
+   film kind reaches ``min_detection_recall`` and ``min_detection_precision`` and clean clips
+   have at most ``max_clean_flagged`` of their pixels flagged
+   (:mod:`seedvr.registry.detection_gate`);
+6. **champion**: when a champion exists, the candidate's ``psnr_mask`` is at most
    ``champion_tolerance_db`` below the champion's, both measured on the same evaluation set
    (see :func:`champion_metrics_on`).
 
@@ -39,6 +43,7 @@ from seedvr.evaluate.comparison import CANDIDATE_METHOD, REFERENCE_METHOD
 from seedvr.evaluate.comparison import best_baseline as _best_method
 from seedvr.evaluate.metrics_file import EvaluationMetrics, MethodFigures
 from seedvr.modelstore.registered import CHAMPION, current_champion
+from seedvr.registry.detection_gate import detection_gate
 from seedvr.registry.models import MODEL_ARTIFACT, register_model
 
 DECISION_ARTIFACT = "promotion/decision.json"
@@ -236,7 +241,7 @@ def decide_promotion(
 ) -> PromotionDecision:
     """Apply the gates; ``promote`` is true only when every gate passes.
 
-    Reasons come in gate order (propagate, per kind, temporal, sampler, champion), one
+    Reasons come in gate order (propagate, per kind, temporal, sampler, detection, champion), one
     sentence each. ``champion`` (the current champion evaluated on the same set, ``None``
     when there is no champion) adds the no-regression gate; its version, when known, names
     the champion in the reasons.
@@ -258,6 +263,8 @@ def decide_promotion(
     ]
     sampler_ok, sampler_reason, steps = _sampler_gate(candidate_metrics)
     outcomes.append((sampler_ok, sampler_reason))
+    if candidate_metrics.detection is not None:
+        outcomes.append(detection_gate(candidate_metrics.detection, gates))
 
     champion_figures = None
     if champion is not None:

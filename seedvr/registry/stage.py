@@ -118,6 +118,21 @@ def _check_evaluated_model(metrics: EvaluationMetrics, model_dir: Path, eval_dir
         )
 
 
+def _check_evaluated_detector(metrics: EvaluationMetrics, detector_dir: str | Path | None, eval_dir: Path) -> None:
+    """A detector is registered only with its scores (the detection gate reads them), and scores
+    only with the detector they measured: otherwise the version would carry an ungated detector,
+    or a gate passed by a detector it does not carry."""
+    scored = metrics.detection is not None
+    if detector_dir is not None and not scored:
+        raise SeedVRError(
+            f"{eval_dir / METRICS_FILE} has no detection block: evaluate with --detector {detector_dir} before registering it"
+        )
+    if detector_dir is None and scored:
+        raise SeedVRError(
+            f"{eval_dir / METRICS_FILE} scored the detector {metrics.detection.detector}: register it with --detector"
+        )
+
+
 def _evaluate_champion(params: Params, dataset_dir: Path, work_dir: Path) -> ChampionEvaluation | None:
     """The current champion's metrics on the candidate's evaluation set, ``None`` without one.
 
@@ -156,6 +171,7 @@ def register_stage(
     repo_root: str | Path = ".",
     out_path: str | Path | None = None,
     train_timings: str | Path | None = None,
+    detector_dir: str | Path | None = None,
 ) -> dict:
     """Log the trained model and its evaluation in one MLflow run, register and promote it.
 
@@ -169,6 +185,9 @@ def register_stage(
         out_path: where to write the outcome as JSON (atomically); nothing written if ``None``.
         train_timings: the timings file of ``seedvr train`` (``--timings-file``), whose wall-clock
             seconds are logged as ``train/seconds``; skipped when ``None`` or absent.
+        detector_dir: the damage detector evaluated with the model (``train_detector`` stage
+            output); logged beside the pipeline so the version carries it, and gated on the
+            evaluation's ``detection`` block, which must then be there.
 
     Returns:
         ``{run_id, run_url, experiment_id, model_name, version, aliases, promoted, reasons,
@@ -187,6 +206,7 @@ def register_stage(
     if not dataset_dir.exists():
         raise SeedVRError(f"dataset folder not found: {dataset_dir}")
     _check_evaluated_model(metrics, model_dir, eval_dir)
+    _check_evaluated_detector(metrics, detector_dir, eval_dir)
     settings = params.register_
 
     configure_tracking(repo_root)
@@ -199,7 +219,7 @@ def register_stage(
         mlflow.log_param(PERCEPTUAL_BACKEND_PARAM, backend)
         mlflow.set_tag("train.perceptual_backend", backend)
         log_to_active_run(metrics, eval_dir)
-        log_pipeline_model(model_dir)
+        log_pipeline_model(model_dir, detector_dir=detector_dir)
         with tempfile.TemporaryDirectory(prefix="seedvr-champion-eval-") as work:
             champion = _evaluate_champion(params, dataset_dir, Path(work))
         result = register_and_promote(run_id, metrics, settings, champion)

@@ -101,10 +101,12 @@ def labelled_clips(
     return clips
 
 
-def manifest_clips(dataset: str | Path, split: str = "train") -> list[LabelledClip]:
+def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool = False) -> list[LabelledClip]:
     """The film-damage clips of a damaged dataset (``manifest.csv``, e.g. the ``damage`` stage's
     ``work/damaged``): rows whose kinds are all film kinds, labelled with their one kind or
-    ``film``. Other kinds (strokes, objects, logos) are not film damage and are left out."""
+    ``film``. Other kinds (strokes, objects, logos) are not film damage and are left out.
+    ``with_clean``: each is followed by its clean video, labelled ``clean`` (no damage), the
+    false positives to learn against or to count."""
     data = ManifestClipDataset(dataset, split)
     clips = []
     for _, row in data.rows.iterrows():
@@ -114,6 +116,9 @@ def manifest_clips(dataset: str | Path, split: str = "train") -> list[LabelledCl
         clip = load_damaged_clip(row, data.root)
         kind = kinds[0] if len(kinds) == 1 else "film"
         clips.append(LabelledClip(kind, clip["damaged"], clip["mask"], damage_cues(clip["damaged"])))
+        if with_clean:
+            clean = clip["clean"]
+            clips.append(LabelledClip(CLEAN, clean, np.zeros(clean.shape[:3], dtype=bool), damage_cues(clean)))
     return clips
 
 
@@ -156,11 +161,13 @@ def train_detector(
     params: DetectorParams,
     progress: ProgressHook | None = None,
     progress_every: int = 100,
+    init: DamageDetector | None = None,
 ) -> DetectorTrainResult:
-    """Train a fresh detector (seed ``params.seed``) for ``params.steps`` steps or ``params.max_minutes``."""
+    """Train a detector for ``params.steps`` steps or ``params.max_minutes``: a fresh one (seed
+    ``params.seed``), or ``init`` itself when given (fine-tuning, :mod:`seedvr.train.detector_finetune`)."""
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
-    detector = new_detector(params.seed)
+    detector = new_detector(params.seed) if init is None else init
     detector.train()
     optimiser = torch.optim.AdamW(detector.parameters(), lr=params.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(

@@ -88,11 +88,12 @@ def test_discovery_finds_each_mask_convention(tmp_path: Path) -> None:
     assert items["video_mask"].mask == inbox / "video_mask.mask.mkv"
     assert items["frames"].video == inbox / "frames" and items["frames"].mask == inbox / "frames.mask"
     assert all(items[name].problem is None for name in ("frames", "image_mask", "video_mask"))
-    assert items["unmasked"].mask is None
-    assert "no mask for unmasked.mkv" in items["unmasked"].problem
+    # No mask at all: not a problem, the detector finds the damage (blind mode).
+    assert items["unmasked"].mask is None and items["unmasked"].problem is None
     # Every convention also repairs (frame folders are hashed and read as such).
     statuses = {result.name: result.status for result in run_batch(inbox, tmp_path / "outbox", TELEA)}
-    assert statuses == {"frames": "repaired", "image_mask": "repaired", "video_mask": "repaired", "unmasked": "quarantined"}
+    assert statuses == {"frames": "repaired", "image_mask": "repaired", "video_mask": "repaired", "unmasked": "repaired"}
+    assert (tmp_path / "outbox" / "unmasked.mask.mkv").is_file()
 
 
 def test_inbox_wide_mask_covers_videos_without_their_own(tmp_path: Path) -> None:
@@ -213,7 +214,7 @@ def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
         _mask_image(inbox / f"{name}.mask.png")
     (inbox / "bad.mp4").write_text("this is not a video")
     _mask_image(inbox / "bad.mask.png")
-    _video(inbox / "late.mkv", 5)  # its mask arrives later
+    _video(inbox / "late.mkv", 5)  # its mask arrives later: first repaired blind
 
     first = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
 
@@ -221,8 +222,9 @@ def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
         "a": "repaired",
         "b": "repaired",
         "bad": "quarantined",
-        "late": "quarantined",
+        "late": "repaired",
     }
+    assert (outbox / "late.mask.mkv").is_file() and not (outbox / "a.mask.mkv").exists()
     repaired = read_video(outbox / "a.mkv")
     original = _frames(0)
     assert np.array_equal(repaired[:, ~_hole()], original[:, ~_hole()])  # lossless outside the hole
@@ -242,12 +244,14 @@ def test_batch_is_idempotent_and_quarantines_bad_inputs(tmp_path: Path) -> None:
     assert _outbox_snapshot(outbox) == before
     assert len(Ledger(outbox).entries()) == 4
 
-    # The missing mask arrives: the input's hash changes, so it is retried and its stale
-    # error report goes away.
+    # The mask arrives: the input's hash changes, so it is repaired again inside the given
+    # mask, and the detected mask of the blind repair (now stale) goes away.
     _mask_image(inbox / "late.mask.png")
     third = {result.name: result for result in run_batch(inbox, outbox, TELEA)}
     assert third["late"].status == "repaired" and third["bad"].status == "skipped"
-    assert not (outbox / "quarantine" / "late.error.json").exists()
+    assert not (outbox / "late.mask.mkv").exists()
+    late = read_video(outbox / "late.mkv")
+    assert np.array_equal(late[:, ~_hole()], _frames(5)[:, ~_hole()])
     assert (outbox / "quarantine" / "bad.error.json").exists()
 
 

@@ -34,7 +34,9 @@ GIT_IDENTITY = ["-c", "user.name=seedvr-tests", "-c", "user.email=tests@seedvr.i
 # split has clips (6 sources: 4 train, 1 val, 1 test) and every stage does real work.
 TINY_PARAMS = {
     "data": {"clips": 6, "frames": 6, "width": 48, "height": 32},
-    "damage": {"kinds": ["object", "logo"]},
+    # scratch: film damage for the train_detector stage to fine-tune the shipped detector on.
+    "damage": {"kinds": ["object", "scratch"]},
+    "detector": {"finetune_steps": 2, "batch_size": 2, "crop_size": 32},
     "model": {"num_inference_steps": 2},
     # Training runs for real, but with a learning rate so small that the model still repairs
     # exactly as propagation does (its residual branches start at zero): against propagate
@@ -95,6 +97,8 @@ def build_project(project: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "seedvr", project / "seedvr", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # The train stage depends on the shipped base model (pretrain.out), as in this repo.
     shutil.copytree(PROJECT_ROOT / "models" / "seedvr-base", project / "models" / "seedvr-base")
+    # The train_detector stage fine-tunes the shipped detector (detector.finetune_from).
+    shutil.copytree(PROJECT_ROOT / "models" / "seedvr-detector", project / "models" / "seedvr-detector")
     write_params(project / "params.yaml", TINY_PARAMS)
     (project / ".gitignore").write_text("/data/\n/work/\n/mlflow/\n")
     _run(["git", "init", "--quiet"], project)
@@ -156,6 +160,10 @@ def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promot
     assert json.loads((project / "work" / "registration.json").read_text()) == registration
     assert set(first["metrics"].methods) == {"seedvr", "propagate"}
     assert first["metrics"].sampler.steps == first["metrics"].sampler.model_steps == 2
+    # The fine-tuned detector was scored on the split's scratches and gated with the model.
+    assert list(first["metrics"].detection.per_kind) == ["scratch"] and first["metrics"].detection.clean.clips >= 1
+    (gate,) = [reason for reason in registration["reasons"] if reason.startswith("fail: detector work/detector: ")]
+    assert "blotch not evaluated" in gate and "dust not evaluated" in gate
     summary = Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert "version 1 (gates failed" in summary and registration["run_url"] in summary
     assert "| seedvr |" in summary and "| propagate |" in summary

@@ -1,0 +1,129 @@
+"""Blind mode on real footage: each method repairs a film-damage case inside the detected mask
+and inside the true mask, so the cost of not knowing the mask is measured, not guessed.
+
+Cases are the real-footage benchmark's (:mod:`seedvr.evaluate.real_footage`) whose kinds are
+all film damage (scratch, blotch, dust: what the detector finds). The detector runs on the
+damaged input as ``seedvr repair --mask auto`` runs it. Per method and mask: PSNR of the whole
+frame and inside the true mask against the clean clip, and the number of clean pixels the
+repair changed (pixels outside the true mask that differ from the input: false detections
+repaired; zero with the true mask, by the lossless invariant). The detection's own scores
+(:func:`~seedvr.metrics.detection.detection_scores`) go with each case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from seedvr.engine.detect import detect_damage
+from seedvr.engine.methods import RepairMethod
+from seedvr.errors import SeedVRError
+from seedvr.evaluate.real_footage import DEFAULT_FRAMES, CaseSpec, Progress, RealCase, case_record, load_case
+from seedvr.metrics import psnr
+from seedvr.metrics.detection import detection_scores
+from seedvr.models.detector import DamageDetector
+from seedvr.train.detector import FILM_KINDS
+
+MASKS = ("true_mask", "detected_mask")
+FIGURES = ("psnr", "psnr_true_mask", "clean_pixels_changed")
+
+
+def film_cases(specs: Sequence[CaseSpec]) -> list[CaseSpec]:
+    """The cases whose every kind is film damage; a clear error when none is left."""
+    chosen = [spec for spec in specs if spec.kinds and set(spec.kinds) <= set(FILM_KINDS)]
+    if not chosen:
+        raise SeedVRError(f"no film-damage case ({', '.join(FILM_KINDS)}) among {', '.join(spec.name for spec in specs)}")
+    return chosen
+
+
+def repair_scores(repaired: np.ndarray, case: RealCase) -> dict:
+    """Whole-frame PSNR, PSNR inside the true mask, and clean pixels changed (outside the true mask)."""
+    changed = np.any(repaired != case.damaged, axis=-1) & ~case.mask
+    return {
+        "psnr": psnr(repaired, case.clean),
+        "psnr_true_mask": psnr(repaired, case.clean, case.mask),
+        "clean_pixels_changed": int(np.count_nonzero(changed)),
+    }
+
+
+def run_blind_case(
+    case: RealCase,
+    methods: Mapping[str, RepairMethod],
+    detector: DamageDetector,
+    threshold: float,
+    dilate: int,
+    progress: Progress | None = None,
+) -> dict:
+    """Detect the case's damage, then every method with the true and with the detected mask."""
+    detected = detect_damage(case.damaged, detector, threshold, dilate)
+    record = case_record(case)
+    record["detection"] = detection_scores(detected, case.mask).to_dict()
+    record["methods"] = {}
+    for name, method in methods.items():
+        scores = {}
+        for label, mask in zip(MASKS, (case.mask, detected), strict=True):
+            scores[label] = repair_scores(np.asarray(method.repair(case.damaged.copy(), mask.copy())), case)
+        record["methods"][name] = scores
+        if progress is not None:
+            true, found = scores["true_mask"], scores["detected_mask"]
+            progress(
+                f"{case.spec.name} {name}: psnr {true['psnr']:.2f} (true mask) vs {found['psnr']:.2f} dB (detected), "
+                f"{found['clean_pixels_changed']} clean pixels changed"
+            )
+    return record
+
+
+def run_blind_cases(
+    specs: Sequence[CaseSpec],
+    videos: Mapping[str, Path],
+    methods: Mapping[str, RepairMethod],
+    detector: DamageDetector,
+    threshold: float,
+    dilate: int,
+    frames: int = DEFAULT_FRAMES,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Build each film-damage case in turn (one clip in memory at a time) and run it blind."""
+    return [
+        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, progress)
+        for spec in film_cases(specs)
+    ]
+
+
+def summarize_blind(records: Sequence[dict], methods: Sequence[str]) -> dict:
+    """Means over cases per method and mask (PSNR in dB averaged, clean pixels changed per case)."""
+    overall = {
+        method: {
+            label: {figure: float(np.mean([r["methods"][method][label][figure] for r in records])) for figure in FIGURES}
+            for label in MASKS
+        }
+        for method in methods
+    }
+    return {"overall": overall}
+
+
+def _shown(value: float | None, digits: int) -> str:
+    return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def blind_markdown(report: dict) -> str:
+    """Per case and overall, true vs detected mask, as markdown tables."""
+    lines = [
+        "| case | kinds | mask % | recall | precision | method | PSNR true / detected (dB) | "
+        "PSNR in true mask true / detected (dB) | clean pixels changed |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case in report["cases"]:
+        found = case["detection"]
+        for method, scores in case["methods"].items():
+            true, detected = scores["true_mask"], scores["detected_mask"]
+            lines.append(
+                f"| {case['name']} | {'+'.join(case['kinds'])} | {100 * case['mask_ratio']:.2f} | "
+                f"{_shown(found['recall'], 3)} | {_shown(found['precision'], 3)} | {method} | "
+                f"{_shown(true['psnr'], 2)} / {_shown(detected['psnr'], 2)} | "
+                f"{_shown(true['psnr_true_mask'], 2)} / {_shown(detected['psnr_true_mask'], 2)} | "
+                f"{detected['clean_pixels_changed']} |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""``bench_quality.py --blind``: film-damage cases repaired inside the detected and the true mask.
+
+Tiny generated footage stands in for the real videos (the real benchmark takes 25+ minutes):
+only the film cases run, the true mask changes no clean pixel (lossless), the detected one is
+scored against it, and the report and its table say both.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+from benchmark_scripts import load_benchmark_script
+
+from seedvr.data.photos import load_photo
+from seedvr.errors import SeedVRError
+from seedvr.evaluate import real_footage as bench
+from seedvr.evaluate.blind_footage import film_cases
+
+SIZE = (64, 48)
+
+
+def _pan(frames: int = 12, offset: int = 0) -> np.ndarray:
+    photo = cv2.resize(load_photo("coffee"), (160, 120), interpolation=cv2.INTER_AREA)
+    return np.stack([photo[10 : 10 + SIZE[1], offset + 2 * t : offset + 2 * t + SIZE[0]] for t in range(frames)])
+
+
+@pytest.fixture
+def film_footage(tmp_path, monkeypatch):
+    from seedvr.data import footage
+    from seedvr.io import write_video
+
+    video = write_video(tmp_path / "pan.mkv", _pan(), Fraction(10))
+    monkeypatch.setattr(footage, "footage_videos", lambda cache_dir=None: {"pan": video})
+    cases = (
+        bench.CaseSpec("pan-scratch", "pan", 0, ("scratch",), (0.02, 0.05), 1, size=SIZE),
+        bench.CaseSpec("pan-film", "pan", 0, ("scratch", "blotch", "dust"), (0.03, 0.06), 2, size=SIZE),
+        bench.CaseSpec("pan-object", "pan", 0, ("object",), (0.05, 0.12), 3, size=SIZE),
+    )
+    monkeypatch.setattr(bench, "CASES", cases)
+    return cases
+
+
+def test_only_film_cases_are_blind_cases(film_footage):
+    assert [spec.name for spec in film_cases(film_footage)] == ["pan-scratch", "pan-film"]
+    with pytest.raises(SeedVRError, match="no film-damage case"):
+        film_cases(film_footage[2:])
+
+
+def test_blind_report_compares_detected_and_true_masks(film_footage, tmp_path, capsys):
+    script = load_benchmark_script("bench_quality.py")
+    out = tmp_path / "blind.json"
+    assert script.main(["--blind", "--methods", "telea", "--frames", "8", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["blind"] is True and report["detector"]["path"] == "models/seedvr-detector"
+    assert [case["name"] for case in report["cases"]] == ["pan-scratch", "pan-film"]
+    for case in report["cases"]:
+        assert case["frames"] == 8 and 0.0 <= case["detection"]["recall"] <= 1.0
+        true, detected = case["methods"]["telea"]["true_mask"], case["methods"]["telea"]["detected_mask"]
+        assert true["clean_pixels_changed"] == 0  # the lossless invariant: nothing outside the true mask moves
+        assert detected["clean_pixels_changed"] >= 0 and detected["psnr"] > 0 and true["psnr_true_mask"] > 0
+    overall = report["overall"]["telea"]
+    assert set(overall) == {"true_mask", "detected_mask"} and set(overall["true_mask"]) == {
+        "psnr",
+        "psnr_true_mask",
+        "clean_pixels_changed",
+    }
+    printed = capsys.readouterr().out
+    assert "| pan-film | scratch+blotch+dust |" in printed and "PSNR true / detected (dB)" in printed
