@@ -19,8 +19,7 @@ from pathlib import Path
 from seedvr.batch.settings import RepairSettings
 from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, detect_video
 from seedvr.models.detector import DamageDetector
-from seedvr.modelstore import registered
-from seedvr.pipeline.detector_folder import load_detector
+from seedvr.pipeline.detector_folder import detector_of_model, load_detector
 
 _detector_lock = threading.Lock()
 _loaded_detector: tuple[str, DamageDetector] | None = None
@@ -28,9 +27,7 @@ _loaded_detector: tuple[str, DamageDetector] | None = None
 
 def detector_folder(settings: RepairSettings) -> Path | None:
     """The detector folder the run's registered model carries; ``None``: the shipped detector."""
-    if settings.uses_model and settings.model and registered.is_registry_uri(settings.model):
-        return registered.registered_detector(settings.model)
-    return None
+    return detector_of_model(settings.model) if settings.uses_model else None
 
 
 def run_detector(settings: RepairSettings) -> DamageDetector:

@@ -19,6 +19,7 @@ from seedvr.engine.streaming import check_chunking
 from seedvr.io import PendingOutput
 from seedvr.io.atomic import check_outputs_apart
 from seedvr.models.detector import DamageDetector
+from seedvr.pipeline.detector_folder import detector_of_model
 
 #: The ``--mask`` value that asks for detection instead of a mask file.
 AUTO_MASK = "auto"
@@ -44,7 +45,8 @@ def repair_with_detected_mask(
 ) -> RepairReport:
     """Detect the damage of ``input_path``, repair inside it into ``output_path``; keep the mask beside it.
 
-    ``detector``: a loaded detector, a detector folder, or ``None`` for the shipped one.
+    ``detector``: a loaded detector, a detector folder, or ``None``: the one a registered
+    ``model`` (``models:/...``) carries, else the shipped one.
     ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...). The report's
     ``mask`` is the kept mask; ``details["detection"]`` says what detection found.
     """
@@ -54,6 +56,8 @@ def repair_with_detected_mask(
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
     check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
+    if detector is None:
+        detector = detector_of_model(repair_options.get("model"))
     loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
     pending = PendingOutput(mask_path)
     try:

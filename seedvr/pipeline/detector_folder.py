@@ -9,8 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from seedvr.models.detector import DamageDetector
+from seedvr.modelstore import registered
 from seedvr.pipeline.shipped import shipped_detector
 from seedvr.pipeline.verify import verify_model_folder
+
+
+def detector_of_model(model: str | Path | None) -> Path | None:
+    """The detector that goes with repair model ``model``: the one a registered version
+    (``models:/...``) carries, gated with it by the register stage; ``None`` (the shipped
+    detector) for a version without one, a model folder or no model."""
+    if model is not None and registered.is_registry_uri(str(model)):
+        return registered.registered_detector(str(model))
+    return None
 
 
 def load_detector(path: str | Path | None = None) -> DamageDetector:

@@ -22,7 +22,7 @@ from seedvr.evaluate.dataset_detection import evaluate_detection
 from seedvr.evaluate.metrics_file import DetectionFigures, EvaluationMetrics
 from seedvr.models.detector import new_detector
 from seedvr.modelstore.registered import download_registered_pipeline, registered_detector
-from seedvr.pipeline.detector_folder import load_detector
+from seedvr.pipeline.detector_folder import detector_of_model, load_detector
 from seedvr.pipeline.shipped import SHIPPED_DETECTOR
 from seedvr.registry.models import log_pipeline_model, register_model
 from seedvr.registry.promotion import decide_promotion
@@ -143,6 +143,8 @@ def test_the_detector_travels_with_the_registered_version(mlflow_store, pipeline
     carried_by_batch = batch_detector_folder(RepairSettings(model=uri))
     assert carried_by_batch is not None and carried_by_batch.name == folder.name
     assert batch_detector_folder(RepairSettings(method="telea")) is None  # the shipped one
+    # So does `seedvr repair --mask auto --model <uri>` (one rule for both).
+    assert detector_of_model(uri).name == folder.name and detector_of_model("work/model") is None
     # A version registered without one carries none: blind repair then uses the shipped detector.
     with start_run(Params(), experiment=name, run_name="without") as run:
         log_pipeline_model(pipeline_dir)
