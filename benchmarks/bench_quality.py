@@ -125,16 +125,39 @@ def adapted_per_clip(method, adapt_steps: int, steps: int | None, device: str):
     return dataclasses.replace(method, repair=repair, details=details)
 
 
+def provenance(name: str) -> dict:
+    """Which benchmark, how it was called, when, from which code, on which machine."""
+    from seedvr.versioning.git import git_commit, git_is_dirty
+
+    return {
+        "benchmark": name,
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "cwd": os.getcwd(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": git_commit(REPO_ROOT),
+        "git_dirty": git_is_dirty(REPO_ROOT),
+        "machine": machine_info(),
+    }
+
+
+def write_report(report: dict, out: str | Path, started: float) -> dict:
+    """``report`` with its wall time, written as JSON to ``out`` atomically; returns what was written."""
+    from seedvr.evaluate.summary import json_ready
+    from seedvr.io import atomic_output
+
+    report = json_ready({**report, "wall_seconds": round(time.perf_counter() - started, 1)})
+    with atomic_output(Path(out), make_parents=True) as temporary:
+        temporary.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
 def run(args: argparse.Namespace) -> dict:
     from seedvr.data.footage import REQUIREMENT, SDIST_SHA256, footage_videos
     from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, CropStats, cropped
     from seedvr.errors import SeedVRError
     from seedvr.evaluate import real_footage as bench
     from seedvr.evaluate.runner import check_method_names, load_methods
-    from seedvr.evaluate.summary import json_ready
-    from seedvr.io import atomic_output
     from seedvr.pipeline.shipped import shipped_base_model
-    from seedvr.versioning.git import git_commit, git_is_dirty
 
     started = time.perf_counter()
     methods = check_method_names(args.methods)
@@ -170,13 +193,7 @@ def run(args: argparse.Namespace) -> dict:
     notes = [f"{record['name']}: {record['size_note']}" for record in records if record.get("size_note")]
     large = [record for record in records if record["requested_size"] == "x".join(map(str, bench.LARGE_SIZE))]
     report = {
-        "benchmark": "quality_real_footage",
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "cwd": os.getcwd(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(REPO_ROOT),
-        "git_dirty": git_is_dirty(REPO_ROOT),
-        "machine": machine_info(),
+        **provenance("quality_real_footage"),
         "model": {
             "path": model,
             "steps": args.steps,
@@ -211,35 +228,22 @@ def run(args: argparse.Namespace) -> dict:
         },
         "cases": records,
         **summary,
-        "wall_seconds": None,
     }
-    report["wall_seconds"] = round(time.perf_counter() - started, 1)
-    report = json_ready(report)
-    with atomic_output(Path(args.out), make_parents=True) as temporary:
-        temporary.write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    return write_report(report, args.out, started)
 
 
 def _run_blind(args, specs, videos, repairers, methods, frames, model, progress, started) -> dict:
     """``--blind``: the film-damage cases, each method with the detected and the true mask."""
     from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, load_detector
     from seedvr.evaluate import blind_footage
-    from seedvr.evaluate.summary import json_ready
-    from seedvr.io import atomic_output
-    from seedvr.versioning.git import git_commit, git_is_dirty
 
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(
         specs, videos, repairers, detector, DEFAULT_THRESHOLD, DEFAULT_DILATE, frames=frames, progress=progress
     )
     report = {
-        "benchmark": "quality_real_footage_blind",
+        **provenance("quality_real_footage_blind"),
         "blind": True,
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(REPO_ROOT),
-        "git_dirty": git_is_dirty(REPO_ROOT),
-        "machine": machine_info(),
         "model": {"path": model, "steps": args.steps},
         "detector": {"path": args.detector or "models/seedvr-detector", "threshold": DEFAULT_THRESHOLD, "dilate": DEFAULT_DILATE},
         "methods": list(methods),
@@ -252,11 +256,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
         "cases": records,
         **blind_footage.summarize_blind(records, methods),
     }
-    report["wall_seconds"] = round(time.perf_counter() - started, 1)
-    report = json_ready(report)
-    with atomic_output(Path(args.out), make_parents=True) as temporary:
-        temporary.write_text(json.dumps(report, indent=2) + "\n")
-    return report
+    return write_report(report, args.out, started)
 
 
 def main(argv: list[str] | None = None) -> int:
