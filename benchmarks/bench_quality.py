@@ -73,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--blind", action="store_true", help="film-damage cases only: repair inside the detected mask and the true one"
     )
     parser.add_argument("--detector", default=None, help="detector folder for --blind (default: the shipped one)")
+    parser.add_argument("--detect-dilate", type=int, default=None, help="--blind: grow the detected mask (detect --dilate)")
+    parser.add_argument("--detect-scales", default=None, help="--blind: detection scales, e.g. 1,0.4 (seedvr detect --scales)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     return parser.parse_args(argv)
 
@@ -234,18 +236,33 @@ def run(args: argparse.Namespace) -> dict:
 
 def _run_blind(args, specs, videos, repairers, methods, frames, model, progress, started) -> dict:
     """``--blind``: the film-damage cases, each method with the detected and the true mask."""
-    from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, load_detector
+    from seedvr.engine.detect import (
+        DEFAULT_DILATE,
+        DEFAULT_SCALES,
+        DEFAULT_THRESHOLD,
+        check_detection_options,
+        check_scales,
+        load_detector,
+    )
     from seedvr.evaluate import blind_footage
 
+    dilate = DEFAULT_DILATE if args.detect_dilate is None else args.detect_dilate
+    scales = DEFAULT_SCALES if args.detect_scales is None else check_scales(args.detect_scales.split(","))
+    check_detection_options(DEFAULT_THRESHOLD, dilate)
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(
-        specs, videos, repairers, detector, DEFAULT_THRESHOLD, DEFAULT_DILATE, frames=frames, progress=progress
+        specs, videos, repairers, detector, DEFAULT_THRESHOLD, dilate, scales, frames=frames, progress=progress
     )
     report = {
         **provenance("quality_real_footage_blind"),
         "blind": True,
         "model": {"path": model, "steps": args.steps},
-        "detector": {"path": args.detector or "models/seedvr-detector", "threshold": DEFAULT_THRESHOLD, "dilate": DEFAULT_DILATE},
+        "detector": {
+            "path": args.detector or "models/seedvr-detector",
+            "threshold": DEFAULT_THRESHOLD,
+            "dilate": dilate,
+            "scales": list(scales),
+        },
         "methods": list(methods),
         "frames_per_case": frames,
         "metrics": {

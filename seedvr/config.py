@@ -24,6 +24,17 @@ DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object"
 PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
 
 
+def detection_scales(scales) -> tuple[float, ...]:
+    """``scales`` as a tuple of floats when they are one or more distinct shares in (0, 1]; else ValueError."""
+    try:
+        values = tuple(float(scale) for scale in scales)
+    except (TypeError, ValueError):
+        raise ValueError(f"scales must be numbers in (0, 1], got {scales!r}") from None
+    if not values or any(not 0.0 < value <= 1.0 for value in values) or len(set(values)) != len(values):
+        raise ValueError(f"scales must be one or more distinct numbers in (0, 1], got {list(values)}")
+    return values
+
+
 def ordered_mask_ratio(bounds: tuple[float, float]) -> tuple[float, float]:
     """A mask-ratio range ``(low, high)`` with ``0 < low <= high < 1`` (else ``ValueError``)."""
     low, high = bounds
@@ -269,8 +280,9 @@ class DetectorParams(Section):
 
     Trained on the project's own film damage (scratch, blotch, dust; the masks are the labels)
     painted on procedural clips rendered at ``width`` x ``height``, plus clean clips so false
-    positives are learned against. ``threshold`` and ``dilate`` are the defaults of
-    ``seedvr detect`` and ``seedvr repair --mask auto``.
+    positives are learned against. ``threshold``, ``dilate`` and ``scales`` are the defaults of
+    ``seedvr detect`` and ``seedvr repair --mask auto``: ``scales`` are the shares of a frame's
+    side it is detected at (see :mod:`seedvr.engine.detect`).
     """
 
     out: str = "work/detector"
@@ -288,6 +300,7 @@ class DetectorParams(Section):
     lr: float = Field(2e-3, gt=0, lt=1)
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
+    scales: tuple[float, ...] = (1.0, 0.4)
     seed: int = Field(0, ge=0)
     # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
     finetune_from: str = "models/seedvr-detector"
@@ -299,6 +312,11 @@ class DetectorParams(Section):
     @classmethod
     def _ordered_ratio(cls, bounds: tuple[float, float]) -> tuple[float, float]:
         return ordered_mask_ratio(bounds)
+
+    @field_validator("scales")
+    @classmethod
+    def _scales_in_range(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
+        return detection_scales(scales)
 
 
 class Params(Section):

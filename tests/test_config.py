@@ -10,9 +10,11 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
-from seedvr.config import REPAIR_DEFAULTS, Params, load_params
+from seedvr.config import REPAIR_DEFAULTS, DetectorParams, Params, load_params
 
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -103,3 +105,10 @@ def test_the_command_line_defaults_are_the_repair_settings():
     options = inspect.signature(repair).parameters
     for name in ("chunk", "overlap", "crf", "adapt_frames"):
         assert options[name].default.default == getattr(REPAIR_DEFAULTS, name)
+
+
+def test_detection_scales_must_be_distinct_shares_of_the_frame():
+    assert DetectorParams(scales=[0.5, 1]).scales == (0.5, 1.0)
+    for bad in ([], [0.0], [1.0, 1.5], [0.4, 0.4]):
+        with pytest.raises(ValidationError, match="scales"):
+            DetectorParams(scales=bad)

@@ -25,7 +25,7 @@ def evaluate(
     seed: int = typer.Option(None, help="Seed for the diffusion noise (default 0)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda"),
     detector: Path = typer.Option(
-        None, help="Damage detector folder to score on the split's film damage (detector.threshold/dilate from --params)."
+        None, help="Damage detector folder to score on the split's film damage (detector.threshold/dilate/scales from --params)."
     ),
 ) -> None:
     """Score seedvr and the classical baselines on the same clips: tables, plots, strips, report."""
@@ -59,6 +59,7 @@ def evaluate(
         detector=detector,
         detector_threshold=settings.detector.threshold,
         detector_dilate=settings.detector.dilate,
+        detector_scales=settings.detector.scales,
     )
 
     metrics = result.metrics

@@ -10,10 +10,19 @@ detected mask are the input's, byte for byte, as in every repair.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from seedvr.config import REPAIR_DEFAULTS
-from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, check_detection_options, detect_video, load_detector
+from seedvr.engine.detect import (
+    DEFAULT_DILATE,
+    DEFAULT_SCALES,
+    DEFAULT_THRESHOLD,
+    check_detection_options,
+    check_scales,
+    detect_video,
+    load_detector,
+)
 from seedvr.engine.repair import RepairReport, check_repair_paths, repair_video
 from seedvr.engine.streaming import check_chunking
 from seedvr.io import PendingOutput
@@ -40,6 +49,7 @@ def repair_with_detected_mask(
     detector: str | Path | DamageDetector | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     dilate: int = DEFAULT_DILATE,
+    scales: Sequence[float] = DEFAULT_SCALES,
     report_path: str | Path | None = None,
     **repair_options,
 ) -> RepairReport:
@@ -53,6 +63,7 @@ def repair_with_detected_mask(
     input_path, output_path = Path(input_path), Path(output_path)
     mask_path = detected_mask_path(output_path)
     check_detection_options(threshold, dilate)
+    check_scales(scales)
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
     check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
@@ -61,7 +72,7 @@ def repair_with_detected_mask(
     loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
     pending = PendingOutput(mask_path)
     try:
-        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate)
+        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate, scales=scales)
         report = repair_video(input_path, pending.temp, output_path, **repair_options)
     except BaseException:
         pending.discard()

@@ -15,18 +15,29 @@ arrays, at most about 100 bytes per pixel of each window frame, so :data:`DETECT
 
 A clip of fewer than 3 frames has no temporal cue: each frame is detected on its own (as the
 detector was also trained to), with a warning, never an error.
+
+Scales: damage on film is as wide as the scan makes it, while the detector learned it at the
+size of its training frames (``detector.width`` x ``detector.height``): at 432x240 a generated
+scratch is about 2.5 times wider than at 128x96, and the net, seeing only its middle, misses
+its edges. So each frame is also detected shrunk (``scales``, shares of its side; the flagged
+mask is where any scale's probability passes the threshold), the way detectors of objects
+look at an image pyramid. A scale that would shrink a frame's shorter side under
+:data:`MIN_SCALED_SIDE` pixels is skipped: damage that small is already at the learned size.
+On the real-footage benchmark's film cases (``bench_quality.py --blind``) scales 1 and 0.4
+raise the recall of the shipped detector from 0.50-0.90 to 0.86-0.95 per case.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
-from seedvr.config import DetectorParams
+from seedvr.config import DetectorParams, detection_scales
 from seedvr.engine.repair import dilate_masks
 from seedvr.engine.streaming import check_chunking
 from seedvr.errors import SeedVRError
@@ -39,11 +50,22 @@ from seedvr.video_contract import check_video
 
 LOGGER = logging.getLogger(__name__)
 
-__all__ = ["check_detection_options", "damage_probabilities", "detect_damage", "detect_video", "load_detector"]
+__all__ = [
+    "check_detection_options",
+    "check_scales",
+    "damage_probabilities",
+    "detect_damage",
+    "detect_video",
+    "load_detector",
+    "working_sizes",
+]
 
 DETECTOR_DEFAULTS = DetectorParams()
 DEFAULT_THRESHOLD = DETECTOR_DEFAULTS.threshold
 DEFAULT_DILATE = DETECTOR_DEFAULTS.dilate
+DEFAULT_SCALES = DETECTOR_DEFAULTS.scales
+#: Shortest side, in pixels, a frame is shrunk to by a detection scale (the training crops' size).
+MIN_SCALED_SIDE = 64
 #: Frames detected together by :func:`detect_video` (the result does not depend on it).
 DETECT_CHUNK = 8
 # Frames the net runs on at once: bounds the activations' memory at large frame sizes.
@@ -60,13 +82,50 @@ def check_detection_options(threshold: float, dilate: int) -> None:
         raise SeedVRError(f"--dilate must be between 0 and {_MAX_DILATE} pixels, got {dilate!r}")
 
 
+def check_scales(scales: Sequence[float]) -> tuple[float, ...]:
+    """Detection scales as a tuple: at least one, each in (0, 1], no repeats; else one line."""
+    try:
+        return detection_scales(scales)
+    except ValueError as error:
+        raise SeedVRError(f"--{error}") from None
+
+
+def working_sizes(height: int, width: int, scales: Sequence[float]) -> list[tuple[int, int]]:
+    """The ``(height, width)`` each scale detects a ``height`` x ``width`` frame at: scales that
+    would shrink the shorter side under :data:`MIN_SCALED_SIDE` are left out (the native size
+    stands in when every scale is), and two scales landing on one size count once."""
+    sizes = []
+    for scale in check_scales(scales):
+        size = (max(1, round(height * scale)), max(1, round(width * scale)))
+        if (scale == 1.0 or min(size) >= MIN_SCALED_SIDE) and size not in sizes:
+            sizes.append(size)
+    return sizes or [(height, width)]
+
+
 @torch.no_grad()
-def damage_probabilities(frames: np.ndarray, detector: DamageDetector) -> np.ndarray:
-    """Probability of damage ``float32 [T, H, W]`` for each pixel of ``frames`` (``uint8 [T, H, W, 3]``).
+def damage_probabilities(frames: np.ndarray, detector: DamageDetector, scales: Sequence[float] = DEFAULT_SCALES) -> np.ndarray:
+    """Probability of damage ``float32 [T, H, W]`` for each pixel of ``frames`` (``uint8 [T, H, W, 3]``):
+    the largest over the detection ``scales`` (see the module's docstring).
 
     A clip under 3 frames is detected frame by frame, without neighbours or temporal cue.
     """
     check_video(frames)
+    height, width = frames.shape[1:3]
+    probabilities = None
+    for size in working_sizes(height, width, scales):
+        if size == (height, width):
+            found = _probabilities_at_size(frames, detector)
+        else:
+            shrunk = np.stack([cv2.resize(frame, size[::-1], interpolation=cv2.INTER_AREA) for frame in frames])
+            found = np.stack(
+                [cv2.resize(p, (width, height), interpolation=cv2.INTER_LINEAR) for p in _probabilities_at_size(shrunk, detector)]
+            )
+        probabilities = found if probabilities is None else np.maximum(probabilities, found)
+    return probabilities
+
+
+def _probabilities_at_size(frames: np.ndarray, detector: DamageDetector) -> np.ndarray:
+    """The detector's probabilities for ``frames`` at their own size."""
     cues = damage_cues(frames)
     lone = not temporal_cue_available(len(frames))
     probabilities = np.empty(frames.shape[:3], dtype=np.float32)
@@ -87,17 +146,20 @@ def detect_damage(
     detector: DamageDetector,
     threshold: float = DEFAULT_THRESHOLD,
     dilate: int = DEFAULT_DILATE,
+    scales: Sequence[float] = DEFAULT_SCALES,
 ) -> np.ndarray:
-    """Damage mask ``bool [T, H, W]`` of a clip: probability above ``threshold``, grown by ``dilate`` pixels.
+    """Damage mask ``bool [T, H, W]`` of a clip: probability (the largest over ``scales``) above
+    ``threshold``, grown by ``dilate`` pixels.
 
     Clips under 3 frames are detected frame by frame (no temporal cue) with a warning.
     """
     check_detection_options(threshold, dilate)
+    check_scales(scales)
     if not temporal_cue_available(len(frames)):
         LOGGER.warning(
             "only %d frame(s): damage is detected in each frame alone, without the temporal cue (less reliable)", len(frames)
         )
-    return dilate_masks(damage_probabilities(frames, detector) > threshold, dilate)
+    return dilate_masks(damage_probabilities(frames, detector, scales) > threshold, dilate)
 
 
 def _chunks_with_context(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, slice]]:
@@ -127,6 +189,7 @@ def detect_video(
     threshold: float = DEFAULT_THRESHOLD,
     dilate: int = DEFAULT_DILATE,
     chunk: int = DETECT_CHUNK,
+    scales: Sequence[float] = DEFAULT_SCALES,
 ) -> dict:
     """Detect the damage of a whole video into a mask video (``.mkv``/``.avi`` lossless, or a PNG folder).
 
@@ -136,6 +199,7 @@ def detect_video(
     """
     input_path, output_mask = Path(input_path), Path(output_mask)
     check_detection_options(threshold, dilate)
+    check_scales(scales)
     check_chunking(chunk, 0)
     check_outputs_apart({"the mask output": output_mask}, {"the input": input_path})
     check_output_folder(output_mask, "mask output")
@@ -155,7 +219,7 @@ def detect_video(
         # temporal cue), and the context after a chunk fits in the next one.
         chunks = iter_video_chunks(input_path, max(chunk, MIN_TEMPORAL_FRAMES, CUE_REACH))
         for window, inside in _chunks_with_context(chunks):
-            masks = dilate_masks(damage_probabilities(window, detector)[inside] > threshold, dilate)
+            masks = dilate_masks(damage_probabilities(window, detector, scales)[inside] > threshold, dilate)
             writer.write(masks)
             flagged += int(masks.sum())
             frames_done += len(masks)

@@ -54,10 +54,11 @@ def run_blind_case(
     detector: DamageDetector,
     threshold: float,
     dilate: int,
+    scales: Sequence[float],
     progress: Progress | None = None,
 ) -> dict:
     """Detect the case's damage, then every method with the true and with the detected mask."""
-    detected = detect_damage(case.damaged, detector, threshold, dilate)
+    detected = detect_damage(case.damaged, detector, threshold, dilate, scales)
     record = case_record(case)
     record["detection"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
@@ -82,12 +83,13 @@ def run_blind_cases(
     detector: DamageDetector,
     threshold: float,
     dilate: int,
+    scales: Sequence[float],
     frames: int = DEFAULT_FRAMES,
     progress: Progress | None = None,
 ) -> list[dict]:
     """Build each film-damage case in turn (one clip in memory at a time) and run it blind."""
     return [
-        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, progress)
+        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress)
         for spec in film_cases(specs)
     ]
 

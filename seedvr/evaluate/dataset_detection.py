@@ -13,6 +13,7 @@ a kind's clips (:func:`seedvr.evaluate.detection.score_detector`, precision and 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from seedvr.errors import SeedVRError
@@ -23,7 +24,9 @@ from seedvr.pipeline.detector_folder import load_detector
 from seedvr.train.detector import CLEAN, manifest_clips
 
 
-def evaluate_detection(detector: str | Path, data_dir: str | Path, split: str, threshold: float, dilate: int) -> DetectionFigures:
+def evaluate_detection(
+    detector: str | Path, data_dir: str | Path, split: str, threshold: float, dilate: int, scales: Sequence[float]
+) -> DetectionFigures:
     """Detect every film-damage clip of ``split`` and its clean video with the detector in folder
     ``detector``; pooled scores per kind and the flagged fraction on the clean videos.
 
@@ -34,7 +37,7 @@ def evaluate_detection(detector: str | Path, data_dir: str | Path, split: str, t
     clips = manifest_clips(data_dir, split, with_clean=True)
     if not clips:
         raise SeedVRError(f"split {split!r} of {data_dir} has no film-damage clip (scratch, blotch, dust) to score on")
-    scores = score_detector(model, clips, threshold, dilate)
+    scores = score_detector(model, clips, threshold, dilate, scales)
     counts = Counter(clip.kind for clip in clips)
     frames = Counter()
     for clip in clips:
@@ -58,6 +61,7 @@ def evaluate_detection(detector: str | Path, data_dir: str | Path, split: str, t
         detector=str(detector),
         threshold=float(threshold),
         dilate=int(dilate),
+        scales=list(scales),
         tolerance=DEFAULT_TOLERANCE,
         per_kind=dict(sorted(per_kind.items())),
         clean=clean,

@@ -53,26 +53,28 @@ class ShippedDetectorReport:
 
 
 def score_detector(
-    detector: DamageDetector, clips: Sequence[LabelledClip], threshold: float, dilate: int
+    detector: DamageDetector, clips: Sequence[LabelledClip], threshold: float, dilate: int, scales: Sequence[float]
 ) -> dict[str, DetectionScores]:
     """Scores pooled over the clips of each kind (``clean`` included: its ``flagged_fraction``
     is the false-positive rate)."""
     by_kind: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for clip in clips:
         predicted, truth = by_kind.setdefault(clip.kind, ([], []))
-        predicted.append(detect_damage(clip.frames, detector, threshold, dilate))
+        predicted.append(detect_damage(clip.frames, detector, threshold, dilate, scales))
         truth.append(clip.mask)
     return {kind: detection_scores(np.concatenate(found), np.concatenate(true)) for kind, (found, true) in by_kind.items()}
 
 
-def seconds_per_frame(detector: DamageDetector, photos: Sequence[str], threshold: float, dilate: int, seed: int) -> float:
+def seconds_per_frame(
+    detector: DamageDetector, photos: Sequence[str], threshold: float, dilate: int, scales: Sequence[float], seed: int
+) -> float:
     """Wall time of :func:`detect_damage` per frame on a clip of ``SPEED_SIZE`` over ``photos``, cues included."""
     height, width = SPEED_SIZE
     rng = np.random.default_rng(seed)
     spec = make_clip_spec(rng, "speed", photos[0], _SPEED_FRAMES, width, height, Fraction(24), photos)
     frames = render_clip(spec)
     started = time.perf_counter()
-    detect_damage(frames, detector, threshold, dilate)
+    detect_damage(frames, detector, threshold, dilate, scales)
     return (time.perf_counter() - started) / _SPEED_FRAMES
 
 
@@ -111,7 +113,8 @@ def _card(
             f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
             f"wall time {training.seconds / 60:.1f} min on 1 {platform.machine()} CPU thread",
             f"- loss: {np.mean(training.losses[:50]):.3f} (first 50 steps) -> {np.mean(training.losses[-50:]):.3f} (last 50)",
-            f"- decision: threshold {params.threshold:g}, mask grown by {params.dilate} px (the `seedvr detect` defaults)",
+            f"- decision: threshold {params.threshold:g}, mask grown by {params.dilate} px, scales "
+            f"{', '.join(f'{scale:g}' for scale in params.scales)} (the `seedvr detect` defaults)",
             f"- detection speed: {report.seconds_per_frame:.3f} s per 432x240 frame on 1 CPU thread, cues included",
             f"- code: git commit `{commit or 'unknown'}`",
             f"- reproduce: `{command}`",
@@ -163,8 +166,8 @@ def train_shipped_detector(
         params.mask_ratio,
         params.seed + _HELDOUT_SEED_OFFSET,
     )
-    scores = score_detector(training.detector, heldout, params.threshold, params.dilate)
-    speed = seconds_per_frame(training.detector, heldout_photos, params.threshold, params.dilate, params.seed)
+    scores = score_detector(training.detector, heldout, params.threshold, params.dilate, params.scales)
+    speed = seconds_per_frame(training.detector, heldout_photos, params.threshold, params.dilate, params.scales, params.seed)
     out_dir = Path(params.out)
     report = ShippedDetectorReport(out_dir, training, scores, speed)
     with atomic_output(out_dir, make_parents=True) as staging:

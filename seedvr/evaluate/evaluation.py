@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seedvr.engine.detect import DETECTOR_DEFAULTS, check_detection_options
+from seedvr.engine.detect import DETECTOR_DEFAULTS, check_detection_options, check_scales
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.dataset_detection import evaluate_detection
 from seedvr.evaluate.metrics_file import METRICS_FILE, EvaluationMetrics, SamplerSettings
@@ -113,6 +113,7 @@ def evaluate_dataset(
     detector: str | Path | None = None,
     detector_threshold: float = DETECTOR_DEFAULTS.threshold,
     detector_dilate: int = DETECTOR_DEFAULTS.dilate,
+    detector_scales: Sequence[float] = DETECTOR_DEFAULTS.scales,
 ) -> EvaluationResult:
     """Run ``methods`` on the clips of ``split`` of the damaged dataset in ``data_dir``.
 
@@ -134,7 +135,7 @@ def evaluate_dataset(
         progress: called with one line of text after each (clip, method).
         detector: a damage detector folder; when given, it is scored on the split's film
             damage and clean clips (metrics.json's ``detection``, the report's detection table)
-            with ``detector_threshold`` and ``detector_dilate``.
+            with ``detector_threshold``, ``detector_dilate`` and ``detector_scales``.
 
     When an MLflow run is active, metrics, tags and the output files are logged to it
     (:mod:`seedvr.evaluate.mlflow_logging`).
@@ -152,6 +153,7 @@ def evaluate_dataset(
     _check_output_folder(out_dir, data_root)
     if detector is not None:
         check_detection_options(detector_threshold, detector_dilate)
+        check_scales(detector_scales)
     repair_methods = load_methods(names, model, steps, seed, device)
 
     measured = run_methods_on_clips(clips, data_root, repair_methods, strips, vgg16_weights, progress)
@@ -160,7 +162,7 @@ def evaluate_dataset(
     per_frame = per_frame_table(measured.runs)
     metrics = summarize(per_clip, split, names, sampler=sampler_settings(details.get("seedvr"), seed))
     if detector is not None:
-        detection = evaluate_detection(detector, data_dir, split, detector_threshold, detector_dilate)
+        detection = evaluate_detection(detector, data_dir, split, detector_threshold, detector_dilate, detector_scales)
         metrics = metrics.model_copy(update={"detection": detection})
     timings = timings_of(measured.runs)
 

@@ -162,11 +162,13 @@ class DetectionFigures(_Figures):
     """The damage detector evaluated beside the repair methods: where it was, how it decided,
     and its scores per film kind and on clean clips."""
 
-    NOT_FIGURES = frozenset({"detector", "threshold", "dilate", "tolerance", "per_kind", "clean"})
+    NOT_FIGURES = frozenset({"detector", "threshold", "dilate", "scales", "tolerance", "per_kind", "clean"})
 
     detector: str
     threshold: float
     dilate: int
+    # Shares of the frame's side detected at (seedvr.engine.detect); files before them: native only.
+    scales: list[float] = [1.0]
     tolerance: int
     per_kind: dict[str, DetectionKindFigures]
     clean: CleanFigures | None

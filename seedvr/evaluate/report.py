@@ -93,7 +93,8 @@ def gains_section(metrics: EvaluationMetrics) -> list[str]:
 def detection_section(detection: DetectionFigures) -> list[str]:
     """The detector's scores per film kind and on the clean clips, and how it decided."""
     lines = [
-        f"Detector `{detection.detector}`, threshold {detection.threshold:g}, dilation {detection.dilate} px; "
+        f"Detector `{detection.detector}`, threshold {detection.threshold:g}, dilation {detection.dilate} px, "
+        f"scales {', '.join(f'{scale:g}' for scale in detection.scales)}; "
         f"precision and recall with {detection.tolerance} px of slack, IoU strict.",
         "",
     ]

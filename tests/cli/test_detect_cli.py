@@ -78,14 +78,24 @@ def test_a_two_frame_clip_warns_and_still_works(film_clip, tmp_path, caplog):
     assert len(read_video(tmp_path / "short-out.mkv")) == 2
 
 
-@pytest.mark.parametrize("command", ["detect", "repair"])
-def test_a_threshold_outside_zero_one_is_one_line_and_leaves_nothing(command, damaged_file, tmp_path):
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("detect", "--threshold", "1.5"),
+        ("repair", "--threshold", "1.5"),
+        ("detect", "--scales", "1,0"),
+        ("detect", "--scales", "1.5"),
+        ("repair", "--scales", "1,1"),
+        ("repair", "--scales", "big"),
+    ],
+)
+def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, value, damaged_file, tmp_path):
     out = tmp_path / "out.mkv"
     args = ["detect", damaged_file, "-o", out] if command == "detect" else ["repair", damaged_file, "--mask", "auto", "-o", out]
-    result = _invoke(*args, "--threshold", "1.5")
+    result = _invoke(*args, option, value)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--threshold" in lines[0] and "Traceback" not in result.output
+    assert len(lines) == 1 and option in lines[0] and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -7,7 +7,16 @@ import logging
 import numpy as np
 import pytest
 
-from seedvr.engine.detect import check_detection_options, detect_damage, detect_video, load_detector
+from seedvr.engine.detect import (
+    MIN_SCALED_SIDE,
+    check_detection_options,
+    check_scales,
+    damage_probabilities,
+    detect_damage,
+    detect_video,
+    load_detector,
+    working_sizes,
+)
 from seedvr.errors import SeedVRError
 from seedvr.io import read_mask, write_video
 from seedvr.models.detail import DetailRestorationNetwork
@@ -32,6 +41,46 @@ def test_streaming_in_chunks_equals_detecting_the_whole_clip(shipped, damaged_cl
         summary = detect_video(source, tmp_path / f"mask{chunk}.mkv", shipped, threshold=0.3, dilate=1, chunk=chunk)
         assert summary["frames"] == len(damaged_clip) and summary["temporal_cue"]
         assert np.array_equal(read_mask(tmp_path / f"mask{chunk}.mkv"), whole), chunk
+
+
+@pytest.fixture(scope="module")
+def large_damaged_clip():
+    """Film damage on frames large enough (160 px) for the 0.4 scale to be used."""
+    from media_samples import make_film_clip
+
+    return make_film_clip(frames=6, size=160, seed=7)[1:]
+
+
+def test_working_sizes_skip_scales_that_shrink_a_frame_too_far():
+    assert working_sizes(240, 432, (1.0, 0.4)) == [(240, 432), (96, 173)]
+    assert working_sizes(96, 128, (1.0, 0.4)) == [(96, 128)]  # 38 px: under MIN_SCALED_SIDE
+    assert working_sizes(96, 128, (0.4,)) == [(96, 128)]  # nothing left: the native size
+    assert working_sizes(MIN_SCALED_SIDE * 2, 400, (0.5, 1.0)) == [(MIN_SCALED_SIDE, 200), (MIN_SCALED_SIDE * 2, 400)]
+
+
+def test_the_pyramid_flags_what_the_native_scale_flags_and_more(shipped, large_damaged_clip):
+    frames, truth = large_damaged_clip
+    native = damage_probabilities(frames, shipped, scales=(1.0,))
+    pyramid = damage_probabilities(frames, shipped, scales=(1.0, 0.4))
+    assert pyramid.shape == native.shape and pyramid.dtype == np.float32
+    assert np.all(pyramid >= native) and np.any(pyramid > native)
+    # On small frames the coarse scale is skipped: exactly the native result.
+    small = frames[:, :64, :64]
+    assert np.array_equal(damage_probabilities(small, shipped, (1.0, 0.4)), damage_probabilities(small, shipped, (1.0,)))
+
+
+def test_streaming_equals_the_whole_clip_at_every_scale(shipped, large_damaged_clip, tmp_path):
+    frames, _ = large_damaged_clip
+    source = write_video(tmp_path / "large.mkv", frames, fps=24)
+    whole = detect_damage(frames, shipped, threshold=0.3, scales=(1.0, 0.4))
+    detect_video(source, tmp_path / "mask.mkv", shipped, threshold=0.3, chunk=3, scales=(1.0, 0.4))
+    assert whole.any() and np.array_equal(read_mask(tmp_path / "mask.mkv"), whole)
+
+
+@pytest.mark.parametrize("scales", [(), (0.0,), (1.2,), (1.0, 1.0), ("a",), None])
+def test_bad_scales_are_one_line(scales):
+    with pytest.raises(SeedVRError, match="--scales"):
+        check_scales(scales)
 
 
 def test_a_two_frame_clip_is_detected_frame_by_frame_with_a_warning(shipped, damaged_clip, caplog):

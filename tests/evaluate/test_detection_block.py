@@ -76,4 +76,4 @@ def test_a_split_without_film_damage_is_one_line(tiny_dataset_dir, tmp_path):
     (tmp_path / "manifest.csv").write_text("\n".join(kept) + "\n")
     (tmp_path / "clips").symlink_to(Path(tiny_dataset_dir) / "clips")
     with pytest.raises(SeedVRError, match="no film-damage clip"):
-        evaluate_detection(SHIPPED_DETECTOR, tmp_path / "manifest.csv", "test", 0.5, 0)
+        evaluate_detection(SHIPPED_DETECTOR, tmp_path / "manifest.csv", "test", 0.5, 0, (1.0,))

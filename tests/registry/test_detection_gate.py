@@ -108,7 +108,7 @@ def scored(detector: Path, dataset: str) -> DetectionFigures:
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return evaluate_detection(detector, dataset, "test", threshold=0.5, dilate=0)
+        return evaluate_detection(detector, dataset, "test", threshold=0.5, dilate=0, scales=(1.0, 0.4))
     finally:
         torch.set_num_threads(previous)
 
