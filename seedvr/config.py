@@ -293,6 +293,7 @@ class DetectorParams(Section):
     height: int = Field(96, ge=16)
     mask_ratio: tuple[float, float] = (0.005, 0.06)
     clean_share: float = Field(0.3, ge=0.0, lt=1.0)
+    destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
     crop_size: int = Field(64, ge=16)
     batch_size: int = Field(8, ge=1)
     steps: int = Field(9000, ge=1)

@@ -107,7 +107,8 @@ def _card(
             "",
             f"- data: {params.clips} procedural clips of {params.frames} frames at {params.width}x{params.height} "
             f"over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
-            f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean; the masks are the labels"
+            f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean, "
+            f"{params.destroyed_share:.0%} damaged over a destroyed hole (grey + noise); the masks are the labels"
             + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else ""),
             f"- training: {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} crops, "
             f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
@@ -154,6 +155,7 @@ def train_shipped_detector(
         params.height,
         params.mask_ratio,
         params.seed,
+        params.destroyed_share,
     )
     training = train_detector([*training_clips, *extra_clips], params, progress)
     heldout_kinds = [(*CLIP_KINDS, CLEAN)[index % (len(CLIP_KINDS) + 1)] for index in range(params.heldout_clips)]

@@ -58,7 +58,7 @@ import numpy as np
 
 from seedvr.config import DAMAGE_KINDS
 from seedvr.data.damage import KIND_REGISTRY, PaintStyle, draw_damage_masks
-from seedvr.data.damage.paint import paint_damage
+from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
@@ -76,12 +76,6 @@ LARGE_SIZE = (854, 480)
 CASE_METRICS: tuple[str, ...] = ("psnr_mask", "ssim_mask", "ewarp", "ewarp_mask", "sec_per_frame")
 BASELINE_FOR_GAIN = "propagate"
 
-# The destroyed pixels: mid grey with noise, so no method can read the truth there and none
-# is handed a flat area that some inpainting rule would happen to like.
-FILL_GREY = 128.0
-FILL_NOISE = 24.0
-# Separate generator streams for the masks and for the fill of one case.
-_FILL_STREAM = 1
 # An opaque grey square with grain: the static square is a hole, not a translucent logo.
 SQUARE_STYLE = PaintStyle(opacity=(1.0, 1.0), grain=20.0, colourful=False, edge_blur=1)
 SQUARE_TONE = 128
@@ -244,23 +238,6 @@ def draw_case_layers(clean: np.ndarray, spec: CaseSpec) -> tuple[list[tuple[str,
     drawn = draw_damage_masks(clean.shape[:3], spec.kinds, np.random.default_rng(spec.seed), spec.mask_ratio)
     layers = [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in drawn.layers]
     return layers, drawn.mask
-
-
-def destroy_under_mask(
-    clean: np.ndarray, mask: np.ndarray, layers: Iterable[tuple[str, PaintStyle, np.ndarray]], seed: int
-) -> np.ndarray:
-    """The damaged input: ``clean`` outside ``mask``; inside, grey + noise with each layer's
-    damage painted over it. Only the mask, the layers and ``seed`` decide the pixels inside,
-    so they are identical for any ``clean`` (no true pixel can leak into the input)."""
-    mask = np.asarray(mask, dtype=bool)
-    rng = np.random.default_rng([seed, _FILL_STREAM])
-    damaged = np.array(clean, dtype=np.uint8, order="C", copy=True)
-    noise = rng.standard_normal((int(np.count_nonzero(mask)), 3), dtype=np.float32)
-    damaged[mask] = np.clip(np.rint(FILL_GREY + FILL_NOISE * noise), 0, 255).astype(np.uint8)
-    for _, style, canvas in layers:
-        # paint_damage reads and writes only where the canvas is set, which lies inside the mask.
-        paint_damage(damaged, canvas, rng, style)
-    return damaged
 
 
 def build_case(

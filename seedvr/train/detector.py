@@ -4,8 +4,11 @@ Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photogr
 crossing it, light drifting) rendered at ``detector.width`` x ``detector.height``, each
 damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
 blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
-texture, edges and motion are learned against; optionally also the film-damage clips of a
-damaged dataset (:func:`manifest_clips`, the DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
+texture, edges and motion are learned against. A share of the damaged clips
+(``detector.destroyed_share``) loses everything under its mask first
+(:mod:`seedvr.data.damage.destroy`): a hole whose faint paint shows little, found by its
+grain. Optionally also the film-damage clips of a damaged dataset (:func:`manifest_clips`, the
+DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
 computed once per clip; batches are random crops of random frames. One sample in ten is shown
 as a lone frame (no neighbours, no temporal cue), as detection sees clips under 3 frames.
 
@@ -29,7 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from seedvr.config import DetectorParams
-from seedvr.data.damage.apply import apply_damage
+from seedvr.data.damage.apply import KIND_REGISTRY, apply_damage, draw_damage_masks
+from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
@@ -85,18 +89,30 @@ def labelled_clips(
     height: int,
     mask_ratio: tuple[float, float],
     seed: int,
+    destroyed_share: float = 0.0,
 ) -> list[LabelledClip]:
     """Render one procedural clip per entry of ``kinds`` over ``photos`` (backgrounds in turn),
-    damage it with that kind (none for ``clean``) and compute its cues. Deterministic in ``seed``."""
+    damage it with that kind (none for ``clean``) and compute its cues. Deterministic in ``seed``.
+
+    ``destroyed_share`` of the clips, spread evenly over them, are damaged over a destroyed
+    hole (:func:`~seedvr.data.damage.destroy.destroy_under_mask`) instead of over the picture.
+    """
     rng = np.random.default_rng(seed)
     clips = []
     for index, kind in enumerate(kinds):
         spec = make_clip_spec(rng, f"clip_{index:04d}", photos[index % len(photos)], frames, width, height, Fraction(24), photos)
         clean = render_clip(spec)
+        film = FILM_KINDS if kind == "film" else (kind,)
+        # Evenly spread without a draw from rng, so a share of 0 leaves every clip as it was.
+        destroyed = int((index + 1) * destroyed_share) > int(index * destroyed_share)
         if kind == CLEAN:
             damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
+        elif destroyed:
+            drawn = draw_damage_masks(clean.shape[:3], film, rng, mask_ratio)
+            layers = [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in drawn.layers]
+            damaged, mask = destroy_under_mask(clean, drawn.mask, layers, int(rng.integers(2**31))), drawn.mask
         else:
-            damaged, mask, _ = apply_damage(clean, FILM_KINDS if kind == "film" else (kind,), rng, mask_ratio)
+            damaged, mask, _ = apply_damage(clean, film, rng, mask_ratio)
         clips.append(LabelledClip(kind, damaged, mask, damage_cues(damaged)))
     return clips
 

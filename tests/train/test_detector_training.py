@@ -45,6 +45,20 @@ def test_the_masks_are_the_labels(tiny_clips):
     assert set(labels.unique().tolist()) <= {0.0, 1.0}
 
 
+def test_destroyed_clips_keep_the_mask_and_lose_the_picture_under_it(tiny_clips):
+    kinds = clip_kinds(TINY.clips, TINY.clean_share)
+    args = (kinds, PHOTO_NAMES, TINY.frames, TINY.width, TINY.height, TINY.mask_ratio)
+    destroyed = labelled_clips(*args, seed=0, destroyed_share=1.0)
+    first_painted, first_destroyed = tiny_clips[0], destroyed[0]
+    # The same draw of damage, over a hole instead of over the picture; the outside untouched.
+    assert np.array_equal(first_destroyed.mask, first_painted.mask)
+    outside = ~first_painted.mask
+    assert np.array_equal(first_destroyed.frames[outside], first_painted.frames[outside])
+    inside = first_painted.mask
+    assert not np.array_equal(first_destroyed.frames[inside], first_painted.frames[inside])
+    assert all(clip.kind == CLEAN and not clip.mask.any() for clip in destroyed if clip.kind == CLEAN)
+
+
 def test_training_lowers_the_loss_and_is_seed_deterministic(tiny_clips):
     # Measured on one fixed batch: the loss of single random batches is too noisy to compare.
     frames, cues, labels = sample_batch(tiny_clips, np.random.default_rng(123), 16, 32)
