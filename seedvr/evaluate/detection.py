@@ -130,7 +130,7 @@ def _card(
             "|---|---:|---:|---:|---:|",
             *rows,
             "",
-            "Synthetic damage is the only judge here: how the detector does on real film damage is not measured yet.",
+            "Synthetic damage is the only judge here; on real footage: `python benchmarks/bench_quality.py --blind`.",
             "",
         ]
     )
