@@ -22,7 +22,8 @@ From the project root:
     .venv/bin/python benchmarks/bench_quality.py --blind --methods seedvr,telea   # detected vs true mask
 
 ``--blind`` runs only the film-damage cases (scratch, blotch, dust) and repairs each with the
-mask the damage detector finds and with the true one (:mod:`seedvr.evaluate.blind_footage`):
+mask the damage detector finds and with the true one (:mod:`seedvr.evaluate.blind_footage`; into
+``results/bench_quality_blind.json``):
 PSNR of the whole frame and inside the true mask, and the clean pixels the repair changed.
 """
 
@@ -41,6 +42,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_quality.json"
+DEFAULT_BLIND_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_quality_blind.json"
 DEFAULT_METHODS = "seedvr,propagate,telea,ns"
 
 
@@ -75,8 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--detector", default=None, help="detector folder for --blind (default: the shipped one)")
     parser.add_argument("--detect-dilate", type=int, default=None, help="--blind: grow the detected mask (detect --dilate)")
     parser.add_argument("--detect-scales", default=None, help="--blind: detection scales, e.g. 1,0.4 (seedvr detect --scales)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
-    return parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON to write (default: results/bench_quality[_blind].json)")
+    args = parser.parse_args(argv)
+    # A blind run has its own file: it must never replace the sighted benchmark's.
+    if args.out is None:
+        args.out = str(DEFAULT_BLIND_OUT if args.blind else DEFAULT_OUT)
+    return args
 
 
 def model_default_steps(model: str) -> int | None:
