@@ -53,9 +53,7 @@ def detect_train(
 ) -> None:
     """Train the damage detector on synthetic film damage; save it with a model card of held-out scores."""
     from seedvr.config import load_params
-    from seedvr.data.footage import footage_photos
-    from seedvr.data.photos import PHOTO_NAMES
-    from seedvr.evaluate.detection import train_shipped_detector
+    from seedvr.evaluate.detection import card_photos, train_shipped_detector
     from seedvr.train.detector import manifest_clips
     from seedvr.versioning.git import git_commit
 
@@ -64,13 +62,12 @@ def detect_train(
     if minutes is not None and minutes <= 0:
         raise typer.BadParameter("--minutes must be positive")
     settings = settings.model_copy(update=update)
-    # Real photographs alternate between training and held out; the bundled ones all train.
-    real = [str(path) for path in footage_photos()]
+    training_photos, heldout_photos = card_photos()
     console = Console(stderr=True)
     report = train_shipped_detector(
         settings,
-        list(PHOTO_NAMES) + real[0::2],
-        real[1::2],
+        training_photos,
+        heldout_photos,
         commit=git_commit(),
         command="seedvr " + " ".join(sys.argv[1:]),
         progress=lambda step, loss: console.print(f"step {step}  loss {loss:.4f}"),

@@ -65,6 +65,25 @@ def score_detector(
     return {kind: detection_scores(np.concatenate(found), np.concatenate(true)) for kind, (found, true) in by_kind.items()}
 
 
+def card_photos() -> tuple[list[str], list[str]]:
+    """``(training, held out)`` photographs of ``seedvr detect-train``: the bundled ones all train;
+    the real ones of the footage cache (fetched if missing) alternate between the two."""
+    from seedvr.data.footage import footage_photos
+    from seedvr.data.photos import PHOTO_NAMES
+
+    real = [str(path) for path in footage_photos()]
+    return list(PHOTO_NAMES) + real[0::2], real[1::2]
+
+
+def heldout_clips(params: DetectorParams, photos: Sequence[str], size: tuple[int, int] | None = None) -> list[LabelledClip]:
+    """The clips a detector's card is scored on: ``params.heldout_clips`` clips over ``photos``
+    (each kind in turn, clean ones included), from a seed apart from training's, rendered at
+    ``size`` (width, height; default the training size)."""
+    width, height = size or (params.width, params.height)
+    kinds = [(*CLIP_KINDS, CLEAN)[index % (len(CLIP_KINDS) + 1)] for index in range(params.heldout_clips)]
+    return labelled_clips(kinds, photos, params.frames, width, height, params.mask_ratio, params.seed + _HELDOUT_SEED_OFFSET)
+
+
 def seconds_per_frame(
     detector: DamageDetector, photos: Sequence[str], threshold: float, dilate: int, scales: Sequence[float], seed: int
 ) -> float:
@@ -158,16 +177,7 @@ def train_shipped_detector(
         params.destroyed_share,
     )
     training = train_detector([*training_clips, *extra_clips], params, progress)
-    heldout_kinds = [(*CLIP_KINDS, CLEAN)[index % (len(CLIP_KINDS) + 1)] for index in range(params.heldout_clips)]
-    heldout = labelled_clips(
-        heldout_kinds,
-        heldout_photos,
-        params.frames,
-        params.width,
-        params.height,
-        params.mask_ratio,
-        params.seed + _HELDOUT_SEED_OFFSET,
-    )
+    heldout = heldout_clips(params, heldout_photos)
     scores = score_detector(training.detector, heldout, params.threshold, params.dilate, params.scales)
     speed = seconds_per_frame(training.detector, heldout_photos, params.threshold, params.dilate, params.scales, params.seed)
     out_dir = Path(params.out)
