@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> dict:
     from seedvr.evaluate.detection import card_photos
 
     started = time.perf_counter()
-    settings = {text: check_scales(text.split(",")) for text in args.scales}
+    settings = {text: check_scales(text) for text in args.scales}
     sizes = [size_of(text) for text in args.sizes]
     speed_sizes = [size_of(text) for text in args.speed_sizes]
     torch.set_num_threads(1)

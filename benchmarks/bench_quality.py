@@ -253,7 +253,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
     from seedvr.evaluate import blind_footage
 
     dilate = DEFAULT_DILATE if args.detect_dilate is None else args.detect_dilate
-    scales = DEFAULT_SCALES if args.detect_scales is None else check_scales(args.detect_scales.split(","))
+    scales = DEFAULT_SCALES if args.detect_scales is None else check_scales(args.detect_scales)
     check_detection_options(DEFAULT_THRESHOLD, dilate)
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(

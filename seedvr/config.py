@@ -25,7 +25,10 @@ PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
 
 
 def detection_scales(scales) -> tuple[float, ...]:
-    """``scales`` as a tuple of floats when they are one or more distinct shares in (0, 1]; else ValueError."""
+    """``scales`` (numbers, or text such as ``"1,0.4"``) as a tuple of floats when they are one or
+    more distinct shares in (0, 1]; else ValueError."""
+    if isinstance(scales, str):
+        scales = scales.split(",")
     try:
         values = tuple(float(scale) for scale in scales)
     except (TypeError, ValueError):

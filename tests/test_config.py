@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from seedvr.config import REPAIR_DEFAULTS, DetectorParams, Params, load_params
+from seedvr.config import REPAIR_DEFAULTS, DetectorParams, Params, detection_scales, load_params
 
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -109,6 +109,7 @@ def test_the_command_line_defaults_are_the_repair_settings():
 
 def test_detection_scales_must_be_distinct_shares_of_the_frame():
     assert DetectorParams(scales=[0.5, 1]).scales == (0.5, 1.0)
+    assert detection_scales("1,0.4") == (1.0, 0.4)
     for bad in ([], [0.0], [1.0, 1.5], [0.4, 0.4]):
         with pytest.raises(ValidationError, match="scales"):
             DetectorParams(scales=bad)

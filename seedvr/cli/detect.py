@@ -36,7 +36,7 @@ def detect(
     from seedvr.engine.detect import DEFAULT_SCALES, check_detection_options, check_scales, detect_video, load_detector
 
     check_detection_options(threshold, dilate)
-    chosen = DEFAULT_SCALES if scales is None else check_scales(scales.split(","))
+    chosen = DEFAULT_SCALES if scales is None else check_scales(scales)
     summary = detect_video(input, output, load_detector(detector), threshold=threshold, dilate=dilate, scales=chosen)
     typer.echo(f"detected damage in {100 * summary['flagged_fraction']:.3f} % of {summary['frames']} frames -> {output}")
 

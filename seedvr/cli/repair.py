@@ -82,7 +82,7 @@ def repair(
             detector=detector,
             threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
             dilate=DEFAULT_DILATE if dilate is None else dilate,
-            scales=DEFAULT_SCALES if scales is None else check_scales(scales.split(",")),
+            scales=DEFAULT_SCALES if scales is None else check_scales(scales),
             **options,
         )
 

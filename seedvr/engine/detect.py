@@ -82,8 +82,9 @@ def check_detection_options(threshold: float, dilate: int) -> None:
         raise SeedVRError(f"--dilate must be between 0 and {_MAX_DILATE} pixels, got {dilate!r}")
 
 
-def check_scales(scales: Sequence[float]) -> tuple[float, ...]:
-    """Detection scales as a tuple: at least one, each in (0, 1], no repeats; else one line."""
+def check_scales(scales: Sequence[float] | str) -> tuple[float, ...]:
+    """Detection scales (numbers, or text such as ``"1,0.4"``) as a tuple: at least one, each in
+    (0, 1], no repeats; else one line."""
     try:
         return detection_scales(scales)
     except ValueError as error:
