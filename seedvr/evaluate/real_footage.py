@@ -57,7 +57,7 @@ import cv2
 import numpy as np
 
 from seedvr.config import DAMAGE_KINDS
-from seedvr.data.damage import KIND_REGISTRY, PaintStyle, draw_damage_masks
+from seedvr.data.damage import PaintStyle, draw_damage_masks
 from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
@@ -236,8 +236,7 @@ def draw_case_layers(clean: np.ndarray, spec: CaseSpec) -> tuple[list[tuple[str,
         canvas = static_square_canvas(clean, float(np.mean(spec.mask_ratio)))
         return [(STATIC_SQUARE, SQUARE_STYLE, canvas)], canvas > 0
     drawn = draw_damage_masks(clean.shape[:3], spec.kinds, np.random.default_rng(spec.seed), spec.mask_ratio)
-    layers = [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in drawn.layers]
-    return layers, drawn.mask
+    return drawn.styled_layers(), drawn.mask
 
 
 def build_case(

@@ -4,8 +4,8 @@ Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photogr
 crossing it, light drifting) rendered at ``detector.width`` x ``detector.height``, each
 damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
 blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
-texture, edges and motion are learned against. A share of the damaged clips
-(``detector.destroyed_share``) loses everything under its mask first
+texture, edges and motion are learned against. A share of the clips, spread evenly over them
+(``detector.destroyed_share``; clean ones stay clean), loses everything under its mask first
 (:mod:`seedvr.data.damage.destroy`): a hole whose faint paint shows little, found by its
 grain. Optionally also the film-damage clips of a damaged dataset (:func:`manifest_clips`, the
 DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from seedvr.config import DetectorParams
-from seedvr.data.damage.apply import KIND_REGISTRY, apply_damage, draw_damage_masks
+from seedvr.data.damage.apply import apply_damage, draw_damage_masks
 from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
 from seedvr.data.manifest import KIND_SEPARATOR
@@ -109,8 +109,8 @@ def labelled_clips(
             damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
         elif destroyed:
             drawn = draw_damage_masks(clean.shape[:3], film, rng, mask_ratio)
-            layers = [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in drawn.layers]
-            damaged, mask = destroy_under_mask(clean, drawn.mask, layers, int(rng.integers(2**31))), drawn.mask
+            damaged = destroy_under_mask(clean, drawn.mask, drawn.styled_layers(), int(rng.integers(2**31)))
+            mask = drawn.mask
         else:
             damaged, mask, _ = apply_damage(clean, film, rng, mask_ratio)
         clips.append(LabelledClip(kind, damaged, mask, damage_cues(damaged)))

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seedvr.config import DAMAGE_KINDS
-from seedvr.data.damage.base import DamageKind
+from seedvr.data.damage.base import DamageKind, PaintStyle
 from seedvr.data.damage.blotch import BlotchDamage
 from seedvr.data.damage.dust import DustDamage
 from seedvr.data.damage.logo import LogoDamage
@@ -108,6 +108,10 @@ class DrawnDamage:
     mask: np.ndarray
     target_ratio: float
     elements: dict[str, int]
+
+    def styled_layers(self) -> list[tuple[str, PaintStyle, np.ndarray]]:
+        """``(kind, its paint style, tone canvas)`` per layer, as painting them needs."""
+        return [(name, KIND_REGISTRY[name].style, canvas) for name, canvas in self.layers]
 
 
 def draw_damage_masks(
