@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seedvr.config import REPAIR_DEFAULTS
+
 DEFAULT_SIZES = "432x240,854x480,1920x1080,3840x2160"
 DEFAULT_RATIOS = "0.01,0.05,0.2"
 DEFAULT_FRAMES = "64,1024"
@@ -150,6 +152,7 @@ def run_case(
     overlap: int,
     crop: bool,
     crop_margin: int | None,
+    tile_pixels: int | None = None,
 ) -> dict:
     args = {
         "input_path": str(video),
@@ -164,6 +167,8 @@ def run_case(
         "crop": crop,
         "crop_margin": crop_margin,
     }
+    if tile_pixels is not None:
+        args["tile_pixels"] = tile_pixels
     completed = subprocess.run([sys.executable, "-c", CASE_SCRIPT, json.dumps(args)], capture_output=True, text=True)
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
@@ -254,6 +259,9 @@ def main() -> None:
         help="repair in crops around the damage (seedvr repair --crop) or whole frames (default)",
     )
     parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
+    parser.add_argument(
+        "--tile-pixels", type=int, default=None, help="largest area repaired at once (default: params.yaml repair.tile_pixels)"
+    )
     parser.add_argument("--out", default="benchmarks/results/bench_repair.json")
     args = parser.parse_args()
 
@@ -288,6 +296,7 @@ def main() -> None:
                             args.overlap,
                             args.crop,
                             args.crop_margin,
+                            args.tile_pixels,
                         )
                         case_rows.append(
                             {
@@ -317,6 +326,7 @@ def main() -> None:
         "overlap": args.overlap,
         "crop": args.crop,
         "crop_margin": args.crop_margin,
+        "tile_pixels": args.tile_pixels or REPAIR_DEFAULTS.tile_pixels,
         "steps": args.steps,
         "model": model if args.model != TINY_MODEL else "tiny (untrained)",
         "notes": notes,

@@ -200,6 +200,8 @@ class RepairParams(Section):
     # Longer side at which optical flow is measured for propagation and the model's conditions.
     flow_max_side: int = Field(256, ge=8)
     crop_margin: int = Field(32, ge=0)  # pixels of context around the damage with --crop
+    # Largest area (pixels) a method is given at once; larger windows are repaired in tiles.
+    tile_pixels: int = Field(131072, ge=16384)
     adapt_frames: int = Field(64, ge=1)  # frames --adapt learns from
 
     @model_validator(mode="after")

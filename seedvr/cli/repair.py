@@ -56,7 +56,14 @@ def repair(
         False, "--crop/--no-crop", help="Repair only crops around each chunk's damage, or whole frames (default)."
     ),
     crop_margin: int = typer.Option(
-        None, help=f"Pixels of context kept around the damage in a crop (default {REPAIR_DEFAULTS.crop_margin})."
+        None,
+        help=f"Pixels of context kept around the damage in a crop, and around a tile's part of the frame "
+        f"(tiles overlap by twice this; default {REPAIR_DEFAULTS.crop_margin}).",
+    ),
+    tile_pixels: int = typer.Option(
+        REPAIR_DEFAULTS.tile_pixels,
+        help="Largest area (pixels) repaired at once; larger frames or crops are repaired in overlapping tiles "
+        "(bounds memory at any resolution).",
     ),
     threshold: float = typer.Option(None, help=f"With --mask auto: {THRESHOLD_HELP}"),
     dilate: int = typer.Option(None, help=f"With --mask auto: {DILATE_HELP}"),
@@ -107,6 +114,7 @@ def repair(
             adapt_frames=adapt_frames,
             crop=crop,
             crop_margin=crop_margin,
+            tile_pixels=tile_pixels,
             report_path=report,
         )
 

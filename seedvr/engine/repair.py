@@ -16,6 +16,9 @@ each window is repaired only in crops around its damage
 crops are planned per window over all its frames, and inside ``--max-side`` (the crops are
 planned on the reduced frames, ``crop_margin`` in reduced pixels): the repair runs at the
 same scale as without cropping, on less of the frame.
+
+Every window (a whole frame or a crop) larger than ``tile_pixels`` is repaired in overlapping
+tiles (:mod:`seedvr.engine.tiles`), so the method's memory is bounded whatever the frame size.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from seedvr.engine.methods import (
     resolve_dtype,
 )
 from seedvr.engine.streaming import check_chunking, stream_repair
+from seedvr.engine.tiles import check_tile_options, tiled
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, atomic_output, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
@@ -60,6 +64,10 @@ ProgressHook = Callable[[int, int], None]  # (frames done, total frames)
 
 # Frames decoded at a time while picking the adaptation frames (memory: one such chunk).
 _ADAPT_READ_CHUNK = 16
+
+# Frames decoded at a time for the repair; the streaming windows are assembled from these
+# pieces, so decoding holds a few frames beside the window, not a second window (4K: 200 MB).
+_READ_FRAMES = 8
 
 
 @dataclass
@@ -81,6 +89,7 @@ class RepairReport:
     overlap: int
     max_side: int | None
     mask_dilate: int
+    tile_pixels: int
     details: dict
     # What cropping did (:meth:`seedvr.engine.crops.CropStats.to_dict`), or ``{"enabled": False}``.
     crop: dict = field(default_factory=lambda: {"enabled": False})
@@ -286,6 +295,7 @@ def repair_video(
     adapt_frames: int = REPAIR_DEFAULTS.adapt_frames,
     crop: bool = CROP_BY_DEFAULT,
     crop_margin: int | None = None,
+    tile_pixels: int = REPAIR_DEFAULTS.tile_pixels,
     report_path: str | Path | None = None,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
@@ -301,7 +311,8 @@ def repair_video(
     ``crop`` repairs each window only in crops around its damage with
     ``crop_margin`` pixels of context (default :data:`~seedvr.engine.crops.DEFAULT_CROP_MARGIN`,
     see :mod:`seedvr.engine.crops`); ``crop=False`` runs the method on whole frames. The
-    report's ``crop`` says what cropping did.
+    report's ``crop`` says what cropping did. A window (whole frame or crop) larger than
+    ``tile_pixels`` is repaired in tiles (:mod:`seedvr.engine.tiles`).
 
     ``report_path`` also writes the report there as JSON, after the output.
 
@@ -323,6 +334,9 @@ def repair_video(
         crop_margin = DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin
         check_crop_options(crop_margin, DEFAULT_CROP_ALIGN)
         crop_stats = CropStats(margin=crop_margin, align=DEFAULT_CROP_ALIGN)
+    # Tiles overlap by two margins, so every pixel a tile gives back has one margin of context.
+    tile_overlap = 2 * (DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin)
+    check_tile_options(tile_pixels, tile_overlap)
     adapting = check_adapt_options(method, model, adapt_steps, adapt_seconds, adapt_frames)
     info = probe(input_path)
     # Reading the first mask chunk up front checks its size and frame count before any work.
@@ -348,8 +362,10 @@ def repair_video(
         )
     else:
         chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
-    # Crops inside the reduction: the method runs at the --max-side scale either way.
-    repair = cropped(chosen.repair, crop_margin, crop_stats.align, crop_stats) if crop_stats else chosen.repair
+    # Tiles innermost (a large crop is tiled too), crops inside the reduction: the method runs
+    # at the --max-side scale either way.
+    repair = tiled(chosen.repair, tile_pixels, tile_overlap)
+    repair = cropped(repair, crop_margin, crop_stats.align, crop_stats) if crop_stats else repair
     repair = at_reduced_size(repair, max_side)
     # Outermost, so what is refused is the mask as given, not a crop or a reduction of it.
     repair = requiring_known_pixels(chosen.name, repair)
@@ -359,7 +375,8 @@ def repair_video(
 
     def pairs():
         nonlocal masked_pixels
-        for frames, masks in zip(iter_video_chunks(input_path, chunk), iter_mask_chunks(mask_path, chunk, info)):
+        pieces = min(chunk, _READ_FRAMES)
+        for frames, masks in zip(iter_video_chunks(input_path, pieces), iter_mask_chunks(mask_path, pieces, info)):
             masks = dilate_masks(masks, mask_dilate)
             masked_pixels += int(masks.sum())
             yield frames, masks
@@ -401,6 +418,7 @@ def repair_video(
         overlap=overlap,
         max_side=max_side,
         mask_dilate=mask_dilate,
+        tile_pixels=tile_pixels,
         details=chosen.details if writer.precision_note is None else {**chosen.details, "precision": writer.precision_note},
         crop=crop_stats.to_dict() if crop_stats else {"enabled": False},
     )

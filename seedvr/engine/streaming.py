@@ -34,14 +34,22 @@ def _regroup(pairs: Iterator[tuple[np.ndarray, np.ndarray]], first: int, size: i
         frames_buffer.append(frames)
         masks_buffer.append(masks)
         held += len(frames)
+        del frames, masks
         while held >= wanted:
-            all_frames, all_masks = np.concatenate(frames_buffer), np.concatenate(masks_buffer)
-            yield all_frames[:wanted], all_masks[:wanted]
-            frames_buffer, masks_buffer = [all_frames[wanted:]], [all_masks[wanted:]]
+            # Yielded straight from the call: while this generator waits, no local of it holds
+            # the yielded frames (a whole window of 4K frames) alive.
+            yield _split_off(frames_buffer, wanted), _split_off(masks_buffer, wanted)
             held -= wanted
             wanted = size
     if held:
         yield np.concatenate(frames_buffer), np.concatenate(masks_buffer)
+
+
+def _split_off(buffer: list[np.ndarray], count: int) -> np.ndarray:
+    """The first ``count`` frames of ``buffer``; the rest stays in it, copied out of the result."""
+    joined = np.concatenate(buffer)
+    buffer[:] = [joined[count:].copy()]
+    return joined[:count]
 
 
 def crossfade_in_mask(earlier: np.ndarray, later: np.ndarray, masks: np.ndarray, original: np.ndarray) -> np.ndarray:
@@ -51,10 +59,14 @@ def crossfade_in_mask(earlier: np.ndarray, later: np.ndarray, masks: np.ndarray,
     """
     count = len(original)
     weights = (np.arange(count, dtype=np.float32) + 1.0) / (count + 1.0)  # weight of `later`
-    weights = weights[:, None, None, None]
-    blended = np.rint(earlier.astype(np.float32) * (1.0 - weights) + later.astype(np.float32) * weights)
-    blended = blended.clip(0, 255).astype(np.uint8)
-    return np.where(masks[..., None], blended, original)
+    blended = original.copy()
+    # Frame by frame and only at the hole pixels: float copies of whole 4K frames would cost
+    # more memory than the repair of a tile.
+    for index, weight in enumerate(weights):
+        hole = masks[index]
+        mixed = earlier[index][hole].astype(np.float32) * (1.0 - weight) + later[index][hole].astype(np.float32) * weight
+        blended[index][hole] = np.rint(mixed).clip(0, 255).astype(np.uint8)
+    return blended
 
 
 def stream_repair(
@@ -77,6 +89,8 @@ def stream_repair(
         else:
             window_frames = np.concatenate([carried_frames, new_frames])
             window_masks = np.concatenate([carried_masks, new_masks])
+        # Memory holds one window (and the overlap): nothing else keeps its frames alive.
+        del new_frames, new_masks
         repaired = _repair_window(repair, window_frames, window_masks)
         if pending is not None:
             shared = len(pending)
@@ -84,10 +98,14 @@ def stream_repair(
         keep = min(overlap, len(repaired))
         # The last `overlap` frames wait for the next window to be blended with its repair.
         done = len(repaired) - keep
+        pending = repaired[done:].copy() if keep else None
+        carried_frames, carried_masks = window_frames[done:].copy(), window_masks[done:].copy()
+        finished = repaired[:done]
+        # While the caller writes the finished frames, the window's input is already freed.
+        del repaired, window_frames, window_masks
         if done:
-            yield repaired[:done]
-        pending = repaired[done:] if keep else None
-        carried_frames, carried_masks = window_frames[done:], window_masks[done:]
+            yield finished
+        del finished
     if pending is not None and len(pending):
         yield pending
 
@@ -98,5 +116,9 @@ def _repair_window(repair: ChunkRepair, frames: np.ndarray, masks: np.ndarray) -
     repaired = repair(frames, masks)
     if repaired.shape != frames.shape or repaired.dtype != np.uint8:
         raise RuntimeError(f"repair method returned {repaired.shape} {repaired.dtype}, expected {frames.shape} uint8")
-    # Enforce the lossless contract whatever the method did outside the mask.
-    return np.where(masks[..., None], repaired, frames)
+    # Enforce the lossless contract whatever the method did outside the mask: in place, a
+    # frame at a time (a second window-sized array would be the largest buffer at 4K). The
+    # result is the method's own new array, or the input itself, which this leaves as it is.
+    for index in range(len(frames)):
+        np.copyto(repaired[index], frames[index], where=~masks[index][..., None])
+    return repaired

@@ -134,26 +134,20 @@ class WindowAttention3D(nn.Module):
         self.proj = nn.Linear(hidden_size, hidden_size)
 
     def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor],
-        layout: WindowLayout,
-        shifted: bool,
-        mask: torch.Tensor | None,
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: WindowLayout, mask: torch.Tensor | None
     ) -> torch.Tensor:
-        b, gt, gh, gw, hidden = x.shape
-        qkv = self.qkv(x).view(b, gt, gh, gw, 3, self.num_heads, self.head_dim)
+        """Attention inside the windows of a slab ``x [B, wt, gh, gw, D]`` of ``layout.window[0]``
+        token frames, already rolled for a shifted block (see :class:`WindowTransformerBlock`);
+        ``cos``/``sin`` are the RoPE tables of the tokens' true positions, rolled with them,
+        ``mask`` the slab's windows of :func:`window_attention_mask`."""
+        b, frames, gh, gw, hidden = x.shape
+        qkv = self.qkv(x).view(b, frames, gh, gw, 3, self.num_heads, self.head_dim)
         q, k, v = qkv.unbind(dim=4)
-        cos, sin = (table[:, :, :, None, :] for table in rope)
-        # RoPE uses each token's true grid position, applied before the roll, so relative
-        # offsets inside a shifted window stay correct.
+        cos, sin = cos[:, :, :, None, :], sin[:, :, :, None, :]
         q = apply_rotary(self.q_norm(q), cos, sin)
         k = apply_rotary(self.k_norm(k), cos, sin)
-        qkv = torch.stack((q, k, v.to(q.dtype)), dim=4)
-        shift = layout.shift if shifted else (0, 0, 0)
-        if any(shift):
-            qkv = torch.roll(qkv, shifts=tuple(-s for s in shift), dims=(1, 2, 3))
-        windows = window_partition(qkv, layout.window)  # [B, nW, N, 3, heads, hd]
+        grid = (frames, gh, gw)
+        windows = window_partition(torch.stack((q, k, v.to(q.dtype)), dim=4), layout.window)  # [B, nW, N, 3, heads, hd]
         num_windows, tokens = windows.shape[1], windows.shape[2]
         windows = windows.permute(3, 0, 1, 4, 2, 5).reshape(3, b * num_windows, self.num_heads, tokens, self.head_dim)
         attn_mask = None
@@ -162,10 +156,7 @@ class WindowAttention3D(nn.Module):
             attn_mask = mask.unsqueeze(0).expand(b, -1, -1, -1, -1).reshape(b * num_windows, 1, tokens, tokens)
         out = F.scaled_dot_product_attention(windows[0], windows[1], windows[2], attn_mask=attn_mask)
         out = out.view(b, num_windows, self.num_heads, tokens, self.head_dim).permute(0, 1, 3, 2, 4)
-        out = window_reverse(out.reshape(b, num_windows, tokens, hidden), layout.window, layout.grid)
-        if any(shift):
-            out = torch.roll(out, shifts=shift, dims=(1, 2, 3))
-        return self.proj(out)
+        return self.proj(window_reverse(out.reshape(b, num_windows, tokens, hidden), layout.window, grid))
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -206,12 +197,39 @@ class WindowTransformerBlock(nn.Module):
         layout: WindowLayout,
         mask: torch.Tensor | None,
     ) -> torch.Tensor:
-        shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = self.modulation(cond).chunk(6, dim=-1)
+        shift = layout.shift if self.shifted else (0, 0, 0)
+        if any(shift):
+            # Roll the tokens and their RoPE tables together: every token keeps the rotation of
+            # its true grid position, so relative offsets inside a shifted window stay correct.
+            back = tuple(-s for s in shift)
+            x = torch.roll(x, shifts=back, dims=(1, 2, 3))
+            rope_cos, rope_sin = (torch.roll(table, shifts=back, dims=(0, 1, 2)) for table in (rope_cos, rope_sin))
+        modulation = self.modulation(cond).chunk(6, dim=-1)
+        # Once rolled, no window crosses a slab of ``window[0]`` token frames, and everything
+        # else is per token: the block runs one slab at a time. Its transient tensors (q, k, v,
+        # windows, logits, the 4x-wide MLP) for a whole clip at full resolution would otherwise
+        # be the model's peak memory.
+        slab = layout.window[0]
+        windows_per_slab = layout.num_windows // (layout.grid[0] // slab)
+        out = [
+            self._slab(
+                x[:, start : start + slab],
+                modulation,
+                rope_cos[start : start + slab],
+                rope_sin[start : start + slab],
+                layout,
+                None if mask is None else mask[index * windows_per_slab : (index + 1) * windows_per_slab],
+            )
+            for index, start in enumerate(range(0, layout.grid[0], slab))
+        ]
+        out = torch.cat(out, dim=1) if len(out) > 1 else out[0]
+        return torch.roll(out, shifts=shift, dims=(1, 2, 3)) if any(shift) else out
+
+    def _slab(self, x, modulation, rope_cos, rope_sin, layout: WindowLayout, mask: torch.Tensor | None) -> torch.Tensor:
+        shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = modulation
         gate_view = (x.shape[0], 1, 1, 1, x.shape[-1])
-        attn_out = self.attn(modulate(self.norm1(x), shift_a, scale_a), (rope_cos, rope_sin), layout, self.shifted, mask)
-        x = x + gate_a.view(gate_view) * attn_out
-        mlp_out = self.mlp(modulate(self.norm2(x), shift_m, scale_m))
-        return x + gate_m.view(gate_view) * mlp_out
+        x = x + gate_a.view(gate_view) * self.attn(modulate(self.norm1(x), shift_a, scale_a), rope_cos, rope_sin, layout, mask)
+        return x + gate_m.view(gate_view) * self.mlp(modulate(self.norm2(x), shift_m, scale_m))
 
 
 class TemporalSelfAttention(nn.Module):

@@ -27,6 +27,7 @@ def test_the_meta_estimate_equals_the_count_on_real_tensors():
     real = bench.measure_window("tiny", 4, 32, 48, torch.float32, device="cpu", fused=False)
     assert meta["calls"] == real["calls"]
     assert meta["window_peak_bytes"] == real["window_peak_bytes"] > meta["weight_bytes"] + meta["condition_bytes"]
-    # The math path materialises the score matrices: more memory in the attention calls.
+    # The math path materialises the score matrices, but only for one slab of frames at a time
+    # (the blocks attend slab by slab): never less memory, and at most one slab's scores more.
     upper = bench.measure_window("tiny", 4, 32, 48, torch.float32, device="meta", fused=False)
-    assert upper["window_peak_bytes"] > meta["window_peak_bytes"]
+    assert upper["window_peak_bytes"] >= meta["window_peak_bytes"]
