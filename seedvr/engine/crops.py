@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.streaming import ChunkRepair
 from seedvr.errors import SeedVRError
+from seedvr.ops.regions import Crop, plan_regions
 from seedvr.video_contract import check_video_and_masks
 
 #: Context kept around each hole, in pixels of the frames the method sees. It must cover what
@@ -78,40 +78,6 @@ WHOLE_FRAME_AREA = 0.6
 MAX_CROP_MARGIN = 1024
 
 
-@dataclass(frozen=True)
-class Crop:
-    """A rectangle of the frame: rows ``top:top+height``, columns ``left:left+width``."""
-
-    top: int
-    left: int
-    height: int
-    width: int
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.height
-
-    @property
-    def right(self) -> int:
-        return self.left + self.width
-
-    @property
-    def area(self) -> int:
-        return self.height * self.width
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.top, self.bottom), slice(self.left, self.right)
-
-    def overlaps(self, other: Crop) -> bool:
-        rows = self.top < other.bottom and other.top < self.bottom
-        return rows and self.left < other.right and other.left < self.right
-
-    def union(self, other: Crop) -> Crop:
-        top, left = min(self.top, other.top), min(self.left, other.left)
-        return Crop(top, left, max(self.bottom, other.bottom) - top, max(self.right, other.right) - left)
-
-
 @dataclass
 class CropStats:
     """What cropping did over a run (reported by ``repair_video``): windows seen, how many
@@ -147,23 +113,6 @@ def check_crop_options(margin: int, align: int) -> None:
         raise SeedVRError(f"crop alignment must be at least 1 pixel, got {align!r}")
 
 
-def _aligned_span(start: int, length: int, limit: int, align: int) -> tuple[int, int]:
-    """``[start, start+length)`` grown around its centre to a multiple of ``align`` and kept
-    inside ``[0, limit)``; the whole ``limit`` when the aligned length does not fit."""
-    wanted = -(-length // align) * align
-    if wanted >= limit:
-        return 0, limit
-    start -= (wanted - length) // 2
-    start = min(max(start, 0), limit - wanted)
-    return start, wanted
-
-
-def _aligned(crop: Crop, height: int, width: int, align: int) -> Crop:
-    top, crop_h = _aligned_span(crop.top, crop.height, height, align)
-    left, crop_w = _aligned_span(crop.left, crop.width, width, align)
-    return Crop(top, left, crop_h, crop_w)
-
-
 def plan_crops(masks: np.ndarray, margin: int = DEFAULT_CROP_MARGIN, align: int = DEFAULT_CROP_ALIGN) -> list[Crop]:
     """Disjoint rectangles holding every hole pixel of the window ``masks [T, H, W]`` with at
     least ``margin`` pixels of context (less only at the frame's edges), sides a multiple of
@@ -172,31 +121,7 @@ def plan_crops(masks: np.ndarray, margin: int = DEFAULT_CROP_MARGIN, align: int 
     masks = np.asarray(masks, dtype=bool)
     if masks.ndim != 3:
         raise SeedVRError(f"masks must be [T, H, W], got shape {masks.shape}")
-    height, width = masks.shape[1:]
-    union = masks.any(axis=0)
-    if not union.any():
-        return []
-    grown = union.astype(np.uint8)
-    if margin:
-        # A rectangular kernel: OpenCV dilates row then column, cheap even for 4K frames.
-        grown = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    crops = [_aligned(Crop(int(y), int(x), int(h), int(w)), height, width, align) for x, y, w, h, _ in stats[1:count]]
-    # Aligning can make neighbours overlap (and an L-shaped region's box can cover another's):
-    # merge until the crops are disjoint, so each hole pixel is repaired in exactly one crop.
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(crops)):
-            for j in range(i + 1, len(crops)):
-                if crops[i].overlaps(crops[j]):
-                    crops[i] = _aligned(crops[i].union(crops[j]), height, width, align)
-                    del crops[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return sorted(crops, key=lambda crop: (crop.top, crop.left))
+    return plan_regions(masks.any(axis=0), margin, align)
 
 
 def _checked(repaired: np.ndarray, frames: np.ndarray) -> np.ndarray:

@@ -117,6 +117,13 @@ class DetailRestorationNetwork(ModelMixin, ConfigMixin):
         self.after = nn.Sequential(*[ResBlock2D(channels) for _ in range(num_blocks)])
         self.head = zero_conv2d(channels, 3)
 
+    @property
+    def receptive_radius(self) -> int:
+        """Pixels from which an input can change an output pixel: the input and output
+        high-passes, the stem, every 3x3 convolution of the blocks, the temporal block, the head."""
+        highpass = self.config.highpass_kernel // 2
+        return 2 * highpass + 1 + 4 * self.config.num_blocks + 1 + 1
+
     def forward(
         self,
         estimate: torch.Tensor,
@@ -204,6 +211,12 @@ class TexturePreservationNetwork(ModelMixin, ConfigMixin):
         self.context = nn.ModuleList([GatedConv2d(channels, channels, dilation=int(d)) for d in dilations])
         self.fill_head = zero_conv2d(channels, 3)
         self.edge_head = zero_conv2d(channels, 3)
+
+    @property
+    def receptive_radius(self) -> int:
+        """Pixels from which an input can change an output pixel: the border band, the stem,
+        each dilated context convolution, the heads."""
+        return self.config.edge_band_radius + 1 + sum(int(d) for d in self.config.dilations) + 1
 
     def forward(self, estimate: torch.Tensor, masked_frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Refine ``estimate`` ``[B, T, 3, H, W]`` from the known pixels ``masked_frames`` around ``mask``."""

@@ -78,6 +78,12 @@ class RepairConditions:
     def masked_frames(self) -> torch.Tensor:
         return self.frames * (1.0 - self.mask)
 
+    def region(self, rows: slice, cols: slice) -> RepairConditions:
+        """The same conditions inside one rectangle of the frame (views, no copies)."""
+        return RepairConditions(
+            **{name: getattr(self, name)[..., rows, cols] for name in ("frames", "mask", "guess", "validity", "spatial", "flow")}
+        )
+
     def at(self, height: int, width: int) -> RepairConditions:
         """The same conditions at another scale (holes never shrink away)."""
         return RepairConditions(

@@ -35,6 +35,7 @@ from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
+from seedvr.ops.regions import plan_regions
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -44,6 +45,10 @@ from seedvr.video_contract import check_video_and_masks
 # What diffusers raises for a verified folder whose files still cannot be read (a weights file
 # truncated after its header, a scheduler config of the wrong types).
 _LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, SafetensorError)
+
+# Above this share of the frame, refining rectangles around the holes saves little over the
+# whole frame (and each rectangle pays its own border).
+_REFINE_WHOLE_FRAME_AREA = 0.6
 
 
 @dataclass
@@ -158,7 +163,34 @@ class SeedVRPipeline(DiffusionPipeline):
         return estimate
 
     def refine_details(self, estimate: torch.Tensor, conditions: RepairConditions) -> torch.Tensor:
-        """Full-resolution detail from neighbour frames, then texture and border refinement."""
+        """Full-resolution detail from neighbour frames, then texture and border refinement.
+
+        When repairing (no gradients), the two convolutional networks run only on rectangles
+        around the holes grown by their combined reach (:attr:`refinement_reach`), and their
+        result is taken inside the holes: there it is the whole-frame result (to float
+        rounding), since no pixel farther away can reach a hole. Rectangles covering most of
+        the frame run as the whole frame. Training refines whole clips, as before.
+        """
+        if torch.is_grad_enabled():
+            return self._refine_whole(estimate, conditions)
+        holes = conditions.mask.amax(dim=(0, 1))[0] > 0.5  # [H, W]: a hole in any frame
+        boxes = plan_regions(holes.cpu().numpy(), self.refinement_reach)
+        if sum(box.area for box in boxes) > _REFINE_WHOLE_FRAME_AREA * holes.numel():
+            return self._refine_whole(estimate, conditions)
+        refined = estimate.clone()
+        for box in boxes:
+            rows, cols = box.slices
+            region = conditions.region(rows, cols)
+            part = self._refine_whole(estimate[..., rows, cols], region)
+            refined[..., rows, cols] = torch.where(region.mask > 0.5, part, estimate[..., rows, cols])
+        return refined
+
+    @property
+    def refinement_reach(self) -> int:
+        """Pixels from which the detail and texture networks, one after the other, reach a hole."""
+        return self.detail_net.receptive_radius + self.texture_net.receptive_radius
+
+    def _refine_whole(self, estimate: torch.Tensor, conditions: RepairConditions) -> torch.Tensor:
         masked = conditions.masked_frames
         estimate = self.detail_net(estimate, masked, conditions.mask, conditions.guess, conditions.validity)
         return self.texture_net(estimate, masked, conditions.mask)
