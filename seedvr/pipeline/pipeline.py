@@ -181,7 +181,7 @@ class SeedVRPipeline(DiffusionPipeline):
         for box in boxes:
             rows, cols = box.slices
             region = conditions.region(rows, cols)
-            part = self._refine_whole(estimate[..., rows, cols], region)
+            part = self._refine_whole(estimate[..., rows, cols].contiguous(), region)
             refined[..., rows, cols] = torch.where(region.mask > 0.5, part, estimate[..., rows, cols])
         return refined
 
