@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--crop-margin", type=int, default=None, help="context pixels around the damage in a crop")
     parser.add_argument(
+        "--tile-pixels",
+        type=int,
+        default=None,
+        help="repair windows larger than this many pixels in tiles, as seedvr repair does (default: whole frames)",
+    )
+    parser.add_argument(
         "--adapt",
         type=int,
         default=0,
@@ -162,6 +168,7 @@ def write_report(report: dict, out: str | Path, started: float) -> dict:
 def run(args: argparse.Namespace) -> dict:
     from seedvr.data.footage import REQUIREMENT, SDIST_SHA256, footage_videos
     from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, CropStats, cropped
+    from seedvr.engine.tiles import tiled
     from seedvr.errors import SeedVRError
     from seedvr.evaluate import real_footage as bench
     from seedvr.evaluate.runner import check_method_names, load_methods
@@ -179,9 +186,15 @@ def run(args: argparse.Namespace) -> dict:
     # Methods first: a model that cannot load fails before any footage is read.
     repairers = load_methods(methods, model, args.steps, seed=0, device=args.device)
     crop_stats = None
+    margin = DEFAULT_CROP_MARGIN if args.crop_margin is None else args.crop_margin
+    if args.tile_pixels is not None:
+        # Innermost, as in repair_video: a large frame or crop is repaired tile by tile.
+        repairers = {
+            name: dataclasses.replace(method, repair=tiled(method.repair, args.tile_pixels, 2 * margin))
+            for name, method in repairers.items()
+        }
     if args.crop:
         # The same wrapper repair_video puts around a method: what users get, timed with it.
-        margin = DEFAULT_CROP_MARGIN if args.crop_margin is None else args.crop_margin
         crop_stats = CropStats(margin=margin, align=DEFAULT_CROP_ALIGN)
         repairers = {
             name: dataclasses.replace(method, repair=cropped(method.repair, margin, DEFAULT_CROP_ALIGN, crop_stats))
@@ -213,6 +226,7 @@ def run(args: argparse.Namespace) -> dict:
         "methods": list(methods),
         # Counts over every method's calls (each method sees the same clips, so the same crops).
         "crop": crop_stats.to_dict() if crop_stats else {"enabled": False},
+        "tile_pixels": args.tile_pixels,
         "frames_per_case": frames,
         "quick": args.quick,
         "footage": {"package": REQUIREMENT, "sdist_sha256": SDIST_SHA256},

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seedvr.config import REPAIR_DEFAULTS
-from seedvr.engine.streaming import ChunkRepair
+from seedvr.engine.streaming import ChunkRepair, checked_result, keep_outside_mask
 from seedvr.errors import SeedVRError
 from seedvr.ops.regions import Crop, plan_regions
 from seedvr.video_contract import check_video_and_masks
@@ -124,13 +124,6 @@ def plan_crops(masks: np.ndarray, margin: int = DEFAULT_CROP_MARGIN, align: int 
     return plan_regions(masks.any(axis=0), margin, align)
 
 
-def _checked(repaired: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    repaired = np.asarray(repaired)
-    if repaired.shape != frames.shape or repaired.dtype != np.uint8:
-        raise RuntimeError(f"repair method returned {repaired.shape} {repaired.dtype}, expected {frames.shape} uint8")
-    return repaired
-
-
 def repair_in_crops(
     repair: ChunkRepair,
     frames: np.ndarray,
@@ -162,13 +155,13 @@ def repair_in_crops(
         stats.damaged_windows += 1
         stats.area_fraction_sum += covered
     if crops == [whole]:
-        return np.where(masks[..., None], _checked(repair(frames, masks), frames), frames)
+        return keep_outside_mask(checked_result(repair(frames, masks), frames), frames, masks)
     repaired = frames.copy()
     for crop in crops:
         rows, cols = crop.slices
         crop_frames = np.ascontiguousarray(frames[:, rows, cols])
         crop_masks = np.ascontiguousarray(masks[:, rows, cols])
-        result = _checked(repair(crop_frames, crop_masks), crop_frames)
+        result = checked_result(repair(crop_frames, crop_masks), crop_frames)
         np.copyto(repaired[:, rows, cols], result, where=crop_masks[..., None])
     return repaired
 

@@ -110,15 +110,26 @@ def stream_repair(
         yield pending
 
 
+def checked_result(repaired: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """A repair method's result, refused (a bug, not a user error) unless it is ``uint8`` of
+    the shape of the ``frames`` it was given."""
+    repaired = np.asarray(repaired)
+    if repaired.shape != frames.shape or repaired.dtype != np.uint8:
+        raise RuntimeError(f"repair method returned {repaired.shape} {repaired.dtype}, expected {frames.shape} uint8")
+    return repaired
+
+
 def _repair_window(repair: ChunkRepair, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
     if not masks.any():
         return frames.copy()
-    repaired = repair(frames, masks)
-    if repaired.shape != frames.shape or repaired.dtype != np.uint8:
-        raise RuntimeError(f"repair method returned {repaired.shape} {repaired.dtype}, expected {frames.shape} uint8")
-    # Enforce the lossless contract whatever the method did outside the mask: in place, a
-    # frame at a time (a second window-sized array would be the largest buffer at 4K). The
-    # result is the method's own new array, or the input itself, which this leaves as it is.
+    # Enforce the lossless contract whatever the method did outside the mask.
+    return keep_outside_mask(checked_result(repair(frames, masks), frames), frames, masks)
+
+
+def keep_outside_mask(repaired: np.ndarray, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``repaired`` with the input ``frames`` copied back outside ``masks``, in place, a frame at
+    a time (a second window-sized array would be the largest buffer at 4K). ``repaired`` is a
+    method's own new array, or the input itself, which this leaves as it is."""
     for index in range(len(frames)):
         np.copyto(repaired[index], frames[index], where=~masks[index][..., None])
     return repaired

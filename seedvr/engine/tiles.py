@@ -30,7 +30,7 @@ import numpy as np
 
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, Crop
-from seedvr.engine.streaming import ChunkRepair
+from seedvr.engine.streaming import ChunkRepair, checked_result
 from seedvr.errors import SeedVRError
 from seedvr.video_contract import check_video_and_masks
 
@@ -137,9 +137,7 @@ def repair_in_tiles(
             continue
         rows, cols = tile.slices
         tile_frames = np.ascontiguousarray(frames[:, rows, cols])
-        result = np.asarray(repair(tile_frames, np.ascontiguousarray(masks[:, rows, cols])))
-        if result.shape != tile_frames.shape or result.dtype != np.uint8:
-            raise RuntimeError(f"repair method returned {result.shape} {result.dtype}, expected {tile_frames.shape} uint8")
+        result = checked_result(repair(tile_frames, np.ascontiguousarray(masks[:, rows, cols])), tile_frames)
         inner_rows = slice(core.top - tile.top, core.bottom - tile.top)
         inner_cols = slice(core.left - tile.left, core.right - tile.left)
         np.copyto(repaired[:, core_rows, core_cols], result[:, inner_rows, inner_cols], where=core_masks[..., None])

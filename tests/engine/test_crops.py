@@ -8,10 +8,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from media_samples import make_panning_clip
+from repair_spy import Spy
 from typer.testing import CliRunner
 
 from seedvr.baselines.classical import navier_stokes_repair, propagate_repair, telea_repair
-from seedvr.cli import app
 from seedvr.engine.crops import DEFAULT_CROP_ALIGN, DEFAULT_CROP_MARGIN, Crop, plan_crops, repair_in_crops
 from seedvr.engine.methods import RepairMethod, pipeline_method
 from seedvr.engine.repair import repair_video
@@ -42,17 +42,6 @@ def clip() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def tiny_pipeline() -> SeedVRPipeline:
     return SeedVRPipeline.from_preset("tiny", seed=0)
-
-
-class Spy:
-    """A repair function that records the shapes it is called with (Telea underneath)."""
-
-    def __init__(self, repair=telea_repair):
-        self.repair, self.shapes = repair, []
-
-    def __call__(self, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        self.shapes.append(frames.shape)
-        return self.repair(frames, masks)
 
 
 def count_denoiser_calls(pipeline: SeedVRPipeline, monkeypatch) -> list[int]:
@@ -197,13 +186,6 @@ def test_a_bad_margin_is_a_user_error(clip, margin):
         repair_in_crops(telea_repair, frames, masks, margin=margin)
 
 
-@pytest.fixture()
-def clip_files(clip, tmp_path):
-    frames, masks = clip
-    video = write_video(tmp_path / "clip.mkv", frames, Fraction(25))
-    return video, write_mask(tmp_path / "clip.mask.mkv", masks, Fraction(25))
-
-
 def test_repair_video_crops_on_request_and_whole_frames_by_default(clip, clip_files, tmp_path):
     frames, masks = clip
     video, mask = clip_files
@@ -239,13 +221,8 @@ def test_crops_are_planned_at_the_reduced_size_with_max_side(clip, clip_files, t
     np.testing.assert_array_equal(repaired[~masks], original[~masks])
 
 
-def test_cli_crop_and_crop_margin(clip_files, tmp_path):
-    video, mask = clip_files
-
-    def repair(name: str, *extra: str):
-        output, report = tmp_path / f"{name}.mkv", tmp_path / f"{name}.json"
-        arguments = ["repair", str(video), "--mask", str(mask), "-o", str(output), "--method", "telea", "--report", str(report)]
-        return runner.invoke(app, [*arguments, *extra])
+def test_cli_crop_and_crop_margin(telea_cli_repair, tmp_path):
+    repair = telea_cli_repair
 
     for name, extra in (("whole", []), ("margin", ["--crop", "--crop-margin", "8"])):
         result = repair(name, *extra)

@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
 import numpy as np
 import pytest
 from media_samples import make_panning_clip
+from repair_spy import Spy
 from typer.testing import CliRunner
 
 from seedvr.baselines.classical import propagate_repair, telea_repair
-from seedvr.cli import app
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.crops import DEFAULT_CROP_ALIGN
 from seedvr.engine.methods import RepairMethod
 from seedvr.engine.repair import repair_video
 from seedvr.engine.tiles import DEFAULT_TILE_OVERLAP, plan_tiles, repair_in_tiles
 from seedvr.errors import SeedVRError
-from seedvr.io import read_video, write_mask, write_video
+from seedvr.io import read_video
 
 runner = CliRunner()
 
 HEIGHT, WIDTH = 128, 192
 # 96x96 tiles at most, overlapping by 16: a 128x192 frame needs several of them.
 TILE_PIXELS, OVERLAP = 96 * 96, 16
-
-
-class Spy:
-    """A repair function that records the shapes it is called with (Telea underneath)."""
-
-    def __init__(self, repair=telea_repair):
-        self.repair, self.shapes = repair, []
-
-    def __call__(self, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        self.shapes.append(frames.shape)
-        return self.repair(frames, masks)
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +112,6 @@ def test_bad_tile_options_are_user_errors(clip, tile_pixels, overlap):
         repair_in_tiles(telea_repair, frames, masks, tile_pixels, overlap)
 
 
-@pytest.fixture()
-def clip_files(clip, tmp_path):
-    frames, masks = clip
-    video = write_video(tmp_path / "clip.mkv", frames, Fraction(25))
-    return video, write_mask(tmp_path / "clip.mask.mkv", masks, Fraction(25))
-
-
 def test_repair_video_tiles_large_frames_and_reports_the_budget(clip, clip_files, tmp_path):
     frames, masks = clip
     video, mask = clip_files
@@ -152,13 +133,8 @@ def test_repair_video_tiles_large_frames_and_reports_the_budget(clip, clip_files
     np.testing.assert_array_equal(repaired[~masks], frames[~masks])
 
 
-def test_cli_tile_pixels_and_a_bad_budget(clip_files, tmp_path):
-    video, mask = clip_files
-
-    def repair(name: str, *extra: str):
-        output, report = tmp_path / f"{name}.mkv", tmp_path / f"{name}.json"
-        arguments = ["repair", str(video), "--mask", str(mask), "-o", str(output), "--method", "telea", "--report", str(report)]
-        return runner.invoke(app, [*arguments, *extra])
+def test_cli_tile_pixels_and_a_bad_budget(telea_cli_repair, tmp_path):
+    repair = telea_cli_repair
 
     result = repair("tiled", "--tile-pixels", str(TILE_PIXELS), "--crop-margin", "8")
     assert result.exit_code == 0, result.output
