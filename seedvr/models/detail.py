@@ -25,6 +25,10 @@ from diffusers.models.modeling_utils import ModelMixin
 from seedvr.errors import SeedVRError
 from seedvr.models.video_checks import check_channels, check_video_tensors
 
+#: Frames the per-frame layers of the refinement networks process at once (memory, not results:
+#: every frame gets the same numbers whatever the grouping).
+FRAME_GROUP = 8
+
 
 def box_blur(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """Mean filter ``[N, C, H, W]`` with replicated borders (output keeps the input size)."""
@@ -146,30 +150,37 @@ class DetailRestorationNetwork(ModelMixin, ConfigMixin):
             check_channels(name, tensor, channels)
         kernel = self.config.highpass_kernel
         dtype = self.stem.weight.dtype
+        earlier, later = shift_in_time(estimate, -1), shift_in_time(estimate, +1)
 
-        def flat(video: torch.Tensor) -> torch.Tensor:
-            return video.reshape(batch * frames, video.shape[2], height, width).to(dtype)
+        def per_frame(frames_slice: slice, stage) -> torch.Tensor:
+            """``stage`` on frames ``frames_slice`` flattened to ``[B*t, C, H, W]``, back as ``[B, t, ...]``."""
 
-        current, known = flat(estimate), flat(propagated)
-        inputs = torch.cat(
-            [
-                current,
-                high_pass(current, kernel),
-                flat(shift_in_time(estimate, -1)),
-                flat(shift_in_time(estimate, +1)),
-                known,
-                high_pass(known, kernel),
-                flat(mask),
-                flat(validity),
-                flat(masked_frames),
-            ],
-            dim=1,
-        )
-        features = self.before(F.silu(self.stem(inputs)))
-        features = self.after(self.temporal(features, frames))
-        # Only the high frequencies of the correction survive: detail, not colour shifts.
-        residual = high_pass(self.head(features), kernel)
-        return estimate + residual.view(batch, frames, 3, height, width).to(estimate.dtype)
+            def flat(video: torch.Tensor) -> torch.Tensor:
+                part = video[:, frames_slice]
+                return part.reshape(-1, part.shape[2], height, width).to(dtype)
+
+            out = stage(flat)
+            return out.view(batch, -1, *out.shape[1:])
+
+        def encode(flat) -> torch.Tensor:
+            current, known = flat(estimate), flat(propagated)
+            inputs = [current, high_pass(current, kernel), flat(earlier), flat(later), known, high_pass(known, kernel)]
+            inputs += [flat(mask), flat(validity), flat(masked_frames)]
+            return self.before(F.silu(self.stem(torch.cat(inputs, dim=1))))
+
+        # Everything but the temporal block works frame by frame: it runs a few frames at a
+        # time, so the wide intermediate features of a whole clip never exist at once.
+        groups = [slice(start, start + FRAME_GROUP) for start in range(0, frames, FRAME_GROUP)]
+        features = torch.cat([per_frame(group, encode) for group in groups], dim=1)
+        features = self.temporal(features.reshape(batch * frames, *features.shape[2:]), frames)
+        features = features.view(batch, frames, *features.shape[1:])
+
+        def correct(flat) -> torch.Tensor:
+            # Only the high frequencies of the correction survive: detail, not colour shifts.
+            return high_pass(self.head(self.after(flat(features))), kernel)
+
+        residual = torch.cat([per_frame(group, correct) for group in groups], dim=1)
+        return estimate + residual.to(estimate.dtype)
 
 
 class GatedConv2d(nn.Module):
@@ -223,6 +234,23 @@ class TexturePreservationNetwork(ModelMixin, ConfigMixin):
         batch, frames, height, width = check_video_tensors(estimate=estimate, masked_frames=masked_frames, mask=mask)
         for name, tensor, channels in (("estimate", estimate, 3), ("masked_frames", masked_frames, 3), ("mask", mask, 1)):
             check_channels(name, tensor, channels)
+        # Frame by frame, a few frames at a time: the gated features of a whole clip at full
+        # resolution would be the model's largest buffer.
+        residual = torch.cat(
+            [
+                self._residual(
+                    estimate[:, start : start + FRAME_GROUP],
+                    masked_frames[:, start : start + FRAME_GROUP],
+                    mask[:, start : start + FRAME_GROUP],
+                )
+                for start in range(0, frames, FRAME_GROUP)
+            ],
+            dim=1,
+        )
+        return estimate + residual.to(estimate.dtype)
+
+    def _residual(self, estimate: torch.Tensor, masked_frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, frames, _, height, width = estimate.shape
         dtype = self.stem.conv.weight.dtype
         hole = mask.reshape(batch * frames, 1, height, width).to(dtype)
         band = mask_border_band(hole, self.config.edge_band_radius)
@@ -239,4 +267,4 @@ class TexturePreservationNetwork(ModelMixin, ConfigMixin):
         for layer in self.context:
             features = features + layer(features)
         residual = self.fill_head(features) * hole + self.edge_head(features) * band
-        return estimate + residual.view(batch, frames, 3, height, width).to(estimate.dtype)
+        return residual.view(batch, frames, 3, height, width)
