@@ -36,7 +36,7 @@ import numpy as np
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.streaming import ChunkRepair, checked_result, keep_outside_mask
 from seedvr.errors import SeedVRError
-from seedvr.ops.regions import Crop, plan_regions
+from seedvr.ops.regions import WHOLE_FRAME_AREA, Crop, plan_regions
 from seedvr.video_contract import check_video_and_masks
 
 #: Context kept around each hole, in pixels of the frames the method sees. It must cover what
@@ -72,8 +72,6 @@ DEFAULT_CROP_ALIGN = 16
 #: batch repair ships what the gates measured.
 CROP_BY_DEFAULT = False
 
-#: Above this fraction of the frame's area the crops are not worth it: run on the whole frame.
-WHOLE_FRAME_AREA = 0.6
 
 MAX_CROP_MARGIN = 1024
 

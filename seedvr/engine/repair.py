@@ -330,12 +330,12 @@ def repair_video(
     if max_side is not None and max_side < 8:
         raise SeedVRError(f"--max-side must be at least 8 pixels, got {max_side}")
     crop_stats = None
+    crop_margin = DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin
     if crop:
-        crop_margin = DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin
         check_crop_options(crop_margin, DEFAULT_CROP_ALIGN)
         crop_stats = CropStats(margin=crop_margin, align=DEFAULT_CROP_ALIGN)
     # Tiles overlap by two margins, so every pixel a tile gives back has one margin of context.
-    tile_overlap = 2 * (DEFAULT_CROP_MARGIN if crop_margin is None else crop_margin)
+    tile_overlap = 2 * crop_margin
     check_tile_options(tile_pixels, tile_overlap)
     adapting = check_adapt_options(method, model, adapt_steps, adapt_seconds, adapt_frames)
     info = probe(input_path)

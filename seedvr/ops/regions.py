@@ -17,6 +17,10 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 
+#: Above this share of the frame's area, rectangles around the holes are not worth it (each
+#: pays its own border, and context is lost at its edges): work on the whole frame.
+WHOLE_FRAME_AREA = 0.6
+
 
 @dataclass(frozen=True)
 class Crop:

@@ -35,7 +35,7 @@ from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
-from seedvr.ops.regions import plan_regions
+from seedvr.ops.regions import WHOLE_FRAME_AREA, plan_regions
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -45,10 +45,6 @@ from seedvr.video_contract import check_video_and_masks
 # What diffusers raises for a verified folder whose files still cannot be read (a weights file
 # truncated after its header, a scheduler config of the wrong types).
 _LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, SafetensorError)
-
-# Above this share of the frame, refining rectangles around the holes saves little over the
-# whole frame (and each rectangle pays its own border).
-_REFINE_WHOLE_FRAME_AREA = 0.6
 
 
 @dataclass
@@ -175,7 +171,7 @@ class SeedVRPipeline(DiffusionPipeline):
             return self._refine_whole(estimate, conditions)
         holes = conditions.mask.amax(dim=(0, 1))[0] > 0.5  # [H, W]: a hole in any frame
         boxes = plan_regions(holes.cpu().numpy(), self.refinement_reach)
-        if sum(box.area for box in boxes) > _REFINE_WHOLE_FRAME_AREA * holes.numel():
+        if sum(box.area for box in boxes) > WHOLE_FRAME_AREA * holes.numel():
             return self._refine_whole(estimate, conditions)
         refined = estimate.clone()
         for box in boxes:
