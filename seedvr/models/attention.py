@@ -80,6 +80,27 @@ def window_reverse(windows: torch.Tensor, window: Grid3, grid: Grid3) -> torch.T
     return x.reshape(b, gt, gh, gw, *rest)
 
 
+def roll_grid(x: torch.Tensor, shifts: Grid3, first_dim: int) -> torch.Tensor:
+    """``torch.roll(x, shifts, dims=(first_dim, first_dim + 1, first_dim + 2))`` in one pass.
+
+    ``torch.roll`` over three dimensions copies the tensor three times (once per dimension,
+    each a concatenation); here each of the at most eight blocks a 3D roll moves is copied
+    once into the result. The values are the same, moved not computed.
+    """
+    out = torch.empty_like(x)
+    lead = (slice(None),) * first_dim
+    moves = []
+    for length, shift in zip(x.shape[first_dim : first_dim + 3], shifts):
+        shift %= length
+        # Source -> destination ranges along one axis: the tail moves to the front.
+        moves.append([(slice(0, length - shift), slice(shift, length))] + ([(slice(length - shift, length), slice(0, shift))] if shift else []))
+    for (src_t, dst_t) in moves[0]:
+        for (src_h, dst_h) in moves[1]:
+            for (src_w, dst_w) in moves[2]:
+                out[lead + (dst_t, dst_h, dst_w)] = x[lead + (src_t, src_h, src_w)]
+    return out
+
+
 def _shift_segments(length: int, window: int, shift: int, device) -> torch.Tensor:
     """Segment id of every position of a rolled axis: positions that wrapped around differ."""
     segment = torch.zeros(length, dtype=torch.long, device=device)
@@ -162,7 +183,21 @@ class WindowAttention3D(nn.Module):
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """adaLN: ``x * (1 + scale) + shift`` with per-sample ``[B, D]`` parameters on ``[B, ..., D]`` tokens."""
     view = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
-    return x * (1 + scale.view(view)) + shift.view(view)
+    # One fused pass over the tokens instead of a multiply and an add (equal to float rounding).
+    return torch.addcmul(shift.view(view), x, 1 + scale.view(view))
+
+
+def rope_tables_for(rope_cos: torch.Tensor, rope_sin: torch.Tensor, layout: WindowLayout, shifted: bool):
+    """The RoPE tables ``[gt, gh, gw, hd]`` as a block (shifted or not) sees its rolled tokens.
+
+    A shifted block rolls its tokens back by ``layout.shift``; its tables are rolled with them,
+    so every token keeps the rotation of its true grid position and relative offsets inside a
+    shifted window stay correct. All shifted blocks share one roll of the tables.
+    """
+    if not (shifted and any(layout.shift)):
+        return rope_cos, rope_sin
+    back = tuple(-s for s in layout.shift)
+    return roll_grid(rope_cos, back, first_dim=0), roll_grid(rope_sin, back, first_dim=0)
 
 
 class WindowTransformerBlock(nn.Module):
@@ -197,13 +232,10 @@ class WindowTransformerBlock(nn.Module):
         layout: WindowLayout,
         mask: torch.Tensor | None,
     ) -> torch.Tensor:
+        """``rope_cos``/``rope_sin`` come rolled as this block rolls its tokens (:func:`rope_tables_for`)."""
         shift = layout.shift if self.shifted else (0, 0, 0)
         if any(shift):
-            # Roll the tokens and their RoPE tables together: every token keeps the rotation of
-            # its true grid position, so relative offsets inside a shifted window stay correct.
-            back = tuple(-s for s in shift)
-            x = torch.roll(x, shifts=back, dims=(1, 2, 3))
-            rope_cos, rope_sin = (torch.roll(table, shifts=back, dims=(0, 1, 2)) for table in (rope_cos, rope_sin))
+            x = roll_grid(x, tuple(-s for s in shift), first_dim=1)
         modulation = self.modulation(cond).chunk(6, dim=-1)
         # Once rolled, no window crosses a slab of ``window[0]`` token frames, and everything
         # else is per token: the block runs one slab at a time. Its transient tensors (q, k, v,
@@ -223,13 +255,13 @@ class WindowTransformerBlock(nn.Module):
             for index, start in enumerate(range(0, layout.grid[0], slab))
         ]
         out = torch.cat(out, dim=1) if len(out) > 1 else out[0]
-        return torch.roll(out, shifts=shift, dims=(1, 2, 3)) if any(shift) else out
+        return roll_grid(out, shift, first_dim=1) if any(shift) else out
 
     def _slab(self, x, modulation, rope_cos, rope_sin, layout: WindowLayout, mask: torch.Tensor | None) -> torch.Tensor:
         shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = modulation
         gate_view = (x.shape[0], 1, 1, 1, x.shape[-1])
-        x = x + gate_a.view(gate_view) * self.attn(modulate(self.norm1(x), shift_a, scale_a), rope_cos, rope_sin, layout, mask)
-        return x + gate_m.view(gate_view) * self.mlp(modulate(self.norm2(x), shift_m, scale_m))
+        x = torch.addcmul(x, gate_a.view(gate_view), self.attn(modulate(self.norm1(x), shift_a, scale_a), rope_cos, rope_sin, layout, mask))
+        return torch.addcmul(x, gate_m.view(gate_view), self.mlp(modulate(self.norm2(x), shift_m, scale_m)))
 
 
 class TemporalSelfAttention(nn.Module):

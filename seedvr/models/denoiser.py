@@ -23,7 +23,14 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
 from seedvr.errors import SeedVRError
-from seedvr.models.attention import WindowLayout, WindowTransformerBlock, modulate, plan_windows, window_attention_mask
+from seedvr.models.attention import (
+    WindowLayout,
+    WindowTransformerBlock,
+    modulate,
+    plan_windows,
+    rope_tables_for,
+    window_attention_mask,
+)
 from seedvr.models.embeddings import PatchEmbed3D, TimestepEmbedder, rotary_cos_sin
 from seedvr.models.video_checks import check_channels, check_video_tensors
 
@@ -198,15 +205,14 @@ class SeedVRDenoiser(ModelMixin, ConfigMixin):
             cond = cond + pooled
 
         rope_cos, rope_sin = rotary_cos_sin(layout.grid, self.head_dim, device=tokens.device, dtype=tokens.dtype)
-        masks = {
-            False: window_attention_mask(layout, shifted=False, device=tokens.device),
-            True: window_attention_mask(layout, shifted=True, device=tokens.device),
-        }
+        masks = {shifted: window_attention_mask(layout, shifted=shifted, device=tokens.device) for shifted in (False, True)}
+        ropes = {shifted: rope_tables_for(rope_cos, rope_sin, layout, shifted) for shifted in (False, True)}
         for block in self.blocks:
+            arguments = (tokens, cond, *ropes[block.shifted], layout, masks[block.shifted])
             if torch.is_grad_enabled() and self.gradient_checkpointing:
-                tokens = self._gradient_checkpointing_func(block, tokens, cond, rope_cos, rope_sin, layout, masks[block.shifted])
+                tokens = self._gradient_checkpointing_func(block, *arguments)
             else:
-                tokens = block(tokens, cond, rope_cos, rope_sin, layout, masks[block.shifted])
+                tokens = block(*arguments)
 
         patches = self.final_layer(tokens, cond)  # [B, gt, gh, gw, pt*ph*pw*C]
         residual = self._unpatchify(patches, layout)[:, :frames, :, :height, :width]

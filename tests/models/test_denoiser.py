@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.models.attention import WindowTransformerBlock, plan_windows, window_attention_mask
+from seedvr.models.attention import WindowTransformerBlock, plan_windows, roll_grid, window_attention_mask
 from seedvr.models.denoiser import SeedVRDenoiser
 from seedvr.models.embeddings import rotary_cos_sin
 from seedvr.models.presets import PRESETS
@@ -146,6 +146,25 @@ def test_shifted_windows_do_not_wrap_around_the_grid():
     # come from opposite corners of the clip: the mask must keep them apart.
     change = _perturbed_output_change(randomize(make_denoiser(depth=2)), (0, 0, 0))
     assert change[3, 14:16, 14:16].max() == 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "shifts", "first_dim"),
+    [
+        ((1, 4, 6, 8, 3), (-1, -2, -3), 1),  # a shifted block rolling its tokens back
+        ((2, 3, 5, 7, 2), (3, -1, 0), 1),  # shifts beyond a side, an axis left alone
+        ((4, 6, 8, 5), (1, 0, 9), 0),  # RoPE tables [gt, gh, gw, hd]
+        ((1, 2, 2, 2, 1), (0, 0, 0), 1),
+    ],
+)
+def test_roll_grid_is_torch_roll_over_three_axes(shape, shifts, first_dim):
+    x = torch.randn(shape, requires_grad=True)
+    rolled = roll_grid(x, shifts, first_dim)
+    assert torch.equal(rolled, torch.roll(x, shifts, dims=(first_dim, first_dim + 1, first_dim + 2)))
+    # Gradients flow back through the copy (training rolls too).
+    rolled.mul(torch.arange(rolled.numel()).view(shape)).sum().backward()
+    expected = torch.roll(torch.arange(x.numel(), dtype=x.dtype).view(shape), [-s for s in shifts], (first_dim, first_dim + 1, first_dim + 2))
+    assert torch.equal(x.grad, expected)
 
 
 def test_block_locality_with_padding_mask():
