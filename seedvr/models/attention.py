@@ -93,10 +93,11 @@ def roll_grid(x: torch.Tensor, shifts: Grid3, first_dim: int) -> torch.Tensor:
     for length, shift in zip(x.shape[first_dim : first_dim + 3], shifts):
         shift %= length
         # Source -> destination ranges along one axis: the tail moves to the front.
-        moves.append([(slice(0, length - shift), slice(shift, length))] + ([(slice(length - shift, length), slice(0, shift))] if shift else []))
-    for (src_t, dst_t) in moves[0]:
-        for (src_h, dst_h) in moves[1]:
-            for (src_w, dst_w) in moves[2]:
+        head = (slice(0, length - shift), slice(shift, length))
+        moves.append([head, (slice(length - shift, length), slice(0, shift))] if shift else [head])
+    for src_t, dst_t in moves[0]:
+        for src_h, dst_h in moves[1]:
+            for src_w, dst_w in moves[2]:
                 out[lead + (dst_t, dst_h, dst_w)] = x[lead + (src_t, src_h, src_w)]
     return out
 
@@ -260,7 +261,8 @@ class WindowTransformerBlock(nn.Module):
     def _slab(self, x, modulation, rope_cos, rope_sin, layout: WindowLayout, mask: torch.Tensor | None) -> torch.Tensor:
         shift_a, scale_a, gate_a, shift_m, scale_m, gate_m = modulation
         gate_view = (x.shape[0], 1, 1, 1, x.shape[-1])
-        x = torch.addcmul(x, gate_a.view(gate_view), self.attn(modulate(self.norm1(x), shift_a, scale_a), rope_cos, rope_sin, layout, mask))
+        attended = self.attn(modulate(self.norm1(x), shift_a, scale_a), rope_cos, rope_sin, layout, mask)
+        x = torch.addcmul(x, gate_a.view(gate_view), attended)
         return torch.addcmul(x, gate_m.view(gate_view), self.mlp(modulate(self.norm2(x), shift_m, scale_m)))
 
 

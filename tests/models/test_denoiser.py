@@ -163,7 +163,8 @@ def test_roll_grid_is_torch_roll_over_three_axes(shape, shifts, first_dim):
     assert torch.equal(rolled, torch.roll(x, shifts, dims=(first_dim, first_dim + 1, first_dim + 2)))
     # Gradients flow back through the copy (training rolls too).
     rolled.mul(torch.arange(rolled.numel()).view(shape)).sum().backward()
-    expected = torch.roll(torch.arange(x.numel(), dtype=x.dtype).view(shape), [-s for s in shifts], (first_dim, first_dim + 1, first_dim + 2))
+    dims = (first_dim, first_dim + 1, first_dim + 2)
+    expected = torch.roll(torch.arange(x.numel(), dtype=x.dtype).view(shape), [-s for s in shifts], dims)
     assert torch.equal(x.grad, expected)
 
 
