@@ -188,6 +188,18 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
     return torch.addcmul(shift.view(view), x, 1 + scale.view(view))
 
 
+#: Most token features (tokens x hidden size) a transformer block handles in one call: about
+#: 16 MB of float32 activations, 64 MB in the 4x-wide MLP.
+SLAB_GROUP_ELEMENTS = 1 << 22
+
+
+def slabs_per_group(layout: WindowLayout, features_per_token: int) -> int:
+    """How many slabs of ``layout.window[0]`` token frames a block processes in one call."""
+    gt, gh, gw = layout.grid
+    slab_elements = layout.window[0] * gh * gw * features_per_token
+    return max(1, min(gt // layout.window[0], SLAB_GROUP_ELEMENTS // slab_elements))
+
+
 def rope_tables_for(rope_cos: torch.Tensor, rope_sin: torch.Tensor, layout: WindowLayout, shifted: bool):
     """The RoPE tables ``[gt, gh, gw, hd]`` as a block (shifted or not) sees its rolled tokens.
 
@@ -239,23 +251,25 @@ class WindowTransformerBlock(nn.Module):
             x = roll_grid(x, tuple(-s for s in shift), first_dim=1)
         modulation = self.modulation(cond).chunk(6, dim=-1)
         # Once rolled, no window crosses a slab of ``window[0]`` token frames, and everything
-        # else is per token: the block runs one slab at a time. Its transient tensors (q, k, v,
-        # windows, logits, the 4x-wide MLP) for a whole clip at full resolution would otherwise
-        # be the model's peak memory.
-        slab = layout.window[0]
-        windows_per_slab = layout.num_windows // (layout.grid[0] // slab)
-        out = [
-            self._slab(
-                x[:, start : start + slab],
+        # else is per token: the block runs a few slabs at a time. Its transient tensors (q, k,
+        # v, windows, logits, the 4x-wide MLP) for a whole clip at full resolution would
+        # otherwise be the model's peak memory; slabs are grouped up to SLAB_GROUP_ELEMENTS so
+        # that small grids (crops, narrow models) do not pay per-call overhead slab by slab.
+        gt, gh, gw = layout.grid
+        slab_frames = layout.window[0] * slabs_per_group(layout, x.shape[0] * x.shape[-1])
+        windows_per_slab = layout.num_windows // (gt // layout.window[0])
+        out = torch.empty_like(x)
+        for start in range(0, gt, slab_frames):
+            stop = min(start + slab_frames, gt)
+            window_range = slice(start // layout.window[0] * windows_per_slab, stop // layout.window[0] * windows_per_slab)
+            out[:, start:stop] = self._slab(
+                x[:, start:stop],
                 modulation,
-                rope_cos[start : start + slab],
-                rope_sin[start : start + slab],
+                rope_cos[start:stop],
+                rope_sin[start:stop],
                 layout,
-                None if mask is None else mask[index * windows_per_slab : (index + 1) * windows_per_slab],
+                None if mask is None else mask[window_range],
             )
-            for index, start in enumerate(range(0, layout.grid[0], slab))
-        ]
-        out = torch.cat(out, dim=1) if len(out) > 1 else out[0]
         return roll_grid(out, shift, first_dim=1) if any(shift) else out
 
     def _slab(self, x, modulation, rope_cos, rope_sin, layout: WindowLayout, mask: torch.Tensor | None) -> torch.Tensor:
