@@ -17,8 +17,9 @@ import numpy as np
 
 from seedvr.errors import SeedVRError
 
-#: Above this share of the frame's area, rectangles around the holes are not worth it (each
-#: pays its own border, and context is lost at its edges): work on the whole frame.
+#: Above this share of the frame's area, repairing in crops around the holes is not worth it
+#: (each crop pays its own border, and context is lost at its edges): repair the whole frame.
+#: The pipeline's refinement, which loses no context, has its own ``REFINE_WHOLE_AREA``.
 WHOLE_FRAME_AREA = 0.6
 
 

@@ -35,7 +35,7 @@ from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
-from seedvr.ops.regions import WHOLE_FRAME_AREA, plan_regions
+from seedvr.ops.regions import plan_regions
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -45,6 +45,12 @@ from seedvr.video_contract import check_video_and_masks
 # What diffusers raises for a verified folder whose files still cannot be read (a weights file
 # truncated after its header, a scheduler config of the wrong types).
 _LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, SafetensorError)
+
+#: Above this share of the frame, the refinement networks run on the whole frame rather than
+#: on rectangles around the holes. The rectangles give the whole-frame result (they lose no
+#: context, unlike crops: see ``ops.regions.WHOLE_FRAME_AREA``), so they pay as soon as they
+#: skip more than their own few calls cost.
+REFINE_WHOLE_AREA = 0.9
 
 
 @dataclass
@@ -164,14 +170,15 @@ class SeedVRPipeline(DiffusionPipeline):
         When repairing (no gradients), the two convolutional networks run only on rectangles
         around the holes grown by their combined reach (:attr:`refinement_reach`), and their
         result is taken inside the holes: there it is the whole-frame result (to float
-        rounding), since no pixel farther away can reach a hole. Rectangles covering most of
-        the frame run as the whole frame. Training refines whole clips, as before.
+        rounding), since no pixel farther away can reach a hole. Rectangles covering nearly
+        all the frame (:data:`REFINE_WHOLE_AREA`) run as the whole frame. Training refines
+        whole clips, as before.
         """
         if torch.is_grad_enabled():
             return self._refine_whole(estimate, conditions)
         holes = conditions.mask.amax(dim=(0, 1))[0] > 0.5  # [H, W]: a hole in any frame
         boxes = plan_regions(holes.cpu().numpy(), self.refinement_reach)
-        if sum(box.area for box in boxes) > WHOLE_FRAME_AREA * holes.numel():
+        if sum(box.area for box in boxes) > REFINE_WHOLE_AREA * holes.numel():
             return self._refine_whole(estimate, conditions)
         refined = estimate.clone()
         for box in boxes:

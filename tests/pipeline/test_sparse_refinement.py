@@ -8,7 +8,7 @@ import torch
 
 from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNetwork
 from seedvr.pipeline.conditions import RepairConditions
-from seedvr.pipeline.pipeline import SeedVRPipeline
+from seedvr.pipeline.pipeline import REFINE_WHOLE_AREA, SeedVRPipeline
 
 FRAMES, HEIGHT, WIDTH = 4, 96, 160
 
@@ -64,6 +64,28 @@ def test_refining_near_the_holes_gives_the_whole_frame_result_inside_them(pipeli
     assert (whole - estimate)[inside].abs().max() > 1e-2  # the networks do change the holes
     torch.testing.assert_close(sparse[inside], whole[inside], atol=1e-5, rtol=0)
     torch.testing.assert_close(sparse[~inside], estimate[~inside], atol=0, rtol=0)
+
+
+def test_a_rectangle_of_most_of_the_frame_is_still_refined_alone(pipeline, monkeypatch):
+    # Rectangles lose no context, so they are used until they cover nearly the whole frame
+    # (REFINE_WHOLE_AREA): here about 80 % of it, as in a crop around moving damage.
+    conditions, estimate = conditions_with_holes([(slice(20, 76), slice(40, 120))])
+    with torch.no_grad():
+        whole = pipeline._refine_whole(estimate, conditions)
+    widths = []
+    refine_whole = SeedVRPipeline._refine_whole
+
+    def spy(self, part, region):
+        widths.append(part.shape[-1])
+        return refine_whole(self, part, region)
+
+    monkeypatch.setattr(SeedVRPipeline, "_refine_whole", spy)
+    with torch.no_grad():
+        sparse = pipeline.refine_details(estimate, conditions)
+    reach = pipeline.refinement_reach
+    assert widths == [80 + 2 * reach] and (80 + 2 * reach) * HEIGHT < REFINE_WHOLE_AREA * HEIGHT * WIDTH
+    inside = conditions.mask.expand_as(estimate) > 0.5
+    torch.testing.assert_close(sparse[inside], whole[inside], atol=1e-5, rtol=0)
 
 
 def test_the_reach_is_what_the_networks_really_read():
