@@ -128,9 +128,9 @@ class ModelParams(Section):
 
     preset: str = "tiny"
     sampler: Literal["ddim", "dpm-solver"] = "ddim"
-    num_inference_steps: int = Field(4, ge=1, le=1000)
+    num_inference_steps: int = Field(2, ge=1, le=1000)
     scales: tuple[float, ...] = (0.25, 0.5, 1.0)
-    strengths: tuple[float, ...] = (0.3, 0.5, 0.3)
+    strengths: tuple[float, ...] = (0.3, 0.5, 0.0)
     coarse_from_noise: bool = False
 
 
