@@ -55,3 +55,22 @@ def test_seedvr_without_a_model_uses_the_shipped_base(base_pipeline, clip):
     method = make_method("seedvr", model=None, device="cpu", seed=0)
     assert method.details["model"] == str(SHIPPED_BASE_MODEL)
     assert np.array_equal(method.repair(frames, masks), base_pipeline(frames, masks, seed=0).frames)
+
+
+def test_the_shipped_schedule_is_the_fast_one(base_pipeline, clip, monkeypatch):
+    # Few steps by default: one denoiser call at the coarse and at the medium scale, none at
+    # full resolution (the refinement networks work there); more steps stay an option.
+    calls = []
+    denoiser_forward = type(base_pipeline.denoiser).forward
+
+    def spy(self, sample, *args, **kwargs):
+        calls.append(sample.shape[-2:])
+        return denoiser_forward(self, sample, *args, **kwargs)
+
+    monkeypatch.setattr(type(base_pipeline.denoiser), "forward", spy)
+    frames, masks = clip
+    base_pipeline(frames, masks, seed=0)
+    assert [tuple(shape) for shape in calls] == [(12, 12), (24, 24)]
+    calls.clear()
+    base_pipeline(frames, masks, seed=0, num_inference_steps=8)
+    assert len(calls) > 2 and (48, 48) not in [tuple(shape) for shape in calls]
