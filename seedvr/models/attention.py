@@ -255,20 +255,17 @@ class WindowTransformerBlock(nn.Module):
         # v, windows, logits, the 4x-wide MLP) for a whole clip at full resolution would
         # otherwise be the model's peak memory; slabs are grouped up to SLAB_GROUP_ELEMENTS so
         # that small grids (crops, narrow models) do not pay per-call overhead slab by slab.
-        gt, gh, gw = layout.grid
-        slab_frames = layout.window[0] * slabs_per_group(layout, x.shape[0] * x.shape[-1])
-        windows_per_slab = layout.num_windows // (gt // layout.window[0])
+        slab = layout.window[0]
+        slabs = layout.grid[0] // slab
+        group = slabs_per_group(layout, x.shape[0] * x.shape[-1])
+        windows_per_slab = layout.num_windows // slabs
         out = torch.empty_like(x)
-        for start in range(0, gt, slab_frames):
-            stop = min(start + slab_frames, gt)
-            window_range = slice(start // layout.window[0] * windows_per_slab, stop // layout.window[0] * windows_per_slab)
-            out[:, start:stop] = self._slab(
-                x[:, start:stop],
-                modulation,
-                rope_cos[start:stop],
-                rope_sin[start:stop],
-                layout,
-                None if mask is None else mask[window_range],
+        for first in range(0, slabs, group):
+            last = min(first + group, slabs)
+            frames = slice(first * slab, last * slab)
+            windows = slice(first * windows_per_slab, last * windows_per_slab)
+            out[:, frames] = self._slab(
+                x[:, frames], modulation, rope_cos[frames], rope_sin[frames], layout, None if mask is None else mask[windows]
             )
         return roll_grid(out, shift, first_dim=1) if any(shift) else out
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from seedvr.errors import SeedVRError
+from seedvr.models import attention
 from seedvr.models.attention import WindowTransformerBlock, plan_windows, roll_grid, window_attention_mask
 from seedvr.models.denoiser import SeedVRDenoiser
 from seedvr.models.embeddings import rotary_cos_sin
@@ -166,6 +167,20 @@ def test_roll_grid_is_torch_roll_over_three_axes(shape, shifts, first_dim):
     dims = (first_dim, first_dim + 1, first_dim + 2)
     expected = torch.roll(torch.arange(x.numel(), dtype=x.dtype).view(shape), [-s for s in shifts], dims)
     assert torch.equal(x.grad, expected)
+
+
+@pytest.mark.parametrize("group_elements", [1, 2 * (2 * 8 * 8 * 96)])
+def test_grouping_slabs_does_not_change_the_result(monkeypatch, group_elements):
+    # Six token frames (three slabs of two) of a 5x7 grid padded to 8x8, and shifted blocks
+    # (the last slab's windows are masked differently): one slab per call, or two then one,
+    # give the result of one call for all.
+    model = randomize(make_denoiser(depth=2))
+    inputs, _ = make_inputs(t=6, h=10, w=14)
+    with torch.no_grad():
+        together = model(**inputs)
+        monkeypatch.setattr(attention, "SLAB_GROUP_ELEMENTS", group_elements)
+        grouped = model(**inputs)
+    torch.testing.assert_close(grouped, together, atol=1e-6, rtol=0)
 
 
 def test_block_locality_with_padding_mask():
