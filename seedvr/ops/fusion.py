@@ -5,7 +5,9 @@ to how: on the real-footage cases, changing the flow's working size or how far t
 grown before completion moves single cases by up to 3 dB, with no setting best everywhere.
 Each hypothesis is wrong in different places, so their mean is closer to the truth than any
 one of them (measured, propagation alone, 12 cases of ``benchmarks/bench_quality.py``:
-9 hypotheses 24.76 dB vs 23.24 dB for the single default flow; better on 11 of the 12).
+9 hypotheses 24.76 dB vs 23.24 dB for the single default flow; better on 11 of the 12,
+measured with the harmonic completion alone, before the temporal completion of
+:func:`seedvr.ops.flow.temporal_completion`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from seedvr.ops.flow import (
     farneback_flow,
     flows_per_dilation,
     harmonic_fill,
+    temporal_completion,
 )
 from seedvr.ops.warp import backward_warp
 
@@ -185,3 +186,36 @@ def test_backward_warp_keeps_whole_pixels_in_low_precision(dtype):
     warped, inside = backward_warp(ramp, torch.zeros(1, 2, 4, 432, dtype=dtype))
     assert warped.dtype == dtype and bool(inside.all())
     assert torch.equal(warped, ramp)
+
+
+def test_temporal_completion_takes_the_nearest_pair_that_measured_the_pixel():
+    size = (6, 8)
+    measured = [np.full((*size, 4), float(index), dtype=np.float32) for index in range(5)]
+    spatial = [np.full((*size, 4), -1.0, dtype=np.float32) for _ in range(5)]
+    holes = [np.zeros(size, dtype=bool) for _ in range(5)]
+    for index in (1, 2, 3):
+        holes[index][2, 3] = True  # hidden in pairs 1-3: pair 2 must reach two pairs away
+    holes[2][4, 4] = True  # hidden in pair 2 alone: the earlier neighbour comes first
+    for index in range(5):
+        holes[index][0, 0] = True  # hidden everywhere (a static logo): the spatial completion stays
+    completed = temporal_completion(measured, holes, spatial, reach=2)
+    assert completed[2][4, 4, 0] == 1.0
+    assert completed[2][2, 3, 0] == 0.0 and completed[1][2, 3, 0] == 0.0 and completed[3][2, 3, 0] == 4.0
+    assert (completed[2][0, 0] == -1.0).all()
+    assert completed[2][5, 7, 0] == -1.0  # outside the hole: the given completion, untouched
+    assert temporal_completion(measured, holes, spatial, reach=1)[2][2, 3, 0] == -1.0  # pairs 1 and 3 hidden too
+
+
+def test_a_blotch_lasting_one_frame_gets_the_flow_its_neighbours_measured(panning_clip):
+    frames, _ = panning_clip
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[4, 20:40, 20:40] = True  # frame 4 only: pairs 3 and 4 lose the place, pairs 2 and 5 see it
+    damaged = frames.copy()
+    damaged[masks] = 0
+    measured_forward, measured_backward = estimate_video_flows(damaged)  # frames 2, 3, 5, 6 are intact
+    forward, backward = estimate_video_flows(damaged, masks, dilation=2)
+    hole = np.zeros_like(masks[0])
+    hole[21:39, 21:39] = True  # well inside the grown hole
+    np.testing.assert_array_equal(forward[3][hole], measured_forward[2][hole])  # pair 2 comes first
+    np.testing.assert_array_equal(backward[3][hole], measured_backward[2][hole])
+    np.testing.assert_array_equal(forward[4][hole], measured_forward[5][hole])  # pair 3 is hidden too: pair 5
