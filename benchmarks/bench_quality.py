@@ -22,8 +22,8 @@ From the project root:
     .venv/bin/python benchmarks/bench_quality.py --blind --methods seedvr,telea   # detected vs true mask
 
 ``--blind`` runs only the film-damage cases (scratch, blotch, dust) and repairs each with the
-mask the damage detector finds and with the true one (:mod:`seedvr.evaluate.blind_footage`; into
-``results/bench_quality_blind.json``):
+mask ``repair --mask auto`` repairs (the detections grown) and with the true one
+(:mod:`seedvr.evaluate.blind_footage`; into ``results/bench_quality_blind.json``):
 PSNR of the whole frame and inside the true mask, and the clean pixels the repair changed.
 """
 
@@ -81,7 +81,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--blind", action="store_true", help="film-damage cases only: repair inside the detected mask and the true one"
     )
     parser.add_argument("--detector", default=None, help="detector folder for --blind (default: the shipped one)")
-    parser.add_argument("--detect-dilate", type=int, default=None, help="--blind: grow the detected mask (detect --dilate)")
+    parser.add_argument(
+        "--detect-dilate", type=int, default=None, help="--blind: grow the repaired mask (repair --mask auto --dilate)"
+    )
+    parser.add_argument(
+        "--detect-grow-threshold",
+        type=float,
+        default=None,
+        help="--blind: grow detections down to this (repair --mask auto --grow-threshold)",
+    )
     parser.add_argument("--detect-scales", default=None, help="--blind: detection scales, e.g. 1,0.4 (seedvr detect --scales)")
     parser.add_argument("--out", default=None, help="JSON to write (default: results/bench_quality[_blind].json)")
     args = parser.parse_args(argv)
@@ -257,6 +265,7 @@ def run(args: argparse.Namespace) -> dict:
 def _run_blind(args, specs, videos, repairers, methods, frames, model, progress, started) -> dict:
     """``--blind``: the film-damage cases, each method with the detected and the true mask."""
     from seedvr.engine.detect import (
+        AUTO_GROW_THRESHOLD,
         DEFAULT_DILATE,
         DEFAULT_SCALES,
         DEFAULT_THRESHOLD,
@@ -266,12 +275,14 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
     )
     from seedvr.evaluate import blind_footage
 
+    # The mask repaired is --mask auto's: detections grown, then dilated.
     dilate = DEFAULT_DILATE if args.detect_dilate is None else args.detect_dilate
+    grow = AUTO_GROW_THRESHOLD if args.detect_grow_threshold is None else args.detect_grow_threshold
     scales = DEFAULT_SCALES if args.detect_scales is None else check_scales(args.detect_scales)
-    check_detection_options(DEFAULT_THRESHOLD, dilate)
+    check_detection_options(DEFAULT_THRESHOLD, dilate, grow)
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(
-        specs, videos, repairers, detector, DEFAULT_THRESHOLD, dilate, scales, frames=frames, progress=progress
+        specs, videos, repairers, detector, DEFAULT_THRESHOLD, dilate, scales, frames, progress, grow_threshold=grow
     )
     report = {
         **provenance("quality_real_footage_blind"),
@@ -280,6 +291,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
         "detector": {
             "path": args.detector or "models/seedvr-detector",
             "threshold": DEFAULT_THRESHOLD,
+            "grow_threshold": grow,
             "dilate": dilate,
             "scales": list(scales),
         },

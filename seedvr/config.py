@@ -285,9 +285,12 @@ class DetectorParams(Section):
 
     Trained on the project's own film damage (scratch, blotch, dust; the masks are the labels)
     painted on procedural clips rendered at ``width`` x ``height``, plus clean clips so false
-    positives are learned against. ``threshold``, ``dilate`` and ``scales`` are the defaults of
-    ``seedvr detect`` and ``seedvr repair --mask auto``: ``scales`` are the shares of a frame's
-    side it is detected at (see :mod:`seedvr.engine.detect`).
+    positives are learned against. ``threshold``, ``grow_threshold``, ``dilate`` and ``scales``
+    are the defaults of ``seedvr detect`` (the mask its scores and gates are about); ``scales``
+    are the shares of a frame's side it is detected at (see :mod:`seedvr.engine.detect`).
+    ``seedvr repair --mask auto`` and batch repair of a video without a mask repair inside the
+    detections grown down to ``auto_grow_threshold`` (see :mod:`seedvr.ops.damage_regions`): a
+    damaged pixel left out costs more than a clean one repaired.
     """
 
     out: str = "work/detector"
@@ -305,7 +308,9 @@ class DetectorParams(Section):
     max_minutes: float = Field(19.0, gt=0)
     lr: float = Field(2e-3, gt=0, lt=1)
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    grow_threshold: float | None = Field(None, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
+    auto_grow_threshold: float = Field(0.05, gt=0.0, lt=1.0)
     scales: tuple[float, ...] = (1.0, 0.4)
     seed: int = Field(0, ge=0)
     # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
@@ -323,6 +328,14 @@ class DetectorParams(Section):
     @classmethod
     def _scales_in_range(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
         return detection_scales(scales)
+
+    @model_validator(mode="after")
+    def _grow_below_threshold(self) -> DetectorParams:
+        for name in ("grow_threshold", "auto_grow_threshold"):
+            value = getattr(self, name)
+            if value is not None and value > self.threshold:
+                raise ValueError(f"detector.{name} ({value}) must be at most detector.threshold ({self.threshold})")
+        return self
 
 
 class Params(Section):

@@ -113,3 +113,10 @@ def test_detection_scales_must_be_distinct_shares_of_the_frame():
     for bad in ([], [0.0], [1.0, 1.5], [0.4, 0.4]):
         with pytest.raises(ValidationError, match="scales"):
             DetectorParams(scales=bad)
+
+
+def test_grow_thresholds_may_not_exceed_the_decision_threshold():
+    assert DetectorParams(threshold=0.5, grow_threshold=0.5, auto_grow_threshold=0.1).grow_threshold == 0.5
+    for field in ("grow_threshold", "auto_grow_threshold"):
+        with pytest.raises(ValidationError, match=field):
+            DetectorParams(threshold=0.5, **{field: 0.6})

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from seedvr.batch.settings import RepairSettings
-from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_THRESHOLD, detect_video
+from seedvr.engine.detect import AUTO_GROW_THRESHOLD, detect_video
 from seedvr.models.detector import DamageDetector
 from seedvr.pipeline.detector_folder import detector_of_model, load_detector
 
@@ -42,6 +42,7 @@ def run_detector(settings: RepairSettings) -> DamageDetector:
 
 
 def detect_mask(video: Path, target: Path, settings: RepairSettings) -> dict:
-    """Find the film damage of ``video`` into the mask video ``target`` (atomic); its summary
-    (frames, flagged fraction, whether the temporal cue was used)."""
-    return detect_video(video, target, run_detector(settings), threshold=DEFAULT_THRESHOLD, dilate=DEFAULT_DILATE)
+    """Find the film damage of ``video`` into the mask video ``target`` (atomic), as
+    ``seedvr repair --mask auto`` finds what it repairs; its summary (frames, flagged fraction,
+    whether the temporal cue was used)."""
+    return detect_video(video, target, run_detector(settings), grow_threshold=AUTO_GROW_THRESHOLD)

@@ -15,6 +15,12 @@ from seedvr.config import DetectorParams
 _DEFAULTS = DetectorParams()
 THRESHOLD_HELP = f"Damage probability above which a pixel is flagged, strictly between 0 and 1 (default {_DEFAULTS.threshold:g})."
 DILATE_HELP = f"Grow the detected mask by this many pixels (default {_DEFAULTS.dilate})."
+GROW_HELP = (
+    "Grow each detection through the touching pixels whose probability is above this (in (0, --threshold]; "
+    "hysteresis), and fill the holes it encloses"
+)
+# seedvr repair --mask auto repairs a wider region than seedvr detect reports (detector.auto_grow_threshold).
+AUTO_GROW_HELP = f"{GROW_HELP} (default {_DEFAULTS.auto_grow_threshold:g})."
 SCALES_HELP = (
     "Shares of the frame's side to detect at, comma-separated, each in (0, 1]; damage is where any finds it "
     f"(default {','.join(f'{scale:g}' for scale in _DEFAULTS.scales)})."
@@ -29,15 +35,18 @@ def detect(
     output: Path = typer.Option(..., "--output", "-o", help="Mask to write: .mkv/.avi (lossless) or a folder of PNGs."),
     threshold: float = typer.Option(_DEFAULTS.threshold, help=THRESHOLD_HELP),
     dilate: int = typer.Option(_DEFAULTS.dilate, help=DILATE_HELP),
+    grow_threshold: float = typer.Option(_DEFAULTS.grow_threshold, help=f"{GROW_HELP} (default: no growth)."),
     scales: str = typer.Option(None, help=SCALES_HELP),
     detector: Path = typer.Option(None, help=DETECTOR_HELP),
 ) -> None:
     """Find film damage (scratches, blotches, dust) and write it as a mask video (white = damage)."""
     from seedvr.engine.detect import DEFAULT_SCALES, check_detection_options, check_scales, detect_video, load_detector
 
-    check_detection_options(threshold, dilate)
+    check_detection_options(threshold, dilate, grow_threshold)
     chosen = DEFAULT_SCALES if scales is None else check_scales(scales)
-    summary = detect_video(input, output, load_detector(detector), threshold=threshold, dilate=dilate, scales=chosen)
+    summary = detect_video(
+        input, output, load_detector(detector), threshold=threshold, dilate=dilate, scales=chosen, grow_threshold=grow_threshold
+    )
     typer.echo(f"detected damage in {100 * summary['flagged_fraction']:.3f} % of {summary['frames']} frames -> {output}")
 
 

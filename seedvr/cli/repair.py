@@ -9,7 +9,7 @@ import typer
 
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
-from seedvr.cli.detect import DETECTOR_HELP, DILATE_HELP, SCALES_HELP, THRESHOLD_HELP
+from seedvr.cli.detect import AUTO_GROW_HELP, DETECTOR_HELP, DILATE_HELP, SCALES_HELP, THRESHOLD_HELP
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.method_catalog import MODEL_METHOD, method_choices
 
@@ -67,18 +67,19 @@ def repair(
     ),
     threshold: float = typer.Option(None, help=f"With --mask auto: {THRESHOLD_HELP}"),
     dilate: int = typer.Option(None, help=f"With --mask auto: {DILATE_HELP}"),
+    grow_threshold: float = typer.Option(None, help=f"With --mask auto: {AUTO_GROW_HELP}"),
     scales: str = typer.Option(None, help=f"With --mask auto: {SCALES_HELP}"),
     detector: Path = typer.Option(None, help=f"With --mask auto: {DETECTOR_HELP}"),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
     from seedvr.engine.auto_mask import AUTO_MASK, repair_with_detected_mask
-    from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_SCALES, DEFAULT_THRESHOLD, check_scales
+    from seedvr.engine.detect import AUTO_GROW_THRESHOLD, DEFAULT_DILATE, DEFAULT_SCALES, DEFAULT_THRESHOLD, check_scales
     from seedvr.engine.repair import repair_video
     from seedvr.errors import SeedVRError
 
     auto = str(mask) == AUTO_MASK
-    if not auto and (threshold, dilate, scales, detector) != (None, None, None, None):
-        raise SeedVRError("--threshold, --dilate, --scales and --detector need --mask auto")
+    if not auto and (threshold, dilate, grow_threshold, scales, detector) != (None,) * 5:
+        raise SeedVRError("--threshold, --dilate, --grow-threshold, --scales and --detector need --mask auto")
 
     def repair_with_mask(input, output, **options):
         if not auto:
@@ -89,6 +90,7 @@ def repair(
             detector=detector,
             threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
             dilate=DEFAULT_DILATE if dilate is None else dilate,
+            grow_threshold=AUTO_GROW_THRESHOLD if grow_threshold is None else grow_threshold,
             scales=DEFAULT_SCALES if scales is None else check_scales(scales),
             **options,
         )

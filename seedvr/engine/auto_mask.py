@@ -4,8 +4,13 @@ The simplest correct composition of two streaming passes: :func:`~seedvr.engine.
 writes the detected mask under a temporary name next to the output, the normal streaming
 :func:`~seedvr.engine.repair.repair_video` reads it, and only when the repair succeeded is the
 mask moved to ``<output stem>.mask.mkv`` beside the output, so a person can check what was
-found. On any failure neither the mask nor the output is left behind. Pixels outside the
+repaired. On any failure neither the mask nor the output is left behind. Pixels outside the
 detected mask are the input's, byte for byte, as in every repair.
+
+What is repaired is wider than what ``seedvr detect`` reports by default: each detection grown
+to its extent (``grow_threshold``, params.yaml's ``detector.auto_grow_threshold``;
+:mod:`seedvr.ops.damage_regions`). Detection is scored pixel for pixel; a repair is judged
+inside the damage, where a pixel missed keeps its damage whole.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from seedvr.config import REPAIR_DEFAULTS
 from seedvr.engine.detect import (
+    AUTO_GROW_THRESHOLD,
     DEFAULT_DILATE,
     DEFAULT_SCALES,
     DEFAULT_THRESHOLD,
@@ -50,6 +56,7 @@ def repair_with_detected_mask(
     threshold: float = DEFAULT_THRESHOLD,
     dilate: int = DEFAULT_DILATE,
     scales: Sequence[float] = DEFAULT_SCALES,
+    grow_threshold: float | None = AUTO_GROW_THRESHOLD,
     report_path: str | Path | None = None,
     **repair_options,
 ) -> RepairReport:
@@ -62,7 +69,7 @@ def repair_with_detected_mask(
     """
     input_path, output_path = Path(input_path), Path(output_path)
     mask_path = detected_mask_path(output_path)
-    check_detection_options(threshold, dilate)
+    check_detection_options(threshold, dilate, grow_threshold)
     check_scales(scales)
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
@@ -72,7 +79,9 @@ def repair_with_detected_mask(
     loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
     pending = PendingOutput(mask_path)
     try:
-        detection = detect_video(input_path, pending.temp, loaded, threshold=threshold, dilate=dilate, scales=scales)
+        detection = detect_video(
+            input_path, pending.temp, loaded, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
+        )
         report = repair_video(input_path, pending.temp, output_path, **repair_options)
     except BaseException:
         pending.discard()

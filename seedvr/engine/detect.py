@@ -45,6 +45,7 @@ from seedvr.io import MaskWriter, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.models.detector import DamageDetector, neighbour_stack
 from seedvr.ops.damage_cues import CUE_REACH, MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
+from seedvr.ops.damage_regions import grown_damage
 from seedvr.pipeline.detector_folder import load_detector
 from seedvr.video_contract import check_video
 
@@ -53,6 +54,7 @@ LOGGER = logging.getLogger(__name__)
 __all__ = [
     "check_detection_options",
     "check_scales",
+    "damage_mask",
     "damage_probabilities",
     "detect_damage",
     "detect_video",
@@ -64,6 +66,9 @@ DETECTOR_DEFAULTS = DetectorParams()
 DEFAULT_THRESHOLD = DETECTOR_DEFAULTS.threshold
 DEFAULT_DILATE = DETECTOR_DEFAULTS.dilate
 DEFAULT_SCALES = DETECTOR_DEFAULTS.scales
+DEFAULT_GROW_THRESHOLD = DETECTOR_DEFAULTS.grow_threshold
+#: What ``repair --mask auto`` repairs: the detections grown down to this probability.
+AUTO_GROW_THRESHOLD = DETECTOR_DEFAULTS.auto_grow_threshold
 #: Shortest side, in pixels, a frame is shrunk to by a detection scale (the training crops' size).
 MIN_SCALED_SIDE = 64
 #: Frames detected together by :func:`detect_video` (the result does not depend on it).
@@ -74,10 +79,17 @@ _FRAMES_PER_PASS = 4
 _MAX_DILATE = 256
 
 
-def check_detection_options(threshold: float, dilate: int) -> None:
-    """A threshold strictly between 0 and 1 and a dilation of 0 to 256 pixels, else one line."""
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_detection_options(threshold: float, dilate: int, grow_threshold: float | None = None) -> None:
+    """A threshold strictly between 0 and 1, a grow threshold (if any) above 0 and at most the
+    threshold, and a dilation of 0 to 256 pixels, else one line."""
+    if not _is_number(threshold) or not 0.0 < float(threshold) < 1.0:
         raise SeedVRError(f"--threshold must be strictly between 0 and 1, got {threshold!r}")
+    if grow_threshold is not None and (not _is_number(grow_threshold) or not 0.0 < float(grow_threshold) <= float(threshold)):
+        raise SeedVRError(f"--grow-threshold must be above 0 and at most --threshold ({threshold:g}), got {grow_threshold!r}")
     if isinstance(dilate, bool) or not isinstance(dilate, (int, np.integer)) or not 0 <= dilate <= _MAX_DILATE:
         raise SeedVRError(f"--dilate must be between 0 and {_MAX_DILATE} pixels, got {dilate!r}")
 
@@ -142,25 +154,39 @@ def _probabilities_at_size(frames: np.ndarray, detector: DamageDetector) -> np.n
     return probabilities
 
 
+def damage_mask(
+    probabilities: np.ndarray, threshold: float, dilate: int, grow_threshold: float | None = DEFAULT_GROW_THRESHOLD
+) -> np.ndarray:
+    """The mask ``bool [T, H, W]`` of damage ``probabilities``: above ``threshold``; with a
+    ``grow_threshold``, each detection grown to its extent (:func:`~seedvr.ops.damage_regions.grown_damage`);
+    then ``dilate`` pixels wider. Frame by frame, so a streamed detection equals a whole one."""
+    if grow_threshold is None:
+        found = probabilities > threshold
+    else:
+        found = grown_damage(probabilities, threshold, grow_threshold)
+    return dilate_masks(found, dilate)
+
+
 def detect_damage(
     frames: np.ndarray,
     detector: DamageDetector,
     threshold: float = DEFAULT_THRESHOLD,
     dilate: int = DEFAULT_DILATE,
     scales: Sequence[float] = DEFAULT_SCALES,
+    grow_threshold: float | None = DEFAULT_GROW_THRESHOLD,
 ) -> np.ndarray:
-    """Damage mask ``bool [T, H, W]`` of a clip: probability (the largest over ``scales``) above
-    ``threshold``, grown by ``dilate`` pixels.
+    """Damage mask ``bool [T, H, W]`` of a clip: :func:`damage_mask` of its probabilities (the
+    largest over ``scales``).
 
     Clips under 3 frames are detected frame by frame (no temporal cue) with a warning.
     """
-    check_detection_options(threshold, dilate)
+    check_detection_options(threshold, dilate, grow_threshold)
     check_scales(scales)
     if not temporal_cue_available(len(frames)):
         LOGGER.warning(
             "only %d frame(s): damage is detected in each frame alone, without the temporal cue (less reliable)", len(frames)
         )
-    return dilate_masks(damage_probabilities(frames, detector, scales) > threshold, dilate)
+    return damage_mask(damage_probabilities(frames, detector, scales), threshold, dilate, grow_threshold)
 
 
 def _chunks_with_context(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, slice]]:
@@ -191,6 +217,7 @@ def detect_video(
     dilate: int = DEFAULT_DILATE,
     chunk: int = DETECT_CHUNK,
     scales: Sequence[float] = DEFAULT_SCALES,
+    grow_threshold: float | None = DEFAULT_GROW_THRESHOLD,
 ) -> dict:
     """Detect the damage of a whole video into a mask video (``.mkv``/``.avi`` lossless, or a PNG folder).
 
@@ -199,7 +226,7 @@ def detect_video(
     fraction, whether the temporal cue was used).
     """
     input_path, output_mask = Path(input_path), Path(output_mask)
-    check_detection_options(threshold, dilate)
+    check_detection_options(threshold, dilate, grow_threshold)
     check_scales(scales)
     check_chunking(chunk, 0)
     check_outputs_apart({"the mask output": output_mask}, {"the input": input_path})
@@ -220,7 +247,7 @@ def detect_video(
         # temporal cue), and the context after a chunk fits in the next one.
         chunks = iter_video_chunks(input_path, max(chunk, MIN_TEMPORAL_FRAMES, CUE_REACH))
         for window, inside in _chunks_with_context(chunks):
-            masks = dilate_masks(damage_probabilities(window, detector, scales)[inside] > threshold, dilate)
+            masks = damage_mask(damage_probabilities(window, detector, scales)[inside], threshold, dilate, grow_threshold)
             writer.write(masks)
             flagged += int(masks.sum())
             frames_done += len(masks)

@@ -3,7 +3,9 @@ and inside the true mask, so the cost of not knowing the mask is measured, not g
 
 Cases are the real-footage benchmark's (:mod:`seedvr.evaluate.real_footage`) whose kinds are
 all film damage (scratch, blotch, dust: what the detector finds). The detector runs on the
-damaged input as ``seedvr repair --mask auto`` runs it. Per method and mask: PSNR of the whole
+damaged input once; its probabilities give the mask ``seedvr detect`` reports (``detection``:
+its scores) and the wider one ``seedvr repair --mask auto`` repairs (``repair_mask``: how much
+of the damage it covers), grown as the caller says. Per method and mask: PSNR of the whole
 frame and inside the true mask against the clean clip, and the number of clean pixels the
 repair changed (pixels outside the true mask that differ from the input: false detections
 repaired; zero with the true mask, by the lossless invariant). The detection's own scores
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seedvr.engine.detect import detect_damage
+from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_GROW_THRESHOLD, damage_mask, damage_probabilities
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.real_footage import DEFAULT_FRAMES, CaseSpec, Progress, RealCase, case_record, load_case
@@ -56,11 +58,17 @@ def run_blind_case(
     dilate: int,
     scales: Sequence[float],
     progress: Progress | None = None,
+    grow_threshold: float | None = None,
 ) -> dict:
-    """Detect the case's damage, then every method with the true and with the detected mask."""
-    detected = detect_damage(case.damaged, detector, threshold, dilate, scales)
+    """Detect the case's damage, then every method with the true mask and with the detected one
+    grown by ``grow_threshold`` and ``dilate`` (what ``--mask auto`` repairs)."""
+    probabilities = damage_probabilities(case.damaged, detector, scales)
     record = case_record(case)
-    record["detection"] = detection_scores(detected, case.mask).to_dict()
+    record["detection"] = detection_scores(
+        damage_mask(probabilities, threshold, DEFAULT_DILATE, DEFAULT_GROW_THRESHOLD), case.mask
+    ).to_dict()
+    detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
+    record["repair_mask"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
     for name, method in methods.items():
         scores = {}
@@ -86,10 +94,11 @@ def run_blind_cases(
     scales: Sequence[float],
     frames: int = DEFAULT_FRAMES,
     progress: Progress | None = None,
+    grow_threshold: float | None = None,
 ) -> list[dict]:
     """Build each film-damage case in turn (one clip in memory at a time) and run it blind."""
     return [
-        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress)
+        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress, grow_threshold)
         for spec in film_cases(specs)
     ]
 
@@ -113,17 +122,18 @@ def _shown(value: float | None, digits: int) -> str:
 def blind_markdown(report: dict) -> str:
     """Per case and overall, true vs detected mask, as markdown tables."""
     lines = [
-        "| case | kinds | mask % | recall | precision | method | PSNR true / detected (dB) | "
-        "PSNR in true mask true / detected (dB) | clean pixels changed |",
+        "| case | kinds | mask % | recall / precision detected | recall / precision repaired | method | "
+        "PSNR true / detected (dB) | PSNR in true mask true / detected (dB) | clean pixels changed |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for case in report["cases"]:
-        found = case["detection"]
+        found, covered = case["detection"], case.get("repair_mask", case["detection"])
         for method, scores in case["methods"].items():
             true, detected = scores["true_mask"], scores["detected_mask"]
             lines.append(
                 f"| {case['name']} | {'+'.join(case['kinds'])} | {100 * case['mask_ratio']:.2f} | "
-                f"{_shown(found['recall'], 3)} | {_shown(found['precision'], 3)} | {method} | "
+                f"{_shown(found['recall'], 3)} / {_shown(found['precision'], 3)} | "
+                f"{_shown(covered['recall'], 3)} / {_shown(covered['precision'], 3)} | {method} | "
                 f"{_shown(true['psnr'], 2)} / {_shown(detected['psnr'], 2)} | "
                 f"{_shown(true['psnr_true_mask'], 2)} / {_shown(detected['psnr_true_mask'], 2)} | "
                 f"{detected['clean_pixels_changed']} |"

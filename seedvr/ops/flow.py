@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -365,9 +366,9 @@ def flows_per_dilation(
         for index, work in enumerate(pairs):
             if dilation not in work:
                 work[dilation] = _completed(work["measured"], holes, index, dilation)
-        completed = [work[dilation] for work in pairs]
+        completed = [work[dilation].flows for work in pairs]
         if holes is not None:
-            completed = _temporally_completed(pairs, holes, completed, dilation)
+            completed = _temporally_completed(pairs, completed, dilation)
         forward = np.empty((max(count - 1, 0), height, width, 2), dtype=np.float32)
         backward = np.empty_like(forward)
         for index, (ahead, behind) in enumerate(completed):
@@ -376,29 +377,38 @@ def flows_per_dilation(
         yield dilation, (forward, backward)
 
 
-def _temporally_completed(pairs: list[dict], holes: np.ndarray, completed: list, dilation: int) -> list:
+def _temporally_completed(pairs: list[dict], completed: list, dilation: int) -> list:
     """:func:`temporal_completion` of the clip's pairs at one dilation (both directions at once).
 
     Not kept in the memo: a pair's result depends on the pairs around it, which a window's
-    first and last pairs only partly have.
+    first and last pairs only partly have. What it reads per pair is (the measured flows of
+    both directions side by side, the grown hole of each dilation).
     """
-    grown = [_dilate(holes[index] | holes[index + 1], dilation) for index in range(len(pairs))]
-    measured = [np.concatenate(work["measured"], axis=2) for work in pairs]
+    for work in pairs:
+        if "measured_both" not in work:
+            work["measured_both"] = np.concatenate(work["measured"], axis=2)
+    measured = [work["measured_both"] for work in pairs]
+    grown = [work[dilation].hole for work in pairs]
     spatial = [np.concatenate(pair, axis=2) for pair in completed]
     both = temporal_completion(measured, grown, spatial)
     return [(np.ascontiguousarray(flow[..., :2]), np.ascontiguousarray(flow[..., 2:])) for flow in both]
 
 
-def _completed(
-    measured: tuple[np.ndarray, np.ndarray], holes: np.ndarray | None, index: int, dilation: int
-) -> tuple[np.ndarray, np.ndarray]:
+class PairCompletion(NamedTuple):
+    """A pair's flows completed at one dilation, and the grown hole they were completed in."""
+
+    flows: tuple[np.ndarray, np.ndarray]  # forward, backward at the reduced size
+    hole: np.ndarray  # bool [h, w]: the union of the pair's holes grown by the dilation
+
+
+def _completed(measured: tuple[np.ndarray, np.ndarray], holes: np.ndarray | None, index: int, dilation: int) -> PairCompletion:
     """The measured pair completed inside the union of its two holes grown by ``dilation``."""
     ahead, behind = measured
     if holes is None:
-        return ahead, behind
-    union = holes[index] | holes[index + 1]
-    if not union.any():
-        return ahead, behind
+        return PairCompletion(measured, np.zeros(ahead.shape[:2], dtype=bool))
+    grown = _dilate(holes[index] | holes[index + 1], dilation)
+    if not grown.any():
+        return PairCompletion(measured, grown)
     # Both directions share the hole: one 4-channel fill completes them together.
-    both = harmonic_fill(np.concatenate((ahead, behind), axis=2), _dilate(union, dilation))
-    return np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])
+    both = harmonic_fill(np.concatenate((ahead, behind), axis=2), grown)
+    return PairCompletion((np.ascontiguousarray(both[..., :2]), np.ascontiguousarray(both[..., 2:])), grown)

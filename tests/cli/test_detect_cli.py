@@ -57,6 +57,19 @@ def test_repair_with_an_auto_mask_is_lossless_outside_what_was_found(damaged_fil
     assert sorted(path.name for path in tmp_path.iterdir()) == ["repaired.mask.mkv", "repaired.mkv"]
 
 
+def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, film_clip, tmp_path):
+    from seedvr.engine.detect import AUTO_GROW_THRESHOLD
+
+    assert _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea").exit_code == 0
+    assert _invoke("detect", damaged_file, "-o", tmp_path / "plain.mkv").exit_code == 0
+    grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
+    assert _invoke("detect", damaged_file, "-o", tmp_path / "grown.mkv", *grown_args).exit_code == 0
+    repaired_in, plain, grown = (read_mask(tmp_path / name) for name in ("r.mask.mkv", "plain.mkv", "grown.mkv"))
+    assert np.array_equal(repaired_in, grown)
+    truth = film_clip[1]
+    assert np.all(grown >= plain) and detection_scores(grown, truth).recall > detection_scores(plain, truth).recall
+
+
 def test_a_clean_clip_is_almost_untouched(clean_file, clean_film_clip, tmp_path):
     output = tmp_path / "out.mkv"
     result = _invoke("repair", clean_file, "--mask", "auto", "-o", output, "--method", "telea")
@@ -87,6 +100,8 @@ def test_a_two_frame_clip_warns_and_still_works(film_clip, tmp_path, caplog):
         ("detect", "--scales", "1.5"),
         ("repair", "--scales", "1,1"),
         ("repair", "--scales", "big"),
+        ("detect", "--grow-threshold", "0.7"),
+        ("repair", "--grow-threshold", "0"),
     ],
 )
 def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, value, damaged_file, tmp_path):
@@ -99,8 +114,9 @@ def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_detection_options_need_the_auto_mask(damaged_file, tmp_path):
-    result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", "--threshold", "0.5")
+@pytest.mark.parametrize("option", ["--threshold", "--grow-threshold"])
+def test_detection_options_need_the_auto_mask(damaged_file, tmp_path, option):
+    result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", option, "0.5")
     assert result.exit_code == 2 and "--mask auto" in result.stderr
 
 

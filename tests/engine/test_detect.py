@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import cv2
 import numpy as np
 import pytest
 
@@ -33,14 +34,28 @@ def damaged_clip(film_clip):
     return film_clip[0]
 
 
-def test_streaming_in_chunks_equals_detecting_the_whole_clip(shipped, damaged_clip, tmp_path):
+@pytest.mark.parametrize("grow_threshold", [None, 0.05])
+def test_streaming_in_chunks_equals_detecting_the_whole_clip(shipped, damaged_clip, tmp_path, grow_threshold):
     source = write_video(tmp_path / "in.mkv", damaged_clip, fps=24)
-    whole = detect_damage(damaged_clip, shipped, threshold=0.3, dilate=1)
+    whole = detect_damage(damaged_clip, shipped, threshold=0.3, dilate=1, grow_threshold=grow_threshold)
     assert whole.any()
     for chunk in (1, 3, 5):
-        summary = detect_video(source, tmp_path / f"mask{chunk}.mkv", shipped, threshold=0.3, dilate=1, chunk=chunk)
+        summary = detect_video(
+            source, tmp_path / f"mask{chunk}.mkv", shipped, threshold=0.3, dilate=1, chunk=chunk, grow_threshold=grow_threshold
+        )
         assert summary["frames"] == len(damaged_clip) and summary["temporal_cue"]
         assert np.array_equal(read_mask(tmp_path / f"mask{chunk}.mkv"), whole), chunk
+
+
+def test_growing_finds_more_of_the_damage_and_keeps_what_the_threshold_found(shipped, film_clip):
+    damaged, truth = film_clip
+    plain = detect_damage(damaged, shipped)
+    grown = detect_damage(damaged, shipped, grow_threshold=0.05)
+    assert np.all(grown >= plain) and np.count_nonzero(grown & truth) > np.count_nonzero(plain & truth)
+    # Every grown component holds a pixel the threshold found: growth never starts a detection.
+    for frame_grown, frame_plain in zip(grown, plain, strict=True):
+        count, labels = cv2.connectedComponents(frame_grown.astype(np.uint8), connectivity=8)
+        assert set(np.unique(labels[frame_plain])) >= set(range(1, count))
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +119,17 @@ def test_loading_is_strict(tmp_path):
         load_detector(tmp_path / "narrow")
 
 
-@pytest.mark.parametrize(("threshold", "dilate"), [(0.0, 1), (1.0, 1), (1.5, 1), (0.5, -1), (True, 1)])
-def test_bad_options_are_one_line(threshold, dilate):
-    with pytest.raises(SeedVRError, match="--threshold|--dilate"):
-        check_detection_options(threshold, dilate)
+@pytest.mark.parametrize(
+    ("threshold", "dilate", "grow_threshold"),
+    [
+        *((threshold, 1, None) for threshold in (0.0, 1.0, 1.5, True)),
+        (0.5, -1, None),
+        *((0.5, 0, grow) for grow in (0.6, 0.0, "x")),
+    ],
+)
+def test_bad_options_are_one_line(threshold, dilate, grow_threshold):
+    with pytest.raises(SeedVRError, match="--threshold|--dilate|--grow-threshold"):
+        check_detection_options(threshold, dilate, grow_threshold)
 
 
 def test_the_shipped_detector_is_small_and_has_a_model_card():

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from benchmark_scripts import load_benchmark_script
 
+from seedvr.config import DetectorParams
 from seedvr.data.photos import load_photo
 from seedvr.errors import SeedVRError
 from seedvr.evaluate import real_footage as bench
@@ -56,9 +57,13 @@ def test_blind_report_compares_detected_and_true_masks(film_footage, tmp_path, c
     assert script.main(["--blind", "--methods", "telea", "--frames", "8", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["blind"] is True and report["detector"]["path"] == "models/seedvr-detector"
+    assert report["detector"]["grow_threshold"] == DetectorParams().auto_grow_threshold
     assert [case["name"] for case in report["cases"]] == ["pan-scratch", "pan-film"]
     for case in report["cases"]:
         assert case["frames"] == 8 and 0.0 <= case["detection"]["recall"] <= 1.0
+        # What --mask auto repairs holds what detect reports (grown from it).
+        assert case["repair_mask"]["recall"] >= case["detection"]["recall"]
+        assert case["repair_mask"]["flagged"] >= case["detection"]["flagged"]
         true, detected = case["methods"]["telea"]["true_mask"], case["methods"]["telea"]["detected_mask"]
         assert true["clean_pixels_changed"] == 0  # the lossless invariant: nothing outside the true mask moves
         assert detected["clean_pixels_changed"] >= 0 and detected["psnr"] > 0 and true["psnr_true_mask"] > 0

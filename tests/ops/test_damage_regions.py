@@ -1,0 +1,69 @@
+"""Growing detections to the damage's extent: hysteresis and enclosed holes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seedvr.ops.damage_regions import fill_enclosed_holes, grown_damage, hysteresis_mask
+
+
+def _map(*rows: str) -> np.ndarray:
+    """A one-frame probability map from rows of digits: ``"0"`` -> 0.0 ... ``"9"`` -> 0.9."""
+    return np.array([[[int(char) / 10 for char in row] for row in rows]], dtype=np.float32)
+
+
+def test_hysteresis_grows_a_detection_through_faint_pixels_that_touch_it():
+    probabilities = _map(
+        "0000000000",
+        "0811100000",  # a strong pixel with a faint tail: the tail joins
+        "0000000000",
+        "0000001110",  # faint pixels touching nothing strong: left out
+        "0000000000",
+    )
+    grown = hysteresis_mask(probabilities, threshold=0.5, grow_threshold=0.05)
+    assert grown[0, 1].tolist() == [False, True, True, True, True, False, False, False, False, False]
+    assert not grown[0, 3].any()
+    assert np.count_nonzero(grown) == 4
+
+
+def test_hysteresis_connects_diagonally_and_stops_at_the_grow_threshold():
+    probabilities = _map(
+        "9000",
+        "0200",
+        "0020",
+        "0001",
+    )
+    assert hysteresis_mask(probabilities, 0.5, 0.15)[0].diagonal().tolist() == [True, True, True, False]
+    # With grow_threshold == threshold it is the plain threshold.
+    assert np.array_equal(hysteresis_mask(probabilities, 0.5, 0.5), probabilities > 0.5)
+
+
+def test_hysteresis_is_frame_by_frame():
+    probabilities = np.stack([_map("92")[0], _map("02")[0]])
+    grown = hysteresis_mask(probabilities, 0.5, 0.1)
+    assert grown[0].all() and not grown[1].any()
+
+
+def test_enclosed_holes_are_filled_but_not_open_bays_or_large_areas():
+    ring = np.zeros((1, 12, 12), dtype=bool)
+    ring[0, 2:7, 2:7] = True
+    ring[0, 3:6, 3:6] = False  # a 3x3 hole inside a detected ring
+    ring[0, 8:12, 8] = True  # a wall touching the frame's edge: what it bounds is not enclosed
+    filled = fill_enclosed_holes(ring)
+    assert filled[0, 3:6, 3:6].all()
+    assert np.array_equal(filled & ~ring, np.pad(np.ones((3, 3), bool), ((3, 6), (3, 6)))[None])
+    # The same hole above the largest share of the frame stays open.
+    assert np.array_equal(fill_enclosed_holes(ring, max_share=8 / 144), ring)
+
+
+def test_grown_damage_recovers_a_blotch_whose_middle_looks_like_picture():
+    # A blotch found at its rim (0.9), faint (0.1) or missed (0.0) inside; faint noise far off.
+    probabilities = np.zeros((1, 20, 20), dtype=np.float32)
+    probabilities[0, 4:14, 4:14] = 0.9
+    probabilities[0, 6:12, 6:12] = 0.1
+    probabilities[0, 8:10, 8:10] = 0.0
+    probabilities[0, 17, 17] = 0.3
+    blotch = np.zeros((1, 20, 20), dtype=bool)
+    blotch[0, 4:14, 4:14] = True
+    assert np.count_nonzero((probabilities > 0.5) & blotch) == 64
+    assert np.array_equal(grown_damage(probabilities, 0.5, 0.05), blotch)
