@@ -302,6 +302,8 @@ class DetectorParams(Section):
     mask_ratio: tuple[float, float] = (0.005, 0.06)
     clean_share: float = Field(0.3, ge=0.0, lt=1.0)
     destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
+    footage_clips: int = Field(0, ge=0)
+    footage_sources: tuple[str, ...] = ("vtest", "box", "cup")
     crop_size: int = Field(64, ge=16)
     batch_size: int = Field(8, ge=1)
     steps: int = Field(9000, ge=1)

@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -310,6 +311,18 @@ def footage_videos(cache_dir: str | os.PathLike | None = None) -> dict[str, Path
     return {name: folder / manifest["videos"][name] for name in VIDEOS}
 
 
+def free_windows(length: int, taken: Sequence[tuple[int, int]], frames: int) -> list[tuple[int, int]]:
+    """Ranges ``[start, stop)`` of a ``length``-frame video that hold at least ``frames`` frames
+    and overlap none of the ``taken`` ranges: where training may read a video whose ``taken``
+    frames belong to the real-footage benchmark."""
+    windows, cursor = [], 0
+    for start, stop in [*sorted(taken), (length, length)]:
+        if start - cursor >= frames:
+            windows.append((cursor, start))
+        cursor = max(cursor, stop)
+    return windows
+
+
 def footage_photos(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     """Paths of the real colour photographs (sorted by name), fetched if needed."""
     folder = ensure_footage(cache_dir)
@@ -328,6 +341,7 @@ __all__ = [
     "ensure_footage",
     "file_sha256",
     "footage_dir",
+    "free_windows",
     "footage_photos",
     "footage_videos",
 ]

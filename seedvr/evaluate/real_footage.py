@@ -63,7 +63,7 @@ from seedvr.data.footage import file_sha256
 from seedvr.engine.methods import RepairMethod
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.summary import MODEL_METHOD, compute_gains
-from seedvr.io import iter_video_chunks, probe
+from seedvr.io import clip_start, probe, read_clip
 from seedvr.metrics import psnr, ssim, warping_error, warping_error_in_mask
 from seedvr.ops.flow import estimate_video_flows
 
@@ -140,6 +140,18 @@ class RealCase:
         return int(self.clean.shape[2]), int(self.clean.shape[1])
 
 
+def benchmark_frames(
+    videos: Mapping[str, Path], cases: Sequence[CaseSpec] = CASES, frames: int = DEFAULT_FRAMES
+) -> dict[str, list[tuple[int, int]]]:
+    """Per source video (``{name: path}``), the frame ranges ``[start, stop)`` its cases read
+    (as :func:`~seedvr.io.read_clip` places them): what training on real video must leave alone."""
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for spec in cases:
+        start = clip_start(spec.start, frames, probe(videos[spec.source]).frames)
+        taken.setdefault(spec.source, []).append((start, start + frames))
+    return taken
+
+
 def select_cases(
     cases: Sequence[CaseSpec] = CASES, patterns: str | Sequence[str] | None = None, quick: bool = False
 ) -> list[CaseSpec]:
@@ -155,29 +167,6 @@ def select_cases(
         names = ", ".join(case.name for case in cases)
         raise SeedVRError(f"no case matches {','.join(patterns) or '(none)'}; cases are {names}")
     return chosen
-
-
-def read_clip(path: str | Path, start: int, frames: int) -> tuple[np.ndarray, int]:
-    """``frames`` consecutive frames from ``start`` (moved back so the window fits) and that start."""
-    if frames < 2:
-        raise SeedVRError(f"a case needs at least 2 frames, got {frames}")
-    total = probe(path).frames
-    if total < frames:
-        raise SeedVRError(f"{Path(path).name} has {total} frames, fewer than the {frames} a case needs")
-    start = max(0, min(start, total - frames))
-    kept: list[np.ndarray] = []
-    seen = 0
-    for chunk in iter_video_chunks(path, 16):
-        low, high = max(start - seen, 0), min(start + frames - seen, len(chunk))
-        if low < high:
-            kept.append(chunk[low:high])
-        seen += len(chunk)
-        if seen >= start + frames:
-            break
-    clip = np.concatenate(kept) if kept else np.empty((0,), np.uint8)
-    if len(clip) != frames:
-        raise SeedVRError(f"{Path(path).name}: decoded {len(clip)} frames from {start}, expected {frames}")
-    return clip, start
 
 
 def fit_to_size(frames: np.ndarray, width: int, height: int) -> tuple[np.ndarray, str | None]:

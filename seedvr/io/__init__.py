@@ -3,7 +3,7 @@
 Contracts: a video in memory is ``uint8 [T, H, W, 3]`` RGB, a mask ``bool [T, H, W]`` with
 True = damaged. Every user mistake raises :class:`seedvr.errors.SeedVRError` with one line.
 
-Reading (``probe``, ``read_video``, ``iter_video_chunks``, ``read_mask``, ``iter_mask_chunks``):
+Reading (``probe``, ``read_video``, ``read_clip``, ``iter_video_chunks``, ``read_mask``, ``iter_mask_chunks``):
 any container FFmpeg reads (mp4, mkv, mov, avi, webm...), a folder of numbered PNG/JPG frames
 (numeric order; frame rate from ``fps.txt`` in the folder, else 24) or one image (one frame;
 as a mask, applied to every frame). Frame counts are exact and frame rates exact fractions.
@@ -35,12 +35,13 @@ from seedvr.io.formats import (
 from seedvr.io.info import DEFAULT_FOLDER_FPS, FrameTimes, VideoInfo, parse_fps
 from seedvr.io.masks import iter_mask_chunks, read_mask
 from seedvr.io.probe import probe
-from seedvr.io.reader import iter_video_chunks, read_video
+from seedvr.io.reader import clip_start, iter_video_chunks, read_clip, read_video
 from seedvr.io.threshold import MASK_THRESHOLD
 from seedvr.io.timeline import IncompleteVideoError
 from seedvr.io.writer import MaskWriter, VideoWriter, write_mask, write_video
 
 __all__ = [
+    "clip_start",
     "DEFAULT_FOLDER_FPS",
     "FPS_SIDECAR",
     "FrameTimes",
@@ -59,6 +60,7 @@ __all__ = [
     "iter_video_chunks",
     "parse_fps",
     "probe",
+    "read_clip",
     "read_mask",
     "read_video",
     "write_mask",

@@ -18,6 +18,7 @@ from seedvr.io.decode import check_readable_video, decode_frames, open_video
 from seedvr.io.formats import input_kind
 from seedvr.io.frames import image_size, list_frame_files, read_image_rgb
 from seedvr.io.precision import rgb_from_video_frame
+from seedvr.io.probe import probe
 
 
 def check_chunk_frames(chunk_frames: int) -> int:
@@ -137,3 +138,32 @@ def read_video(path: str | os.PathLike) -> np.ndarray:
             folder, no frames, or frames of different sizes.
     """
     return np.stack(list(iter_frames(Path(path), rgb_from_video_frame, read_image_rgb)))
+
+
+def clip_start(start: int, frames: int, total: int) -> int:
+    """Where :func:`read_clip` starts ``frames`` frames asked for at ``start`` of a ``total``-frame
+    video: moved back as far as the window needs to fit."""
+    return max(0, min(start, total - frames))
+
+
+def read_clip(path: str | Path, start: int, frames: int) -> tuple[np.ndarray, int]:
+    """``frames`` consecutive frames from ``start`` (moved back so the window fits) and that start."""
+    if frames < 2:
+        raise SeedVRError(f"a clip needs at least 2 frames, got {frames}")
+    total = probe(path).frames
+    if total < frames:
+        raise SeedVRError(f"{Path(path).name} has {total} frames, fewer than the {frames} asked for")
+    start = clip_start(start, frames, total)
+    kept: list[np.ndarray] = []
+    seen = 0
+    for chunk in iter_video_chunks(path, 16):
+        low, high = max(start - seen, 0), min(start + frames - seen, len(chunk))
+        if low < high:
+            kept.append(chunk[low:high])
+        seen += len(chunk)
+        if seen >= start + frames:
+            break
+    clip = np.concatenate(kept) if kept else np.empty((0,), np.uint8)
+    if len(clip) != frames:
+        raise SeedVRError(f"{Path(path).name}: decoded {len(clip)} frames from {start}, expected {frames}")
+    return clip, start

@@ -7,8 +7,10 @@ blotch, dust) or all three, or left clean (``detector.clean_share``), so false p
 texture, edges and motion are learned against. A share of the clips, spread evenly over them
 (``detector.destroyed_share``; clean ones stay clean), loses everything under its mask first
 (:mod:`seedvr.data.damage.destroy`): a hole whose faint paint shows little, found by its
-grain. Optionally also the film-damage clips of a damaged dataset (:func:`manifest_clips`, the
-DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
+grain. Also clips of real video (:func:`footage_clips`, ``detector.footage_clips``: compression,
+noise and real motion, damaged or left clean in the same proportions) from frames the
+real-footage benchmark does not use, and optionally the film-damage clips of a damaged dataset
+(:func:`manifest_clips`, the DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
 computed once per clip; batches are random crops of random frames. One sample in ten is shown
 as a lone frame (no neighbours, no temporal cue), as detection sees clips under 3 frames.
 
@@ -22,11 +24,12 @@ AdamW with the learning rate decayed linearly to a tenth; seed-deterministic on 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -35,8 +38,11 @@ from seedvr.config import DetectorParams
 from seedvr.data.damage.apply import apply_damage, draw_damage_masks
 from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
+from seedvr.data.footage import free_windows
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
+from seedvr.errors import SeedVRError
+from seedvr.io import probe, read_clip
 from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
 from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
 
@@ -101,20 +107,78 @@ def labelled_clips(
     clips = []
     for index, kind in enumerate(kinds):
         spec = make_clip_spec(rng, f"clip_{index:04d}", photos[index % len(photos)], frames, width, height, Fraction(24), photos)
-        clean = render_clip(spec)
-        film = FILM_KINDS if kind == "film" else (kind,)
-        # Evenly spread without a draw from rng, so a share of 0 leaves every clip as it was.
-        destroyed = int((index + 1) * destroyed_share) > int(index * destroyed_share)
-        if kind == CLEAN:
-            damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
-        elif destroyed:
-            drawn = draw_damage_masks(clean.shape[:3], film, rng, mask_ratio)
-            damaged = destroy_under_mask(clean, drawn.mask, drawn.styled_layers(), int(rng.integers(2**31)))
-            mask = drawn.mask
-        else:
-            damaged, mask, _ = apply_damage(clean, film, rng, mask_ratio)
-        clips.append(LabelledClip(kind, damaged, mask, damage_cues(damaged)))
+        clips.append(_damaged_clip(kind, render_clip(spec), rng, mask_ratio, _is_destroyed(index, destroyed_share)))
     return clips
+
+
+def footage_clips(
+    kinds: Sequence[str],
+    videos: Mapping[str, Path],
+    taken: Mapping[str, Sequence[tuple[int, int]]],
+    frames: int,
+    width: int,
+    height: int,
+    mask_ratio: tuple[float, float],
+    seed: int,
+    destroyed_share: float = 0.0,
+) -> list[LabelledClip]:
+    """One clip of real video per entry of ``kinds``, damaged as :func:`labelled_clips` damages
+    procedural ones (deterministic in ``seed``). Sources are ``videos`` (``{name: path}``) in
+    turn; frames are read only outside each source's ``taken`` ranges (the real-footage
+    benchmark's clips, :func:`~seedvr.evaluate.real_footage.benchmark_frames`).
+
+    What procedural clips lack and real video has: compression blocks and ringing, sensor
+    noise, foliage and crowds in motion, which the temporal cue alone takes for damage. Each
+    clip is a random crop (a quarter of the frame's side up to all of it, at ``width:height``)
+    reduced to ``width`` x ``height``.
+    """
+    rng = np.random.default_rng(seed)
+    windows = {name: free_windows(probe(path).frames, taken.get(name, ()), frames) for name, path in videos.items()}
+    sources = [name for name in videos if windows[name]]
+    if not sources:
+        raise SeedVRError(f"no {frames} frames of {', '.join(videos)} lie outside the benchmark's clips")
+    clips = []
+    for index, kind in enumerate(kinds):
+        name = sources[index % len(sources)]
+        low, high = windows[name][int(rng.integers(len(windows[name])))]
+        clip, _ = read_clip(videos[name], int(rng.integers(low, high - frames + 1)), frames)
+        clean = _random_view(clip, width, height, rng)
+        clips.append(_damaged_clip(kind, clean, rng, mask_ratio, _is_destroyed(index, destroyed_share)))
+    return clips
+
+
+def _is_destroyed(index: int, share: float) -> bool:
+    """Whether clip ``index`` is damaged over a destroyed hole: ``share`` of the clips, evenly
+    spread without a draw from the generator, so a share of 0 leaves every clip as it was."""
+    return int((index + 1) * share) > int(index * share)
+
+
+def _damaged_clip(
+    kind: str, clean: np.ndarray, rng: np.random.Generator, mask_ratio: tuple[float, float], destroyed: bool
+) -> LabelledClip:
+    """``clean`` damaged with ``kind`` (none for ``clean``), over a destroyed hole if ``destroyed``, with its cues."""
+    film = FILM_KINDS if kind == "film" else (kind,)
+    if kind == CLEAN:
+        damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
+    elif destroyed:
+        drawn = draw_damage_masks(clean.shape[:3], film, rng, mask_ratio)
+        damaged = destroy_under_mask(clean, drawn.mask, drawn.styled_layers(), int(rng.integers(2**31)))
+        mask = drawn.mask
+    else:
+        damaged, mask, _ = apply_damage(clean, film, rng, mask_ratio)
+    return LabelledClip(kind, damaged, mask, damage_cues(damaged))
+
+
+def _random_view(frames: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A random crop of 25-100 % of the side of the largest ``width:height`` window of ``frames``,
+    reduced (never enlarged past the source) to ``width`` x ``height``."""
+    source_h, source_w = frames.shape[1:3]
+    largest_w = min(source_w, round(source_h * width / height))
+    crop_w = min(source_w, max(width, round(largest_w * rng.uniform(0.25, 1.0))))
+    crop_h = min(source_h, max(height, round(crop_w * height / width)))
+    top, left = int(rng.integers(source_h - crop_h + 1)), int(rng.integers(source_w - crop_w + 1))
+    view = frames[:, top : top + crop_h, left : left + crop_w]
+    return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in view])
 
 
 def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool = False) -> list[LabelledClip]:

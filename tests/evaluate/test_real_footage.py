@@ -272,3 +272,12 @@ def test_script_adapts_a_fresh_model_per_clip(bench_script, tiny_footage, tiny_p
     # One adaptation per clip, each from the model on disk (its own two steps, not a running total).
     assert [entry["steps"] for entry in report["model"]["adapt_reports"]] == [2]
     assert report["cases"][0]["methods"]["seedvr"]["exact_outside_mask"] is True
+
+
+def test_benchmark_frames_are_the_ranges_the_cases_read(tiny_footage):
+    # 20-frame videos, 8-frame cases: a case asked to start at 15 is moved back to 12, as read.
+    late = bench.CaseSpec("pan-late", "pan", 15, ("scratch",), (0.03, 0.08), 4, size=(WIDTH, HEIGHT))
+    taken = bench.benchmark_frames(tiny_footage, (*bench.CASES, late), frames=8)
+    assert taken == {"pan": [(1, 9), (0, 8), (12, 20)], "other": [(0, 8)]}
+    clip, start = bench.read_clip(tiny_footage["pan"], 15, 8)
+    assert start == 12 and len(clip) == 8

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from seedvr.config import DetectorParams
+from seedvr.data.footage import free_windows
 from seedvr.data.photos import PHOTO_NAMES
+from seedvr.errors import SeedVRError
 from seedvr.models.detector import new_detector
 from seedvr.ops.damage_cues import CUE_CHANNELS
 from seedvr.train.detector import (
@@ -16,6 +18,7 @@ from seedvr.train.detector import (
     FILM_KINDS,
     clip_kinds,
     detection_loss,
+    footage_clips,
     labelled_clips,
     manifest_clips,
     sample_batch,
@@ -77,3 +80,33 @@ def test_a_damaged_dataset_gives_its_film_damage_clips_only(tiny_dataset_dir):
     assert clips and {clip.kind for clip in clips} <= set(FILM_KINDS)
     for clip in clips:
         assert clip.mask.any() and clip.cues.shape[:2] == (len(clip.frames), CUE_CHANNELS)
+
+
+def test_free_windows_leave_the_taken_ranges_alone():
+    assert free_windows(100, [(10, 30), (25, 40), (70, 80)], 20) == [(40, 70), (80, 100)]
+    assert free_windows(100, [(10, 30)], 11) == [(30, 100)]  # 10 frames before it: too few
+    assert free_windows(30, [(0, 30)], 1) == []
+
+
+def test_real_video_clips_come_only_from_frames_the_benchmark_leaves(tmp_path):
+    from fractions import Fraction
+
+    from seedvr.io import write_video
+
+    # Each frame carries its index in its grey level, so a clip says where it was read.
+    frames = np.repeat(np.arange(40, dtype=np.uint8)[:, None, None, None] * 6, 48, axis=1)
+    frames = np.ascontiguousarray(np.broadcast_to(frames[:, :, :1], (40, 48, 64, 3)))
+    video = write_video(tmp_path / "real.mkv", frames, Fraction(10))
+    taken = {"real": [(0, 12), (20, 32)]}
+    kinds = [CLEAN, CLEAN, CLEAN, "scratch"]
+    clips = footage_clips(kinds, {"real": video}, taken, 4, 32, 24, TINY.mask_ratio, seed=3)
+    assert [clip.kind for clip in clips] == kinds
+    for clip in clips[:3]:
+        assert clip.frames.shape == (4, 24, 32, 3) and not clip.mask.any()
+        first = int(round(float(clip.frames[0].mean()) / 6))
+        assert 12 <= first <= 16 or 32 <= first <= 36  # inside [12, 20) or [32, 40), 4 frames
+    assert clips[3].mask.any()
+    again = footage_clips(kinds, {"real": video}, taken, 4, 32, 24, TINY.mask_ratio, seed=3)
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(clips, again, strict=True))
+    with pytest.raises(SeedVRError, match="outside the benchmark"):
+        footage_clips(kinds, {"real": video}, {"real": [(0, 40)]}, 4, 32, 24, TINY.mask_ratio, seed=3)
