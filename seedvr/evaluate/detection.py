@@ -29,6 +29,7 @@ from seedvr.models.detector import DamageDetector
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
+    ClipRecipe,
     DetectorTrainResult,
     LabelledClip,
     clip_kinds,
@@ -83,7 +84,8 @@ def heldout_clips(params: DetectorParams, photos: Sequence[str], size: tuple[int
     ``size`` (width, height; default the training size)."""
     width, height = size or (params.width, params.height)
     kinds = [(*CLIP_KINDS, CLEAN)[index % (len(CLIP_KINDS) + 1)] for index in range(params.heldout_clips)]
-    return labelled_clips(kinds, photos, params.frames, width, height, params.mask_ratio, params.seed + _HELDOUT_SEED_OFFSET)
+    recipe = ClipRecipe(params.frames, width, height, params.mask_ratio, params.seed + _HELDOUT_SEED_OFFSET)
+    return labelled_clips(kinds, photos, recipe)
 
 
 def seconds_per_frame(
@@ -176,17 +178,9 @@ def real_training_clips(params: DetectorParams) -> list[LabelledClip]:
     unknown = sorted(set(params.footage_sources) - set(videos))
     if unknown:
         raise SeedVRError(f"detector.footage_sources: no footage video {', '.join(unknown)}; have {', '.join(videos)}")
-    return footage_clips(
-        clip_kinds(params.footage_clips, params.clean_share),
-        {name: videos[name] for name in params.footage_sources},
-        benchmark_frames(videos),
-        params.frames,
-        params.width,
-        params.height,
-        params.mask_ratio,
-        params.seed,
-        params.destroyed_share,
-    )
+    kinds = clip_kinds(params.footage_clips, params.clean_share)
+    sources = {name: videos[name] for name in params.footage_sources}
+    return footage_clips(kinds, sources, benchmark_frames(videos), ClipRecipe.of(params))
 
 
 def train_shipped_detector(
@@ -200,16 +194,7 @@ def train_shipped_detector(
 ) -> ShippedDetectorReport:
     """Train on clips over ``photos`` (and ``extra_clips``, e.g. :func:`~seedvr.train.detector.manifest_clips`),
     score clips over ``heldout_photos``, save ``params.out`` with its card."""
-    training_clips = labelled_clips(
-        clip_kinds(params.clips, params.clean_share),
-        photos,
-        params.frames,
-        params.width,
-        params.height,
-        params.mask_ratio,
-        params.seed,
-        params.destroyed_share,
-    )
+    training_clips = labelled_clips(clip_kinds(params.clips, params.clean_share), photos, ClipRecipe.of(params))
     training = train_detector([*training_clips, *real_training_clips(params), *extra_clips], params, progress)
     heldout = heldout_clips(params, heldout_photos)
     scores = score_detector(training.detector, heldout, params.threshold, params.dilate, params.scales)

@@ -87,52 +87,54 @@ def clip_kinds(count: int, clean_share: float) -> list[str]:
     return [CLIP_KINDS[index % len(CLIP_KINDS)] for index in range(count - clean)] + [CLEAN] * clean
 
 
-def labelled_clips(
-    kinds: Sequence[str],
-    photos: Sequence[str],
-    frames: int,
-    width: int,
-    height: int,
-    mask_ratio: tuple[float, float],
-    seed: int,
-    destroyed_share: float = 0.0,
-) -> list[LabelledClip]:
-    """Render one procedural clip per entry of ``kinds`` over ``photos`` (backgrounds in turn),
-    damage it with that kind (none for ``clean``) and compute its cues. Deterministic in ``seed``.
+@dataclass(frozen=True)
+class ClipRecipe:
+    """How training clips are made: ``frames`` frames of ``width`` x ``height``, damaged with
+    masks covering ``mask_ratio`` of them, ``destroyed_share`` of the clips (spread evenly) over
+    a destroyed hole (:func:`~seedvr.data.damage.destroy.destroy_under_mask`) instead of over
+    the picture; every draw from ``seed``."""
 
-    ``destroyed_share`` of the clips, spread evenly over them, are damaged over a destroyed
-    hole (:func:`~seedvr.data.damage.destroy.destroy_under_mask`) instead of over the picture.
-    """
-    rng = np.random.default_rng(seed)
+    frames: int
+    width: int
+    height: int
+    mask_ratio: tuple[float, float]
+    seed: int
+    destroyed_share: float = 0.0
+
+    @classmethod
+    def of(cls, params: DetectorParams) -> ClipRecipe:
+        """The recipe of ``params``' training clips."""
+        return cls(params.frames, params.width, params.height, params.mask_ratio, params.seed, params.destroyed_share)
+
+
+def labelled_clips(kinds: Sequence[str], photos: Sequence[str], recipe: ClipRecipe) -> list[LabelledClip]:
+    """Render one procedural clip per entry of ``kinds`` over ``photos`` (backgrounds in turn),
+    damage it with that kind (none for ``clean``) and compute its cues, as ``recipe`` says."""
+    rng = np.random.default_rng(recipe.seed)
     clips = []
     for index, kind in enumerate(kinds):
-        spec = make_clip_spec(rng, f"clip_{index:04d}", photos[index % len(photos)], frames, width, height, Fraction(24), photos)
-        clips.append(_damaged_clip(kind, render_clip(spec), rng, mask_ratio, _is_destroyed(index, destroyed_share)))
+        background = photos[index % len(photos)]
+        size = (recipe.frames, recipe.width, recipe.height)
+        spec = make_clip_spec(rng, f"clip_{index:04d}", background, *size, Fraction(24), photos)
+        clips.append(_damaged_clip(kind, render_clip(spec), rng, recipe, index))
     return clips
 
 
 def footage_clips(
-    kinds: Sequence[str],
-    videos: Mapping[str, Path],
-    taken: Mapping[str, Sequence[tuple[int, int]]],
-    frames: int,
-    width: int,
-    height: int,
-    mask_ratio: tuple[float, float],
-    seed: int,
-    destroyed_share: float = 0.0,
+    kinds: Sequence[str], videos: Mapping[str, Path], taken: Mapping[str, Sequence[tuple[int, int]]], recipe: ClipRecipe
 ) -> list[LabelledClip]:
     """One clip of real video per entry of ``kinds``, damaged as :func:`labelled_clips` damages
-    procedural ones (deterministic in ``seed``). Sources are ``videos`` (``{name: path}``) in
-    turn; frames are read only outside each source's ``taken`` ranges (the real-footage
-    benchmark's clips, :func:`~seedvr.evaluate.real_footage.benchmark_frames`).
+    procedural ones (``recipe``). Sources are ``videos`` (``{name: path}``) in turn; frames are
+    read only outside each source's ``taken`` ranges (the real-footage benchmark's clips,
+    :func:`~seedvr.evaluate.real_footage.benchmark_frames`).
 
     What procedural clips lack and real video has: compression blocks and ringing, sensor
     noise, foliage and crowds in motion, which the temporal cue alone takes for damage. Each
     clip is a random crop (a quarter of the frame's side up to all of it, at ``width:height``)
     reduced to ``width`` x ``height``.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(recipe.seed)
+    frames = recipe.frames
     windows = {name: free_windows(probe(path).frames, taken.get(name, ()), frames) for name, path in videos.items()}
     sources = [name for name in videos if windows[name]]
     if not sources:
@@ -142,30 +144,24 @@ def footage_clips(
         name = sources[index % len(sources)]
         low, high = windows[name][int(rng.integers(len(windows[name])))]
         clip, _ = read_clip(videos[name], int(rng.integers(low, high - frames + 1)), frames)
-        clean = _random_view(clip, width, height, rng)
-        clips.append(_damaged_clip(kind, clean, rng, mask_ratio, _is_destroyed(index, destroyed_share)))
+        clean = _random_view(clip, recipe.width, recipe.height, rng)
+        clips.append(_damaged_clip(kind, clean, rng, recipe, index))
     return clips
 
 
-def _is_destroyed(index: int, share: float) -> bool:
-    """Whether clip ``index`` is damaged over a destroyed hole: ``share`` of the clips, evenly
-    spread without a draw from the generator, so a share of 0 leaves every clip as it was."""
-    return int((index + 1) * share) > int(index * share)
-
-
-def _damaged_clip(
-    kind: str, clean: np.ndarray, rng: np.random.Generator, mask_ratio: tuple[float, float], destroyed: bool
-) -> LabelledClip:
-    """``clean`` damaged with ``kind`` (none for ``clean``), over a destroyed hole if ``destroyed``, with its cues."""
+def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe: ClipRecipe, index: int) -> LabelledClip:
+    """``clean`` (clip ``index``) damaged with ``kind`` (none for ``clean``), with its cues."""
     film = FILM_KINDS if kind == "film" else (kind,)
+    # Evenly spread without a draw from rng, so a share of 0 leaves every clip as it was.
+    destroyed = int((index + 1) * recipe.destroyed_share) > int(index * recipe.destroyed_share)
     if kind == CLEAN:
         damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
     elif destroyed:
-        drawn = draw_damage_masks(clean.shape[:3], film, rng, mask_ratio)
+        drawn = draw_damage_masks(clean.shape[:3], film, rng, recipe.mask_ratio)
         damaged = destroy_under_mask(clean, drawn.mask, drawn.styled_layers(), int(rng.integers(2**31)))
         mask = drawn.mask
     else:
-        damaged, mask, _ = apply_damage(clean, film, rng, mask_ratio)
+        damaged, mask, _ = apply_damage(clean, film, rng, recipe.mask_ratio)
     return LabelledClip(kind, damaged, mask, damage_cues(damaged))
 
 

@@ -16,6 +16,7 @@ from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
     FILM_KINDS,
+    ClipRecipe,
     clip_kinds,
     detection_loss,
     footage_clips,
@@ -31,7 +32,7 @@ TINY = DetectorParams(clips=5, frames=4, width=48, height=32, crop_size=32, batc
 @pytest.fixture(scope="session")
 def tiny_clips():
     kinds = clip_kinds(TINY.clips, TINY.clean_share)
-    return labelled_clips(kinds, PHOTO_NAMES, TINY.frames, TINY.width, TINY.height, TINY.mask_ratio, seed=0)
+    return labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY))
 
 
 def test_every_film_kind_and_clean_clips_are_drawn():
@@ -50,8 +51,7 @@ def test_the_masks_are_the_labels(tiny_clips):
 
 def test_destroyed_clips_keep_the_mask_and_lose_the_picture_under_it(tiny_clips):
     kinds = clip_kinds(TINY.clips, TINY.clean_share)
-    args = (kinds, PHOTO_NAMES, TINY.frames, TINY.width, TINY.height, TINY.mask_ratio)
-    destroyed = labelled_clips(*args, seed=0, destroyed_share=1.0)
+    destroyed = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"destroyed_share": 1.0})))
     first_painted, first_destroyed = tiny_clips[0], destroyed[0]
     # The same draw of damage, over a hole instead of over the picture; the outside untouched.
     assert np.array_equal(first_destroyed.mask, first_painted.mask)
@@ -99,14 +99,15 @@ def test_real_video_clips_come_only_from_frames_the_benchmark_leaves(tmp_path):
     video = write_video(tmp_path / "real.mkv", frames, Fraction(10))
     taken = {"real": [(0, 12), (20, 32)]}
     kinds = [CLEAN, CLEAN, CLEAN, "scratch"]
-    clips = footage_clips(kinds, {"real": video}, taken, 4, 32, 24, TINY.mask_ratio, seed=3)
+    recipe = ClipRecipe(frames=4, width=32, height=24, mask_ratio=TINY.mask_ratio, seed=3)
+    clips = footage_clips(kinds, {"real": video}, taken, recipe)
     assert [clip.kind for clip in clips] == kinds
     for clip in clips[:3]:
         assert clip.frames.shape == (4, 24, 32, 3) and not clip.mask.any()
         first = int(round(float(clip.frames[0].mean()) / 6))
         assert 12 <= first <= 16 or 32 <= first <= 36  # inside [12, 20) or [32, 40), 4 frames
     assert clips[3].mask.any()
-    again = footage_clips(kinds, {"real": video}, taken, 4, 32, 24, TINY.mask_ratio, seed=3)
+    again = footage_clips(kinds, {"real": video}, taken, recipe)
     assert all(np.array_equal(a.frames, b.frames) for a, b in zip(clips, again, strict=True))
     with pytest.raises(SeedVRError, match="outside the benchmark"):
-        footage_clips(kinds, {"real": video}, {"real": [(0, 40)]}, 4, 32, 24, TINY.mask_ratio, seed=3)
+        footage_clips(kinds, {"real": video}, {"real": [(0, 40)]}, recipe)
