@@ -1,4 +1,4 @@
-"""Fused propagation: exact outside the holes, deterministic, a true mean of its hypotheses."""
+"""Fused propagation: exact outside the holes, deterministic, the seam-weighted mean of its hypotheses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seedvr.ops.flow import estimate_video_flows
-from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation
+from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation, seam_weight
 from seedvr.ops.propagation import propagation_guess
 
 
@@ -47,13 +47,18 @@ def test_one_hypothesis_is_plain_propagation_with_its_flow(damaged_clip):
     np.testing.assert_array_equal(single.forward_flow, flows[0])
 
 
-def test_fused_guess_is_the_rounded_mean_and_validity_the_majority(damaged_clip):
+def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged_clip):
     damaged, masks = damaged_clip
     hypotheses = ((1.0, 2), (1.0, 5), (1.0, 9))
     parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, d in hypotheses]
     fused = fused_propagation(damaged, masks, hypotheses=hypotheses)
-    mean = np.rint(np.mean([guess.astype(np.float32) for guess, _ in parts], axis=0)).astype(np.uint8)
+    weights = [seam_weight(guess, damaged, masks) for guess, _ in parts]
+    total = sum(weight[..., None] * guess.astype(np.float32) for weight, (guess, _) in zip(weights, parts))
+    mean = np.rint(total / sum(weights)[..., None]).astype(np.uint8)
     np.testing.assert_array_equal(fused.guess[masks], mean[masks])
+    # The weights differ where the hypotheses' seams do: not the plain mean.
+    plain = np.rint(np.mean([guess.astype(np.float32) for guess, _ in parts], axis=0)).astype(np.uint8)
+    assert np.any(fused.guess[masks] != plain[masks])
     np.testing.assert_array_equal(fused.validity, np.sum([valid for _, valid in parts], axis=0) >= 2)
     # The flow handed on is the first hypothesis' one.
     np.testing.assert_array_equal(fused.backward_flow, estimate_video_flows(damaged, masks, dilation=2)[1])
@@ -66,3 +71,19 @@ def test_hypotheses_landing_on_one_working_size_keep_their_weight(damaged_clip):
     spelled = fused_propagation(damaged, masks, hypotheses=((1.0, 9), (1.0, 9), (1.0, 2)))
     np.testing.assert_array_equal(twice.guess, spelled.guess)
     assert max(damaged.shape[1:3]) <= 256
+
+
+def test_a_fill_that_leaves_a_seam_weighs_less_than_one_that_continues_the_picture():
+    # A horizontal ramp with a hole: the ramp's own values continue it, a constant does not.
+    ramp = np.tile(np.linspace(0, 255, 48, dtype=np.float32).astype(np.uint8)[None, :, None], (40, 1, 3))
+    frames = np.repeat(ramp[None], 2, axis=0)
+    masks = np.zeros((2, 40, 48), dtype=bool)
+    masks[:, 12:28, 16:32] = True
+    right, wrong = frames.copy(), frames.copy()
+    wrong[masks] = 128
+    right_weight, wrong_weight = seam_weight(right, frames, masks), seam_weight(wrong, frames, masks)
+    assert np.all(right_weight[masks] > 0.7)
+    assert np.all(wrong_weight[masks] <= right_weight[masks])
+    # Near the hole's left and right sides the constant is far from the ramp.
+    assert np.all(wrong_weight[:, 12:28, 16] < 0.1) and np.all(wrong_weight[:, 12:28, 31] < 0.1)
+    np.testing.assert_array_equal(right_weight[~masks], 1.0)

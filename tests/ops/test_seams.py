@@ -1,0 +1,53 @@
+"""The seam a fill leaves at its hole's border: zero for the true picture, large for a wrong one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seedvr.errors import SeedVRError
+from seedvr.ops.seams import border_mismatch
+
+
+@pytest.fixture(scope="module")
+def textured_clip():
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, size=(3, 32, 40, 3), dtype=np.uint8)
+    frames[:] = np.clip(frames.astype(np.int32) // 8 + 100, 0, 255).astype(np.uint8)  # gentle texture
+    masks = np.zeros((3, 32, 40), dtype=bool)
+    masks[0, 8:20, 10:22] = True
+    masks[2, 4:8, 30:38] = True
+    return frames, masks
+
+
+def test_the_true_fill_leaves_a_small_seam_and_a_wrong_one_a_large_one(textured_clip):
+    frames, masks = textured_clip
+    truth = border_mismatch(frames, frames, masks, spread=4.0)
+    wrong = frames.copy()
+    wrong[masks] = 255
+    broken = border_mismatch(wrong, frames, masks, spread=4.0)
+    assert truth.dtype == np.float32 and truth.shape == masks.shape
+    assert truth[masks].max() < 10 and broken[masks].min() > 100
+    # Nothing is measured outside the holes, nor in a frame without one.
+    assert not truth[~masks].any() and not broken[1].any()
+
+
+def test_the_seam_is_read_from_the_nearest_border(textured_clip):
+    frames, masks = textured_clip
+    fill = frames.copy()
+    fill[0, 8:20, 10:16] = 255  # the left half of the first hole is wrong
+    seam = border_mismatch(fill, frames, masks, spread=2.0)
+    assert seam[0, 14, 10] > 4 * seam[0, 14, 21]
+
+
+@pytest.mark.parametrize("spread", [0.0, -1.0])
+def test_a_spread_that_is_not_positive_is_refused(textured_clip, spread):
+    frames, masks = textured_clip
+    with pytest.raises(SeedVRError, match="spread must be positive"):
+        border_mismatch(frames, frames, masks, spread)
+
+
+def test_a_fill_of_another_shape_is_refused(textured_clip):
+    frames, masks = textured_clip
+    with pytest.raises(SeedVRError, match="fill must be uint8"):
+        border_mismatch(frames[:, :16], frames, masks, 2.0)
