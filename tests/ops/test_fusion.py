@@ -87,3 +87,16 @@ def test_a_fill_that_leaves_a_seam_weighs_less_than_one_that_continues_the_pictu
     # Near the hole's left and right sides the constant is far from the ramp.
     assert np.all(wrong_weight[:, 12:28, 16] < 0.1) and np.all(wrong_weight[:, 12:28, 31] < 0.1)
     np.testing.assert_array_equal(right_weight[~masks], 1.0)
+
+
+def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
+    # A static hole over a ramp; the fill is wrong in frame 3 only.
+    ramp = np.tile(np.linspace(0, 255, 48, dtype=np.float32).astype(np.uint8)[None, :, None], (40, 1, 3))
+    frames = np.repeat(ramp[None], 8, axis=0)
+    masks = np.zeros((8, 40, 48), dtype=bool)
+    masks[:, 12:28, 16:32] = True
+    fill = frames.copy()
+    fill[3][masks[3]] = 128
+    weight = seam_weight(fill, frames, masks)[:, 20, 16]
+    assert weight[1] < weight[0] and weight[5] < weight[6]  # frames 1-5 read frame 3's seam
+    assert weight[0] == pytest.approx(weight[7]) and weight[0] == pytest.approx(weight[6])
