@@ -10,7 +10,7 @@ measured with the harmonic completion alone, before the temporal completion of
 :func:`seedvr.ops.flow.temporal_completion`).
 
 The mean is weighted, per pixel, by how well each hypothesis' fill continues the known
-pixels at the nearest hole border (:func:`seedvr.ops.seams.border_mismatch`): a wrong flow
+pixels at the nearest hole border (:class:`seedvr.ops.seams.HoleBorders`): a wrong flow
 shows as a seam there, so a hypothesis that leaves one counts less in the hole behind it.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, DEFAULT_HOLE_DILATION, PairFlowMemo, flows_per_dilation, reduced_size
 from seedvr.ops.propagation import propagation_guess
-from seedvr.ops.seams import border_mismatch
+from seedvr.ops.seams import HoleBorders
 
 #: (flow working size as a multiple of ``flow_max_side``, hole dilation in reduced pixels).
 #: The first is the single-flow default: its flow is the one the learned stages read.
@@ -62,9 +62,14 @@ def _temporal_hole_mean(values: np.ndarray, masks: np.ndarray, reach: int) -> np
     return np.where(masks, total / np.maximum(count, 1.0), 0.0).astype(np.float32)
 
 
-def seam_weight(fill: np.ndarray, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+def seam_borders(frames: np.ndarray, masks: np.ndarray) -> HoleBorders:
+    """The hole borders every hypothesis of ``frames`` in ``masks`` is judged against."""
+    return HoleBorders(frames, masks, SEAM_SPREAD)
+
+
+def seam_weight(fill: np.ndarray, borders: HoleBorders) -> np.ndarray:
     """Weight ``float32 [T, H, W]`` of one hypothesis' ``fill`` in the fused mean (1 with no seam)."""
-    seam = _temporal_hole_mean(border_mismatch(fill, frames, masks, SEAM_SPREAD), masks, SEAM_FRAMES)
+    seam = _temporal_hole_mean(borders.mismatch(fill), borders.masks, SEAM_FRAMES)
     return np.exp(-np.minimum(seam / SEAM_TEMPERATURE, _MAX_SEAM_EXPONENT))
 
 
@@ -104,13 +109,14 @@ def fused_propagation(
     masks = masks.astype(bool, copy=False)
     total = np.zeros(frames.shape, dtype=np.float32)
     total_weight = np.zeros(masks.shape, dtype=np.float32)
+    borders = seam_borders(frames, masks)
     votes = np.zeros(masks.shape, dtype=np.int32)
     default_flows = None
     for size, by_dilation in weights.items():
         side = max(size)
         for dilation, flows in flows_per_dilation(frames, masks, side, tuple(by_dilation), memo):
             guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
-            weight = by_dilation[dilation] * seam_weight(guess, frames, masks)
+            weight = by_dilation[dilation] * seam_weight(guess, borders)
             total += weight[..., None] * guess.astype(np.float32)
             total_weight += weight
             votes += by_dilation[dilation] * validity

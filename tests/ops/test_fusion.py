@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seedvr.ops.flow import estimate_video_flows
-from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation, seam_weight
+from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation, seam_borders, seam_weight
 from seedvr.ops.propagation import propagation_guess
 
 
@@ -52,7 +52,8 @@ def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged
     hypotheses = ((1.0, 2), (1.0, 5), (1.0, 9))
     parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, d in hypotheses]
     fused = fused_propagation(damaged, masks, hypotheses=hypotheses)
-    weights = [seam_weight(guess, damaged, masks) for guess, _ in parts]
+    borders = seam_borders(damaged, masks)
+    weights = [seam_weight(guess, borders) for guess, _ in parts]
     total = sum(weight[..., None] * guess.astype(np.float32) for weight, (guess, _) in zip(weights, parts))
     mean = np.rint(total / sum(weights)[..., None]).astype(np.uint8)
     np.testing.assert_array_equal(fused.guess[masks], mean[masks])
@@ -81,7 +82,8 @@ def test_a_fill_that_leaves_a_seam_weighs_less_than_one_that_continues_the_pictu
     masks[:, 12:28, 16:32] = True
     right, wrong = frames.copy(), frames.copy()
     wrong[masks] = 128
-    right_weight, wrong_weight = seam_weight(right, frames, masks), seam_weight(wrong, frames, masks)
+    borders = seam_borders(frames, masks)
+    right_weight, wrong_weight = seam_weight(right, borders), seam_weight(wrong, borders)
     assert np.all(right_weight[masks] > 0.7)
     assert np.all(wrong_weight[masks] <= right_weight[masks])
     # Near the hole's left and right sides the constant is far from the ramp.
@@ -97,6 +99,6 @@ def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
     masks[:, 12:28, 16:32] = True
     fill = frames.copy()
     fill[3][masks[3]] = 128
-    weight = seam_weight(fill, frames, masks)[:, 20, 16]
+    weight = seam_weight(fill, seam_borders(frames, masks))[:, 20, 16]
     assert weight[1] < weight[0] and weight[5] < weight[6]  # frames 1-5 read frame 3's seam
     assert weight[0] == pytest.approx(weight[7]) and weight[0] == pytest.approx(weight[6])
