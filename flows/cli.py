@@ -30,7 +30,6 @@ from pathlib import Path
 import typer
 
 from flows.deployments import BATCH_DEPLOYMENT, TRAINING_DEPLOYMENT, declared_deployments, to_runner_deployment
-from flows.repair import DASK_ADDRESS_ENV, TASK_RUNNER_ENV, TASK_WORKERS_ENV
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
 from seedvr.errors import SeedVRError
@@ -42,6 +41,10 @@ SERVER_STOP_TIMEOUT_S = 20.0
 
 def _use_runner_in_flow_runs(runner: str, dask_address: str | None, workers: int) -> None:
     """Export the runner choice: served runs import ``flows.repair`` afresh in child processes."""
+    # Imported here, not at the top: every `seedvr` command starts from this module (the DVC
+    # stages run several per pipeline), and only `serve` needs Prefect and the batch flow.
+    from flows.repair import DASK_ADDRESS_ENV, TASK_RUNNER_ENV, TASK_WORKERS_ENV
+
     if runner not in ("threads", "dask"):
         raise SeedVRError(f"unknown --runner {runner!r}; choose threads or dask")
     if workers < 1:

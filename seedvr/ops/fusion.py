@@ -95,8 +95,8 @@ def fused_propagation(
     Hypotheses that land on the same working size (small frames: nothing is shrunk) are
     computed once and keep their weight in the mean; the frame pairs are measured once per
     working size, whatever the dilations. The weighted mean (see the module docstring) is
-    accumulated, so memory stays at one float copy of the clip and one weight per pixel
-    however many hypotheses there are. ``memo`` (one per stream of
+    accumulated, so memory stays at one float copy of the clip and a few numbers per pixel
+    (the weights, the votes, the hole borders' spread) however many hypotheses there are. ``memo`` (one per stream of
     windows) spares re-measuring the frame pairs the previous window shared with this one.
     """
     height, width = frames.shape[1:3]

@@ -73,8 +73,3 @@ class HoleBorders:
                 * self.masks[index]
             )
         return seam
-
-
-def border_mismatch(fill: np.ndarray, frames: np.ndarray, masks: np.ndarray, spread: float) -> np.ndarray:
-    """The seam of one ``fill`` of ``masks`` in ``frames`` (see :class:`HoleBorders`)."""
-    return HoleBorders(frames, masks, spread).mismatch(fill)

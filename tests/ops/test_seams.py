@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.seams import border_mismatch
+from seedvr.ops.seams import HoleBorders
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,10 @@ def textured_clip():
 
 def test_the_true_fill_leaves_a_small_seam_and_a_wrong_one_a_large_one(textured_clip):
     frames, masks = textured_clip
-    truth = border_mismatch(frames, frames, masks, spread=4.0)
+    truth = HoleBorders(frames, masks, spread=4.0).mismatch(frames)
     wrong = frames.copy()
     wrong[masks] = 255
-    broken = border_mismatch(wrong, frames, masks, spread=4.0)
+    broken = HoleBorders(frames, masks, spread=4.0).mismatch(wrong)
     assert truth.dtype == np.float32 and truth.shape == masks.shape
     assert truth[masks].max() < 10 and broken[masks].min() > 100
     # Nothing is measured outside the holes, nor in a frame without one.
@@ -36,7 +36,7 @@ def test_the_seam_is_read_from_the_nearest_border(textured_clip):
     frames, masks = textured_clip
     fill = frames.copy()
     fill[0, 8:20, 10:16] = 255  # the left half of the first hole is wrong
-    seam = border_mismatch(fill, frames, masks, spread=2.0)
+    seam = HoleBorders(frames, masks, spread=2.0).mismatch(fill)
     assert seam[0, 14, 10] > 4 * seam[0, 14, 21]
 
 
@@ -44,10 +44,10 @@ def test_the_seam_is_read_from_the_nearest_border(textured_clip):
 def test_a_spread_that_is_not_positive_is_refused(textured_clip, spread):
     frames, masks = textured_clip
     with pytest.raises(SeedVRError, match="spread must be positive"):
-        border_mismatch(frames, frames, masks, spread)
+        HoleBorders(frames, masks, spread)
 
 
 def test_a_fill_of_another_shape_is_refused(textured_clip):
     frames, masks = textured_clip
     with pytest.raises(SeedVRError, match="fill must be uint8"):
-        border_mismatch(frames[:, :16], frames, masks, 2.0)
+        HoleBorders(frames, masks, 2.0).mismatch(frames[:, :16])
