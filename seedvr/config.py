@@ -261,12 +261,18 @@ class PretrainParams(Section):
 
     Source clips are rendered over every photograph at hand (scikit-image's and the real
     photographs of the footage cache), damaged with every kind, and the full model is trained
-    from scratch on them; the ``train``/``loss``/``model`` sections supply everything else.
+    on them; the ``train``/``loss``/``model`` sections supply everything else.
+    ``footage_clips`` clips of real video join them: frames of the footage videos that no
+    real-footage benchmark case reads, where motion, noise and texture are those of real
+    footage. ``init`` is where training starts: ``scratch``, or a pipeline folder whose
+    weights it continues (a second leg on other data).
     """
 
     out: str = "models/seedvr-base"
     work: str = "work/pretrain"
+    init: str = "scratch"
     clips: int = Field(48, ge=3)
+    footage_clips: int = Field(0, ge=0)
     frames: int = Field(24, ge=2)
     width: int = Field(192, ge=16)
     height: int = Field(128, ge=16)

@@ -1,4 +1,4 @@
-"""``seedvr pretrain``: train the shipped base model (``models/seedvr-base``) from scratch."""
+"""``seedvr pretrain``: train the shipped base model (``models/seedvr-base``)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ def pretrain(
     minutes: float = typer.Option(None, help="Wall-time budget for training (default: pretrain.max_minutes)."),
     resume: Path = typer.Option(None, help="Continue from a Lightning checkpoint (e.g. work/pretrain/checkpoints/last.ckpt)."),
 ) -> None:
-    """Train the base model on clips over every photograph at hand (fetches the footage cache once)."""
+    """Train the base model on clips over every photograph at hand, and of real video when
+    pretrain.footage_clips asks (fetches the footage cache once)."""
     from seedvr.config import load_params
-    from seedvr.data.footage import footage_photos
+    from seedvr.data.footage import FootageSources, footage_photos, footage_videos
     from seedvr.data.photos import PHOTO_NAMES
+    from seedvr.evaluate.real_footage import benchmark_frames
     from seedvr.train.pretrain import pretrain_base_model
     from seedvr.versioning.git import git_commit
 
@@ -32,6 +34,10 @@ def pretrain(
             raise typer.BadParameter("--minutes must be positive")
         settings = settings.model_copy(update={"pretrain": settings.pretrain.model_copy(update={"max_minutes": minutes})})
     photos = list(PHOTO_NAMES) + [str(path) for path in footage_photos()]
+    footage = None
+    if settings.pretrain.footage_clips:
+        videos = footage_videos()
+        footage = FootageSources(videos, benchmark_frames(videos))
     console = Console(stderr=True)
 
     def report(row: dict) -> None:
@@ -48,5 +54,6 @@ def pretrain(
         command="seedvr " + " ".join(sys.argv[1:]),
         on_progress=report,
         resume=str(resume) if resume else None,
+        footage=footage,
     )
     typer.echo(f"saved base model to {result.out_dir} ({result.steps} steps, {result.seconds / 60:.1f} min)")

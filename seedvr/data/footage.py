@@ -45,7 +45,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -323,6 +325,85 @@ def free_windows(length: int, taken: Sequence[tuple[int, int]], frames: int) -> 
     return windows
 
 
+@dataclass(frozen=True)
+class FootageSources:
+    """Real video training may read: ``videos`` (``{name: path}``) and, per name, the ``taken``
+    frame ranges ``[start, stop)`` it must not read (the real-footage benchmark's clips)."""
+
+    videos: Mapping[str, Path]
+    taken: Mapping[str, Sequence[tuple[int, int]]]
+
+
+def random_view(frames: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A random crop of 25-100 % of the side of the largest ``width:height`` window of ``frames``,
+    reduced (never enlarged past the source) to ``width`` x ``height``."""
+    source_h, source_w = frames.shape[1:3]
+    largest_w = min(source_w, round(source_h * width / height))
+    crop_w = min(source_w, max(width, round(largest_w * rng.uniform(0.25, 1.0))))
+    crop_h = min(source_h, max(height, round(crop_w * height / width)))
+    top, left = int(rng.integers(source_h - crop_h + 1)), int(rng.integers(source_w - crop_w + 1))
+    view = frames[:, top : top + crop_h, left : left + crop_w]
+    return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in view])
+
+
+def footage_views(
+    count: int,
+    videos: Mapping[str, Path],
+    taken: Mapping[str, Sequence[tuple[int, int]]],
+    frames: int,
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+) -> Iterator[np.ndarray]:
+    """``count`` clips of real video, ``uint8 [frames, height, width, 3]``: the sources of
+    ``videos`` (``{name: path}``) in turn, each clip from a random window that overlaps none of
+    that source's ``taken`` ranges (the real-footage benchmark's frames), then a
+    :func:`random_view` of it. Lazy, so a caller may draw from ``rng`` between clips."""
+    from seedvr.io import probe, read_clip
+
+    windows = {name: free_windows(probe(path).frames, taken.get(name, ()), frames) for name, path in videos.items()}
+    sources = [name for name in videos if windows[name]]
+    if count and not sources:
+        raise SeedVRError(f"no {frames} frames of {', '.join(videos)} lie outside the benchmark's clips")
+    for index in range(count):
+        name = sources[index % len(sources)]
+        low, high = windows[name][int(rng.integers(len(windows[name])))]
+        clip, _ = read_clip(videos[name], int(rng.integers(low, high - frames + 1)), frames)
+        yield random_view(clip, width, height, rng)
+
+
+#: Name pattern of the real-video clips :func:`write_footage_sources` adds to a source folder.
+FOOTAGE_SOURCE_PATTERN = "footage_[0-9][0-9][0-9][0-9].mkv"
+
+
+def write_footage_sources(
+    out_dir: str | Path,
+    count: int,
+    videos: Mapping[str, Path],
+    taken: Mapping[str, Sequence[tuple[int, int]]],
+    frames: int,
+    width: int,
+    height: int,
+    seed: int,
+) -> list[Path]:
+    """Write :func:`footage_views` clips as ``out_dir/footage_XXXX.mkv`` (FFV1, 24 fps), source
+    clips beside the procedural ones; earlier ones are replaced. Returns the paths written."""
+    from seedvr.io import VideoWriter
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(FOOTAGE_SOURCE_PATTERN):
+        stale.unlink()
+    written = []
+    views = footage_views(count, videos, taken, frames, width, height, np.random.default_rng(seed))
+    for index, clip in enumerate(views):
+        path = out_dir / f"footage_{index:04d}.mkv"
+        with VideoWriter(path, Fraction(24), width, height) as writer:
+            writer.write(clip)
+        written.append(path)
+    return written
+
+
 def footage_photos(cache_dir: str | os.PathLike | None = None) -> list[Path]:
     """Paths of the real colour photographs (sorted by name), fetched if needed."""
     folder = ensure_footage(cache_dir)
@@ -341,7 +422,12 @@ __all__ = [
     "ensure_footage",
     "file_sha256",
     "footage_dir",
+    "FOOTAGE_SOURCE_PATTERN",
+    "FootageSources",
+    "footage_views",
     "free_windows",
+    "random_view",
+    "write_footage_sources",
     "footage_photos",
     "footage_videos",
 ]

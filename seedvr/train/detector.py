@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,11 +37,9 @@ from seedvr.config import DetectorParams
 from seedvr.data.damage.apply import apply_damage, draw_damage_masks
 from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
-from seedvr.data.footage import free_windows
+from seedvr.data.footage import footage_views
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
-from seedvr.errors import SeedVRError
-from seedvr.io import probe, read_clip
 from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
 from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
 
@@ -134,19 +131,9 @@ def footage_clips(
     reduced to ``width`` x ``height``.
     """
     rng = np.random.default_rng(recipe.seed)
-    frames = recipe.frames
-    windows = {name: free_windows(probe(path).frames, taken.get(name, ()), frames) for name, path in videos.items()}
-    sources = [name for name in videos if windows[name]]
-    if not sources:
-        raise SeedVRError(f"no {frames} frames of {', '.join(videos)} lie outside the benchmark's clips")
-    clips = []
-    for index, kind in enumerate(kinds):
-        name = sources[index % len(sources)]
-        low, high = windows[name][int(rng.integers(len(windows[name])))]
-        clip, _ = read_clip(videos[name], int(rng.integers(low, high - frames + 1)), frames)
-        clean = _random_view(clip, recipe.width, recipe.height, rng)
-        clips.append(_damaged_clip(kind, clean, rng, recipe, index))
-    return clips
+    views = footage_views(len(kinds), videos, taken, recipe.frames, recipe.width, recipe.height, rng)
+    # One clip at a time: each is damaged from the same rng before the next view is drawn.
+    return [_damaged_clip(kind, clean, rng, recipe, index) for index, (kind, clean) in enumerate(zip(kinds, views))]
 
 
 def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe: ClipRecipe, index: int) -> LabelledClip:
@@ -163,18 +150,6 @@ def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe
     else:
         damaged, mask, _ = apply_damage(clean, film, rng, recipe.mask_ratio)
     return LabelledClip(kind, damaged, mask, damage_cues(damaged))
-
-
-def _random_view(frames: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A random crop of 25-100 % of the side of the largest ``width:height`` window of ``frames``,
-    reduced (never enlarged past the source) to ``width`` x ``height``."""
-    source_h, source_w = frames.shape[1:3]
-    largest_w = min(source_w, round(source_h * width / height))
-    crop_w = min(source_w, max(width, round(largest_w * rng.uniform(0.25, 1.0))))
-    crop_h = min(source_h, max(height, round(crop_w * height / width)))
-    top, left = int(rng.integers(source_h - crop_h + 1)), int(rng.integers(source_w - crop_w + 1))
-    view = frames[:, top : top + crop_h, left : left + crop_w]
-    return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in view])
 
 
 def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool = False) -> list[LabelledClip]:

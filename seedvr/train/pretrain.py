@@ -1,12 +1,14 @@
-"""``pretrain_base_model``: the small base model the project ships, trained from scratch.
+"""``pretrain_base_model``: the small base model the project ships.
 
 The pipeline fine-tunes from this model (``train.init``) and ``seedvr repair`` uses it when no
 model is given. It is trained on data closer to real footage than the DVC pipeline's tiny
 procedural clips: a camera moving over *every* photograph at hand (the eight bundled with
 scikit-image and the real photographs of the footage cache, :mod:`seedvr.data.footage`),
 sprites of other photos crossing it, light drifting, rendered at ``pretrain.width`` x
-``pretrain.height`` and damaged with every kind. None of the real-footage benchmark's videos
-is used for training.
+``pretrain.height`` and damaged with every kind. ``pretrain.footage_clips`` clips of real video
+can join them, read from the footage videos outside every frame the real-footage benchmark
+uses (:class:`~seedvr.data.footage.FootageSources`): no benchmark frame is used for training.
+``pretrain.init`` starts from scratch or continues a pipeline folder's weights.
 
 The output folder is a ``from_pretrained`` pipeline folder plus ``README.md``, a model card
 (data, steps, wall time, the git commit of the code that made it, the command).
@@ -22,8 +24,10 @@ from pathlib import Path
 
 from seedvr.config import Params
 from seedvr.data.build import build_damaged_dataset
+from seedvr.data.footage import FootageSources, write_footage_sources
 from seedvr.data.photos import PHOTO_NAMES
 from seedvr.data.synth import generate_source_clips
+from seedvr.errors import SeedVRError
 from seedvr.train.fit import ProgressHook, TrainResult, train_model
 
 MODEL_CARD = "README.md"
@@ -34,7 +38,7 @@ def pretraining_params(params: Params) -> Params:
     pretrain = params.pretrain
     train = params.train.model_copy(
         update=dict(
-            init="scratch",
+            init=pretrain.init,
             out=pretrain.out,
             seed=pretrain.seed,
             crop_size=pretrain.crop_size,
@@ -49,8 +53,14 @@ def pretraining_params(params: Params) -> Params:
     return params.model_copy(update={"train": train})
 
 
-def build_pretraining_data(params: Params, photos: Sequence[str], progress: Callable[[str], None] | None = None) -> Path:
-    """Render the source clips over ``photos`` and damage them; returns the dataset folder."""
+def build_pretraining_data(
+    params: Params,
+    photos: Sequence[str],
+    footage: FootageSources | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Render the source clips over ``photos``, add ``pretrain.footage_clips`` clips of real
+    video from ``footage``, and damage them all; returns the dataset folder."""
     pretrain = params.pretrain
     work = Path(pretrain.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -66,6 +76,11 @@ def build_pretraining_data(params: Params, photos: Sequence[str], progress: Call
         progress=progress,
         photos=list(photos),
     )
+    if pretrain.footage_clips:
+        if footage is None:
+            raise SeedVRError(f"pretrain.footage_clips is {pretrain.footage_clips} but no footage videos were given")
+        size = (pretrain.frames, pretrain.width, pretrain.height)
+        write_footage_sources(sources, pretrain.footage_clips, footage.videos, footage.taken, *size, pretrain.seed)
     build_damaged_dataset(
         sources,
         damaged,
@@ -95,9 +110,16 @@ def write_model_card(
         f"{params.model.num_inference_steps} steps, scales {list(params.model.scales)}, strengths {list(params.model.strengths)}",
         f"- data: {pretrain.clips} procedural clips of {pretrain.frames} frames at {pretrain.width}x{pretrain.height} "
         f"over {len(photos)} photographs ({bundled} from scikit-image, {len(photos) - bundled} real "
-        "photographs from the opencv-python-headless 4.12.0.88 source distribution), damage kinds "
-        f"{', '.join(params.damage.kinds)}, mask ratio {list(params.damage.mask_ratio)}; no benchmark video",
-        f"- training: from scratch, {result.steps} steps ({result.epochs} epochs of {pretrain.samples_per_epoch} samples), "
+        "photographs from the opencv-python-headless 4.12.0.88 source distribution)"
+        + (
+            f" and {pretrain.footage_clips} clips of its sample videos, from frames no benchmark case reads"
+            if pretrain.footage_clips
+            else ""
+        )
+        + f", damage kinds {', '.join(params.damage.kinds)}, mask ratio {list(params.damage.mask_ratio)}; "
+        "no benchmark frame",
+        f"- training: from {pretrain.init}, {result.steps} steps "
+        f"({result.epochs} epochs of {pretrain.samples_per_epoch} samples), "
         f"crops {pretrain.crop_size}x{pretrain.crop_size}x{pretrain.clip_frames}, batch {pretrain.batch_size}, "
         f"AdamW lr {pretrain.lr:g}, wall time {result.seconds / 60:.1f} min on {platform.machine()} CPU",
         f"- last validation: loss {last.get('val_loss', float('nan')):.4f}, psnr in the mask "
@@ -122,19 +144,21 @@ def pretrain_base_model(
     command: str = "seedvr pretrain",
     on_progress: ProgressHook | None = None,
     resume: str | None = None,
+    footage: FootageSources | None = None,
 ) -> TrainResult:
-    """Build the pretraining data, train from scratch, save ``pretrain.out`` with its model card."""
+    """Build the pretraining data (real video from ``footage`` when ``pretrain.footage_clips``
+    asks for it), train from ``pretrain.init``, save ``pretrain.out`` with its model card."""
     settings = pretraining_params(params)
     if resume is not None:
         settings = settings.model_copy(update={"train": settings.train.model_copy(update={"resume": resume})})
-    dataset = build_pretraining_data(settings, photos)
+    dataset = build_pretraining_data(settings, photos, footage)
     out_dir = Path(settings.pretrain.out)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     result = train_model(
         settings,
         dataset,
         out_dir,
-        init="scratch",
+        init=settings.train.init,
         checkpoint_dir=Path(settings.pretrain.work) / "checkpoints",
         on_progress=on_progress,
     )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from seedvr.config import Params
+from seedvr.data.footage import FootageSources
 from seedvr.data.photos import PHOTO_NAMES
+from seedvr.errors import SeedVRError
+from seedvr.io import VideoWriter
 from seedvr.pipeline.pipeline import SeedVRPipeline
 from seedvr.train.pretrain import pretrain_base_model, pretraining_params
 
@@ -58,3 +63,23 @@ def test_pretrain_writes_a_loadable_model_with_a_model_card(tmp_path):
     masks[:, 10:20, 10:20] = True
     repaired = pipeline(frames, masks, seed=0).frames
     assert np.array_equal(repaired[~masks], frames[~masks])
+
+
+def test_a_second_leg_continues_the_weights_on_real_video_beside_the_procedural_clips(tmp_path):
+    params = tiny_params(tmp_path)
+    pretrain_base_model(params, list(PHOTO_NAMES[:3]))
+    video = tmp_path / "real.mkv"
+    with VideoWriter(video, Fraction(24), 64, 48) as writer:
+        writer.write(np.random.default_rng(0).integers(0, 256, (12, 48, 64, 3), dtype=np.uint8))
+    leg = params.pretrain.model_copy(update=dict(init=str(tmp_path / "base"), out=str(tmp_path / "leg"), footage_clips=2))
+    params = params.model_copy(update={"pretrain": leg})
+    with pytest.raises(SeedVRError, match="footage_clips is 2 but no footage videos"):
+        pretrain_base_model(params, list(PHOTO_NAMES[:3]))
+
+    pretrain_base_model(params, list(PHOTO_NAMES[:3]), footage=FootageSources({"real": video}, {"real": [(0, 4)]}))
+
+    sources = sorted(path.name for path in (tmp_path / "work" / "sources").glob("*.mkv"))
+    assert sources == ["clip_0000.mkv", "clip_0001.mkv", "clip_0002.mkv", "footage_0000.mkv", "footage_0001.mkv"]
+    card = (tmp_path / "leg" / "README.md").read_text()
+    assert f"training: from {tmp_path / 'base'}," in card and "and 2 clips of its sample videos" in card
+    assert SeedVRPipeline.from_pretrained(str(tmp_path / "leg"), use_safetensors=True, low_cpu_mem_usage=False) is not None
