@@ -347,20 +347,15 @@ def random_view(frames: np.ndarray, width: int, height: int, rng: np.random.Gene
 
 
 def footage_views(
-    count: int,
-    videos: Mapping[str, Path],
-    taken: Mapping[str, Sequence[tuple[int, int]]],
-    frames: int,
-    width: int,
-    height: int,
-    rng: np.random.Generator,
+    count: int, footage: FootageSources, frames: int, width: int, height: int, rng: np.random.Generator
 ) -> Iterator[np.ndarray]:
-    """``count`` clips of real video, ``uint8 [frames, height, width, 3]``: the sources of
-    ``videos`` (``{name: path}``) in turn, each clip from a random window that overlaps none of
-    that source's ``taken`` ranges (the real-footage benchmark's frames), then a
-    :func:`random_view` of it. Lazy, so a caller may draw from ``rng`` between clips."""
+    """``count`` clips of real video, ``uint8 [frames, height, width, 3]``: the videos of
+    ``footage`` in turn, each clip from a random window that overlaps none of that video's
+    taken ranges, then a :func:`random_view` of it. Lazy, so a caller may draw from ``rng``
+    between clips."""
     from seedvr.io import probe, read_clip
 
+    videos, taken = footage.videos, footage.taken
     windows = {name: free_windows(probe(path).frames, taken.get(name, ()), frames) for name, path in videos.items()}
     sources = [name for name in videos if windows[name]]
     if count and not sources:
@@ -377,14 +372,7 @@ FOOTAGE_SOURCE_PATTERN = "footage_[0-9][0-9][0-9][0-9].mkv"
 
 
 def write_footage_sources(
-    out_dir: str | Path,
-    count: int,
-    videos: Mapping[str, Path],
-    taken: Mapping[str, Sequence[tuple[int, int]]],
-    frames: int,
-    width: int,
-    height: int,
-    seed: int,
+    out_dir: str | Path, count: int, footage: FootageSources, frames: int, width: int, height: int, seed: int
 ) -> list[Path]:
     """Write :func:`footage_views` clips as ``out_dir/footage_XXXX.mkv`` (FFV1, 24 fps), source
     clips beside the procedural ones; earlier ones are replaced. Returns the paths written."""
@@ -395,7 +383,7 @@ def write_footage_sources(
     for stale in out_dir.glob(FOOTAGE_SOURCE_PATTERN):
         stale.unlink()
     written = []
-    views = footage_views(count, videos, taken, frames, width, height, np.random.default_rng(seed))
+    views = footage_views(count, footage, frames, width, height, np.random.default_rng(seed))
     for index, clip in enumerate(views):
         path = out_dir / f"footage_{index:04d}.mkv"
         with VideoWriter(path, Fraction(24), width, height) as writer:

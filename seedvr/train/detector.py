@@ -37,7 +37,7 @@ from seedvr.config import DetectorParams
 from seedvr.data.damage.apply import apply_damage, draw_damage_masks
 from seedvr.data.damage.destroy import destroy_under_mask
 from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
-from seedvr.data.footage import footage_views
+from seedvr.data.footage import FootageSources, footage_views
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
 from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
@@ -131,7 +131,7 @@ def footage_clips(
     reduced to ``width`` x ``height``.
     """
     rng = np.random.default_rng(recipe.seed)
-    views = footage_views(len(kinds), videos, taken, recipe.frames, recipe.width, recipe.height, rng)
+    views = footage_views(len(kinds), FootageSources(videos, taken), recipe.frames, recipe.width, recipe.height, rng)
     # One clip at a time: each is damaged from the same rng before the next view is drawn.
     return [_damaged_clip(kind, clean, rng, recipe, index) for index, (kind, clean) in enumerate(zip(kinds, views))]
 

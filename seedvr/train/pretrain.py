@@ -80,7 +80,7 @@ def build_pretraining_data(
         if footage is None:
             raise SeedVRError(f"pretrain.footage_clips is {pretrain.footage_clips} but no footage videos were given")
         size = (pretrain.frames, pretrain.width, pretrain.height)
-        write_footage_sources(sources, pretrain.footage_clips, footage.videos, footage.taken, *size, pretrain.seed)
+        write_footage_sources(sources, pretrain.footage_clips, footage, *size, pretrain.seed)
     build_damaged_dataset(
         sources,
         damaged,
