@@ -76,11 +76,11 @@ def build_pretraining_data(
         progress=progress,
         photos=list(photos),
     )
-    if pretrain.footage_clips:
-        if footage is None:
-            raise SeedVRError(f"pretrain.footage_clips is {pretrain.footage_clips} but no footage videos were given")
-        size = (pretrain.frames, pretrain.width, pretrain.height)
-        write_footage_sources(sources, pretrain.footage_clips, footage, *size, pretrain.seed)
+    if pretrain.footage_clips and footage is None:
+        raise SeedVRError(f"pretrain.footage_clips is {pretrain.footage_clips} but no footage videos were given")
+    # Called with none asked for too: it removes the footage clips an earlier run left there.
+    size = (pretrain.frames, pretrain.width, pretrain.height)
+    write_footage_sources(sources, pretrain.footage_clips, footage or FootageSources({}, {}), *size, pretrain.seed)
     build_damaged_dataset(
         sources,
         damaged,

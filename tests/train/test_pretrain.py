@@ -83,3 +83,8 @@ def test_a_second_leg_continues_the_weights_on_real_video_beside_the_procedural_
     card = (tmp_path / "leg" / "README.md").read_text()
     assert f"training: from {tmp_path / 'base'}," in card and "and 2 clips of its sample videos" in card
     assert SeedVRPipeline.from_pretrained(str(tmp_path / "leg"), use_safetensors=True, low_cpu_mem_usage=False) is not None
+
+    # A later run in the same work folder without footage leaves none of those clips behind.
+    without_footage = leg.model_copy(update={"footage_clips": 0})
+    pretrain_base_model(params.model_copy(update={"pretrain": without_footage}), list(PHOTO_NAMES[:3]))
+    assert not list((tmp_path / "work" / "sources").glob("footage_*.mkv"))
