@@ -374,8 +374,9 @@ FOOTAGE_SOURCE_PATTERN = "footage_[0-9][0-9][0-9][0-9].mkv"
 def write_footage_sources(
     out_dir: str | Path, count: int, footage: FootageSources, frames: int, width: int, height: int, seed: int
 ) -> list[Path]:
-    """Write :func:`footage_views` clips as ``out_dir/footage_XXXX.mkv`` (FFV1, 24 fps), source
-    clips beside the procedural ones; earlier ones are replaced. Returns the paths written."""
+    """Write :func:`footage_views` clips into ``out_dir`` as ``footage_0000.mkv``,
+    ``footage_0001.mkv`` and so on (FFV1, 24 fps), source clips beside the procedural ones;
+    earlier ones are replaced. Returns the paths written."""
     from seedvr.io import VideoWriter
 
     out_dir = Path(out_dir)
