@@ -57,6 +57,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, atomic_output, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.method_catalog import MODEL_METHOD, check_method
+from seedvr.ops.flow import reduced_size
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
@@ -121,13 +122,6 @@ def dilate_masks(masks: np.ndarray, pixels: int) -> np.ndarray:
         return masks
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
     return np.stack([cv2.dilate(mask.astype(np.uint8), kernel) > 0 for mask in masks])
-
-
-def reduced_size(height: int, width: int, max_side: int) -> tuple[int, int]:
-    scale = max_side / max(height, width)
-    if scale >= 1.0:
-        return height, width
-    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def reduce_to_max_side(frames: np.ndarray, masks: np.ndarray, max_side: int | None) -> tuple[np.ndarray, np.ndarray]:

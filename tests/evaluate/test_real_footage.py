@@ -281,3 +281,40 @@ def test_benchmark_frames_are_the_ranges_the_cases_read(tiny_footage):
     assert taken == {"pan": [(1, 9), (0, 8), (12, 20)], "other": [(0, 8)]}
     clip, start = bench.read_clip(tiny_footage["pan"], 15, 8)
     assert start == 12 and len(clip) == 8
+
+
+# -- the flow headroom script ----------------------------------------------------------------
+
+
+def test_flow_headroom_script_reports_each_variant(tiny_footage, tmp_path, capsys):
+    script = load_benchmark_script("bench_flow_headroom.py")
+    out = tmp_path / "headroom.json"
+    assert script.main(["--cases", "pan-scratch,other-object", "--frames", "6", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [case["name"] for case in report["cases"]] == ["pan-scratch", "other-object"]
+    for case in report["cases"]:
+        assert set(case["psnr_mask"]) == set(script.VARIANTS)
+        assert case["hole_flow_epe_px"] >= 0.0
+    means = report["mean_psnr_mask"]
+    assert report["mean_headroom_over_propagate_db"] == pytest.approx(means["truth_in_holes"] - means["propagate"], abs=1e-3)
+    assert report["git_commit"] and report["frames_per_case"] == 6
+    assert "| mean |" in capsys.readouterr().out
+
+
+def test_flow_headroom_measures_only_inside_the_pairs_holes():
+    script = load_benchmark_script("bench_flow_headroom.py")
+    masks = np.zeros((3, 4, 4), dtype=bool)
+    masks[0, 0, 0] = masks[2, 3, 3] = True
+    holes = script.pair_holes(masks)
+    assert holes.shape == (2, 4, 4) and holes[0, 0, 0] and holes[1, 3, 3] and holes.sum() == 2
+    truth = (np.zeros((2, 4, 4, 2), np.float32), np.zeros((2, 4, 4, 2), np.float32))
+    off = (truth[0] + 3.0, truth[1] + 4.0)  # 3 px and 4 px off everywhere
+    off[0][~holes] = 100.0  # errors outside the holes are not counted
+    assert script.hole_epe(off, truth, holes) == pytest.approx((3 * np.sqrt(2) + 4 * np.sqrt(2)) / 2)
+    assert script.hole_epe(truth, truth, holes) == 0.0
+
+
+def test_flow_headroom_refuses_a_single_frame(capsys):
+    script = load_benchmark_script("bench_flow_headroom.py")
+    assert script.main(["--frames", "1"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
