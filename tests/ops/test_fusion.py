@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seedvr.ops.flow import estimate_video_flows
+from seedvr.errors import SeedVRError
+from seedvr.ops.flow import PairFlowMemo, estimate_video_flows
 from seedvr.ops.fusion import FLOW_HYPOTHESES, fused_propagation, seam_borders, seam_weight
 from seedvr.ops.propagation import propagation_guess
 
@@ -24,7 +25,8 @@ def fused(damaged_clip):
 
 
 def test_the_default_hypothesis_comes_first_and_hypotheses_are_distinct():
-    assert FLOW_HYPOTHESES[0] == (1.0, 9) and len(set(FLOW_HYPOTHESES)) == len(FLOW_HYPOTHESES)
+    assert FLOW_HYPOTHESES[0] == ("farneback", 1.0, 9) and len(set(FLOW_HYPOTHESES)) == len(FLOW_HYPOTHESES)
+    assert {estimator for estimator, _, _ in FLOW_HYPOTHESES} == {"farneback", "dis"}
 
 
 def test_fused_guess_is_exact_outside_the_holes_and_deterministic(damaged_clip, fused):
@@ -39,7 +41,7 @@ def test_fused_guess_is_exact_outside_the_holes_and_deterministic(damaged_clip, 
 
 def test_one_hypothesis_is_plain_propagation_with_its_flow(damaged_clip):
     damaged, masks = damaged_clip
-    single = fused_propagation(damaged, masks, hypotheses=((1.0, 9),))
+    single = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),))
     flows = estimate_video_flows(damaged, masks, max_side=256, dilation=9)
     guess, validity = propagation_guess(damaged, masks, flows=flows)
     np.testing.assert_array_equal(single.guess, guess)
@@ -49,8 +51,8 @@ def test_one_hypothesis_is_plain_propagation_with_its_flow(damaged_clip):
 
 def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged_clip):
     damaged, masks = damaged_clip
-    hypotheses = ((1.0, 2), (1.0, 5), (1.0, 9))
-    parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, d in hypotheses]
+    hypotheses = (("farneback", 1.0, 2), ("farneback", 1.0, 5), ("farneback", 1.0, 9))
+    parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, _, d in hypotheses]
     fused = fused_propagation(damaged, masks, hypotheses=hypotheses)
     borders = seam_borders(damaged, masks)
     weights = [seam_weight(guess, borders) for guess, _ in parts]
@@ -68,10 +70,28 @@ def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged
 def test_hypotheses_landing_on_one_working_size_keep_their_weight(damaged_clip):
     damaged, masks = damaged_clip
     # The clip is smaller than both working sizes: the two hypotheses are the same computation.
-    twice = fused_propagation(damaged, masks, hypotheses=((1.0, 9), (1.5, 9), (1.0, 2)))
-    spelled = fused_propagation(damaged, masks, hypotheses=((1.0, 9), (1.0, 9), (1.0, 2)))
+    twice = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9), ("farneback", 1.5, 9), ("dis", 1.0, 2)))
+    spelled = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9), ("farneback", 1.0, 9), ("dis", 1.0, 2)))
     np.testing.assert_array_equal(twice.guess, spelled.guess)
     assert max(damaged.shape[1:3]) <= 256
+
+
+def test_a_dis_hypothesis_propagates_along_the_dis_flow(damaged_clip):
+    damaged, masks = damaged_clip
+    flows = estimate_video_flows(damaged, masks, dilation=9, estimator="dis")
+    single = fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),))
+    np.testing.assert_array_equal(single.guess, propagation_guess(damaged, masks, flows=flows)[0])
+    farneback = estimate_video_flows(damaged, masks, dilation=9)
+    assert not np.allclose(flows[0], farneback[0])
+    # A memo shared across estimators hands each its own measurement, never the other's.
+    memo = PairFlowMemo()
+    fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),), memo=memo)
+    np.testing.assert_array_equal(fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), memo=memo).guess, single.guess)
+
+
+def test_an_unknown_flow_estimator_is_refused(damaged_clip):
+    with pytest.raises(SeedVRError, match="unknown flow estimator 'raft'"):
+        fused_propagation(*damaged_clip, hypotheses=(("raft", 1.0, 9),))
 
 
 def test_a_fill_that_leaves_a_seam_weighs_less_than_one_that_continues_the_picture():
