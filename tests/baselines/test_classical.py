@@ -61,14 +61,17 @@ def test_a_streamed_propagate_measures_shared_frames_once_with_the_same_result(c
 
     frames, masks = clip
     measured = []
-    farneback = flow._farneback
-    monkeypatch.setattr(flow, "_farneback", lambda *pair: measured.append(1) or farneback(*pair))
+    for name, measure in dict(flow.FLOW_ESTIMATORS).items():
+        monkeypatch.setitem(
+            flow.FLOW_ESTIMATORS, name, lambda *pair, name=name, measure=measure: measured.append(name) or measure(*pair)
+        )
     streamed = for_one_stream(propagate_repair)
     first = streamed(frames[:4], masks[:4])
     second = streamed(frames[2:], masks[2:])
-    # 48x48 frames: every hypothesis shares one working size. Pairs (0,1)..(2,3), then only
-    # (3,4) and (4,5): the window's first pair (2,3) was measured by the window before.
-    assert len(measured) == 2 * (3 + 2)
+    # 48x48 frames: every hypothesis of an estimator shares one working size. Pairs (0,1)..(2,3),
+    # then only (3,4) and (4,5): the window's first pair (2,3) was measured by the window before.
+    # Both directions, by each estimator.
+    assert sorted(measured) == ["dis"] * 2 * (3 + 2) + ["farneback"] * 2 * (3 + 2)
     np.testing.assert_array_equal(first, propagate_repair(frames[:4], masks[:4]))
     np.testing.assert_array_equal(second, propagate_repair(frames[2:], masks[2:]))
     assert for_one_stream(telea_repair) is telea_repair
