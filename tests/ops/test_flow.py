@@ -10,6 +10,7 @@ from skimage import data
 
 from seedvr.errors import SeedVRError
 from seedvr.ops.flow import (
+    FLOW_ESTIMATORS,
     PairFlowMemo,
     complete_flow,
     estimate_video_flows,
@@ -43,6 +44,18 @@ def test_farneback_convention_on_a_known_shift():
     assert np.abs(interior - [3.0, 2.0]).mean() < 0.4
     reconstructed = _warp_numpy(frame_to, flow)
     assert np.abs(reconstructed[10:-10, 10:-10] - frame_from[10:-10, 10:-10]).mean() < 2.0
+
+
+def test_every_estimator_follows_the_convention_and_dis_leaves_tiny_frames_to_farneback():
+    grey_from = cv2.cvtColor(_textured(64, 64), cv2.COLOR_RGB2GRAY)
+    grey_to = np.roll(grey_from, shift=(2, 3), axis=(0, 1))
+    for name, measure in FLOW_ESTIMATORS.items():
+        flow = measure(grey_from, grey_to)
+        assert flow.dtype == np.float32 and flow.shape == (64, 64, 2), name
+        np.testing.assert_allclose(np.median(flow[10:-10, 10:-10], axis=(0, 1)), [3.0, 2.0], atol=0.25, err_msg=name)
+    # OpenCV's DIS refuses (or crashes on) frames this small; Farneback measures them instead.
+    tiny_from, tiny_to = grey_from[:12, :40], grey_to[:12, :40]
+    np.testing.assert_array_equal(FLOW_ESTIMATORS["dis"](tiny_from, tiny_to), FLOW_ESTIMATORS["farneback"](tiny_from, tiny_to))
 
 
 def test_flow_measured_at_reduced_size_is_returned_in_full_resolution_pixels():
