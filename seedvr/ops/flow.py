@@ -117,6 +117,10 @@ FLOW_ESTIMATORS = {"farneback": _farneback, "dis": _dis}
 DEFAULT_FLOW_ESTIMATOR = "farneback"
 
 
+#: What a frame pair's flow was measured with: (estimator, reduced working size).
+Measurement = tuple[str, tuple[int, int]]
+
+
 def check_estimator(estimator: str) -> None:
     if estimator not in FLOW_ESTIMATORS:
         raise SeedVRError(f"unknown flow estimator {estimator!r}; choose one of {', '.join(FLOW_ESTIMATORS)}")
@@ -309,48 +313,41 @@ class PairFlowMemo:
 
     Consecutive windows of a streamed repair share ``overlap`` frames, and what
     :func:`flows_per_dilation` computes for a pair (the measurement on the reduced grey
-    frames, each completion inside the pair's holes) depends only on the two grey frames and
-    their reduced holes. Keyed by a digest of exactly those, a pair seen in the previous
-    window is looked up instead of measured again: the same arrays, so the repair is
-    bit-identical with or without the memo.
+    frames, each completion inside the pair's holes) depends only on the estimator, the two
+    grey frames and their reduced holes. Filed under the measurement (estimator, working size)
+    and keyed by a digest of the rest, a pair seen in the previous window is looked up instead
+    of measured again: the same arrays, so the repair is bit-identical with or without the memo.
 
-    Per working size, the ``pairs`` most recently stored pairs are kept (a window stores its
+    Per measurement, the ``pairs`` most recently stored pairs are kept (a window stores its
     pairs in order, so its last ones are the ones the next window starts with): memory is
-    bounded by ``pairs`` x the working sizes in use, whatever the video's length or frame size.
+    bounded by ``pairs`` x the measurements in use, whatever the video's length or frame size.
     """
 
     def __init__(self, pairs: int = REPAIR_DEFAULTS.overlap):
         if pairs < 1:
             raise SeedVRError(f"a flow memo must keep at least 1 pair, got {pairs}")
         self.pairs = pairs
-        self._by_size: dict[tuple[int, int], OrderedDict[bytes, dict]] = {}
+        self._by_measurement: dict[Measurement, OrderedDict[bytes, dict]] = {}
         self.hits = self.misses = 0
 
     @staticmethod
-    def key(
-        grey_from: np.ndarray,
-        grey_to: np.ndarray,
-        hole_from: np.ndarray | None,
-        hole_to: np.ndarray | None,
-        estimator: str = DEFAULT_FLOW_ESTIMATOR,
-    ) -> bytes:
+    def key(grey_from: np.ndarray, grey_to: np.ndarray, hole_from: np.ndarray | None, hole_to: np.ndarray | None) -> bytes:
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(estimator.encode())
         for array in (grey_from, grey_to, hole_from, hole_to):
             digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
         return digest.digest()
 
-    def entry(self, size: tuple[int, int], key: bytes) -> dict | None:
+    def entry(self, measurement: Measurement, key: bytes) -> dict | None:
         """The stored work of a pair (``"measured"`` and one ``dilation`` -> completed), or None."""
-        found = self._by_size.get(size, {}).get(key)
+        found = self._by_measurement.get(measurement, {}).get(key)
         if found is None:
             self.misses += 1
         else:
             self.hits += 1
         return found
 
-    def store(self, size: tuple[int, int], key: bytes, entry: dict) -> None:
-        kept = self._by_size.setdefault(size, OrderedDict())
+    def store(self, measurement: Measurement, key: bytes, entry: dict) -> None:
+        kept = self._by_measurement.setdefault(measurement, OrderedDict())
         kept[key] = entry
         kept.move_to_end(key)
         while len(kept) > self.pairs:
@@ -368,15 +365,16 @@ def _pair_work(
     """Measured flows of pair ``index`` (``"measured"``: forward, backward), from ``memo`` when
     it holds them; the dict is where completions per dilation are kept too."""
     hole_from, hole_to = (None, None) if holes is None else (holes[index], holes[index + 1])
-    key = None if memo is None else PairFlowMemo.key(greys[index], greys[index + 1], hole_from, hole_to, estimator)
+    key = None if memo is None else PairFlowMemo.key(greys[index], greys[index + 1], hole_from, hole_to)
+    measurement = (estimator, size)
     if memo is not None:
-        found = memo.entry(size, key)
+        found = memo.entry(measurement, key)
         if found is not None:
             return found
     measure = FLOW_ESTIMATORS[estimator]
     work = {"measured": (measure(greys[index], greys[index + 1]), measure(greys[index + 1], greys[index]))}
     if memo is not None:
-        memo.store(size, key, work)
+        memo.store(measurement, key, work)
     return work
 
 
