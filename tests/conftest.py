@@ -69,3 +69,16 @@ def tiny_dataset_dir(tmp_path_factory) -> str:
     generate_source_clips(root / "sources", clips=6, frames=6, width=48, height=32, seed=0)
     build_damaged_dataset(root / "sources", root / "damaged", seed=1)
     return str(root / "damaged")
+
+
+@pytest.fixture
+def flow_measurements(monkeypatch) -> list[str]:
+    """The name of the estimator of every frame-pair flow measured while the test runs, in order."""
+    import seedvr.ops.flow as flow
+
+    measured: list[str] = []
+    for name, measure in dict(flow.FLOW_ESTIMATORS).items():
+        monkeypatch.setitem(
+            flow.FLOW_ESTIMATORS, name, lambda *pair, name=name, measure=measure: measured.append(name) or measure(*pair)
+        )
+    return measured

@@ -56,22 +56,15 @@ def test_bad_input_is_a_clear_error(frames, masks, kwargs):
         inpaint_frames(frames, masks, **kwargs)
 
 
-def test_a_streamed_propagate_measures_shared_frames_once_with_the_same_result(clip, monkeypatch):
-    import seedvr.ops.flow as flow
-
+def test_a_streamed_propagate_measures_shared_frames_once_with_the_same_result(clip, flow_measurements):
     frames, masks = clip
-    measured = []
-    for name, measure in dict(flow.FLOW_ESTIMATORS).items():
-        monkeypatch.setitem(
-            flow.FLOW_ESTIMATORS, name, lambda *pair, name=name, measure=measure: measured.append(name) or measure(*pair)
-        )
     streamed = for_one_stream(propagate_repair)
     first = streamed(frames[:4], masks[:4])
     second = streamed(frames[2:], masks[2:])
     # 48x48 frames: every hypothesis of an estimator shares one working size. Pairs (0,1)..(2,3),
     # then only (3,4) and (4,5): the window's first pair (2,3) was measured by the window before.
     # Both directions, by each estimator.
-    assert sorted(measured) == ["dis"] * 2 * (3 + 2) + ["farneback"] * 2 * (3 + 2)
+    assert sorted(flow_measurements) == ["dis"] * 2 * (3 + 2) + ["farneback"] * 2 * (3 + 2)
     np.testing.assert_array_equal(first, propagate_repair(frames[:4], masks[:4]))
     np.testing.assert_array_equal(second, propagate_repair(frames[2:], masks[2:]))
     assert for_one_stream(telea_repair) is telea_repair

@@ -89,22 +89,15 @@ def test_a_dis_hypothesis_propagates_along_the_dis_flow(damaged_clip):
     np.testing.assert_array_equal(fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), memo=memo).guess, single.guess)
 
 
-def test_a_memo_keeps_each_estimators_last_pairs_apart(damaged_clip, monkeypatch):
-    import seedvr.ops.flow as flow
-
+def test_a_memo_keeps_each_estimators_last_pairs_apart(damaged_clip, flow_measurements):
     damaged, masks = damaged_clip
-    measured = []
-    for name, measure in dict(flow.FLOW_ESTIMATORS).items():
-        monkeypatch.setitem(
-            flow.FLOW_ESTIMATORS, name, lambda *pair, name=name, measure=measure: measured.append(name) or measure(*pair)
-        )
     both = (("farneback", 1.0, 9), ("dis", 1.0, 9))
     memo = PairFlowMemo(pairs=1)  # room for one pair per measurement: DIS must not evict Farneback's
     fused_propagation(damaged[:4], masks[:4], hypotheses=both, memo=memo)
     fused_propagation(damaged[2:], masks[2:], hypotheses=both, memo=memo)
     # Pairs (0,1)..(2,3), then (3,4)..(6,7): pair (2,3) is remembered for each estimator.
     # Both directions.
-    assert sorted(measured) == ["dis"] * 2 * (3 + 4) + ["farneback"] * 2 * (3 + 4)
+    assert sorted(flow_measurements) == ["dis"] * 2 * (3 + 4) + ["farneback"] * 2 * (3 + 4)
 
 
 def test_an_unknown_flow_estimator_is_refused(damaged_clip):
