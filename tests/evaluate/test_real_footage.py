@@ -121,7 +121,12 @@ def test_summary_gains_use_the_best_other_method(clean):
     expected = max(("propagate", "telea"), key=lambda m: record["methods"][m]["psnr_mask"])
     assert best["baseline"] == expected
     assert best["psnr_mask_db"] > 0 and vs_propagate["psnr_mask_db"] > 0
-    assert set(best) >= {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask", "per_kind"}
+    assert set(best) >= {"psnr_mask_db", "ssim_mask", "ewarp", "ewarp_mask", "ewarp_mask_off_truth", "per_kind"}
+    # The truth's own warping residual is the reference: a perfect repair is exactly on it.
+    assert record["methods"]["seedvr"]["ewarp_mask"] == pytest.approx(record["truth"]["ewarp_mask"])
+    assert record["methods"]["seedvr"]["ewarp_mask_off_truth"] == pytest.approx(0.0, abs=1e-9)
+    assert record["methods"]["telea"]["ewarp_mask_off_truth"] > 0.0
+    assert summary["truth"]["ewarp_mask"] == pytest.approx(record["truth"]["ewarp_mask"])
     assert bench.summarize_cases([record], ["propagate", "telea"])["gains"]["seedvr_vs_propagate"] is None
 
 
