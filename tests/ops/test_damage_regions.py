@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seedvr.ops.damage_regions import fill_enclosed_holes, grown_damage, hysteresis_mask
+from seedvr.ops.damage_regions import BLOTCH_RIM, fill_enclosed_holes, grown_damage, hysteresis_mask, widen_blotches
 
 
 def _map(*rows: str) -> np.ndarray:
@@ -66,4 +66,18 @@ def test_grown_damage_recovers_a_blotch_whose_middle_looks_like_picture():
     blotch = np.zeros((1, 20, 20), dtype=bool)
     blotch[0, 4:14, 4:14] = True
     assert np.count_nonzero((probabilities > 0.5) & blotch) == 64
-    assert np.array_equal(grown_damage(probabilities, 0.5, 0.05), blotch)
+    assert np.array_equal(grown_damage(probabilities, 0.5, 0.05), widen_blotches(blotch))
+
+
+def test_blotches_are_widened_by_their_rim_and_lines_and_specks_are_not():
+    masks = np.zeros((1, 40, 40), dtype=bool)
+    masks[0, 5:15, 5:15] = True  # a blotch: 10 px across
+    masks[0, :, 30:32] = True  # a scratch: a 2 px line down the frame
+    masks[0, 30:33, 10:13] = True  # a speck of dust
+    widened = widen_blotches(masks)
+    assert np.array_equal(widened[0, :, 20:], masks[0, :, 20:])  # the line is untouched
+    assert np.array_equal(widened[0, 25:, :20], masks[0, 25:, :20])  # so is the speck
+    assert widened[0, 5:15, 5 - BLOTCH_RIM : 15 + BLOTCH_RIM].all()  # the blotch grows on each side
+    assert widened[0, 5 - BLOTCH_RIM : 15 + BLOTCH_RIM, 5:15].all()
+    assert not widened[0, 5:15, 5 - BLOTCH_RIM - 1].any()  # by the rim, no more
+    assert np.array_equal(widen_blotches(masks, rim=0), masks)
