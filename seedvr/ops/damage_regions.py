@@ -37,9 +37,9 @@ MAX_FILLED_HOLE_SHARE = 0.1
 BLOTCH_RADIUS = 3.0
 #: Pixels a blotch is widened by. Measured on the real-footage benchmark's blind cases
 #: (``bench_quality.py --blind``, propagate, 2026-12-02): PSNR inside the true mask 22.73 ->
-#: 23.44 dB on average (megamind-blotch +1.9, megamind-film +1.2), of the whole frame 31.59 ->
-#: 31.44; widening every detection by 1 px instead gives 23.42 and 31.15 dB (the thin false
-#: detections grow too). vtest-scratch loses 0.4 dB: people walking are found as thick regions.
+#: 23.47 dB on average (megamind-blotch +1.8, megamind-film +1.2), of the whole frame 31.59 ->
+#: 31.33; widening every detection by 1 px instead gives 23.42 and 31.15 dB (the thin false
+#: detections grow too). vtest-scratch loses 0.3 dB: people walking are found as thick regions.
 BLOTCH_RIM = 2
 
 
