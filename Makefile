@@ -10,6 +10,9 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 # Idle OpenMP threads sleep instead of spinning (see seedvr/__init__.py for the figures).
 export OMP_WAIT_POLICY := PASSIVE
+# Prefect gives its temporary local server 20 s to answer; on a busy 2-core machine (tests
+# running beside `make run`, 2026-12-02) it took longer and the run stopped before any stage.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
 .PHONY: run test install bench clean
 
