@@ -43,7 +43,7 @@ from seedvr.evaluate.runner import (
 )
 from seedvr.evaluate.strips import write_strips
 from seedvr.evaluate.summary import per_clip_table, per_frame_table, summarize
-from seedvr.evaluate.timings import timings_of, write_timings
+from seedvr.evaluate.timings import TIMINGS_FILE, timings_of, write_timings
 from seedvr.io.atomic import PendingOutput
 from seedvr.method_catalog import METHOD_NAMES
 
@@ -53,6 +53,12 @@ PER_FRAME_FOLDER = "per_frame"
 PLOTS_FOLDER = "plots"
 STRIPS_FOLDER = "strips"
 REPORT_FILE = "report.md"
+# Every name an evaluation writes at the top of its folder. A folder holding only these is an
+# earlier evaluation even without metrics.json: ``dvc repro`` deletes the stage's declared
+# outputs before re-running it and leaves the undeclared timings.json behind.
+EVALUATION_ENTRIES = frozenset(
+    {METRICS_FILE, TIMINGS_FILE, PER_CLIP_FILE, PER_FRAME_FILE, PER_FRAME_FOLDER, PLOTS_FOLDER, STRIPS_FOLDER, REPORT_FILE}
+)
 
 
 @dataclass
@@ -84,8 +90,14 @@ def _check_output_folder(out_dir: Path, data_root: Path) -> None:
         return
     if not out_dir.is_dir():
         raise SeedVRError(f"output {out_dir} is a file, not a folder")
-    if any(out_dir.iterdir()) and not (out_dir / METRICS_FILE).is_file():
-        raise SeedVRError(f"output folder {out_dir} holds files but no {METRICS_FILE}; choose a new or empty folder")
+    if (out_dir / METRICS_FILE).is_file():
+        return
+    foreign = sorted(entry.name for entry in out_dir.iterdir() if entry.name not in EVALUATION_ENTRIES)
+    if foreign:
+        raise SeedVRError(
+            f"output folder {out_dir} holds {foreign[0]!r}, which no evaluation writes, and no {METRICS_FILE}; "
+            "choose a new or empty folder"
+        )
 
 
 def _write_tables(folder: Path, per_clip: pd.DataFrame, per_frame: pd.DataFrame, metrics: EvaluationMetrics) -> None:

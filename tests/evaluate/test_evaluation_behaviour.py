@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -99,6 +100,18 @@ def test_a_folder_of_other_files_is_never_replaced(tiny_dataset_dir, tmp_path):
     precious = tmp_path / "notes"
     precious.mkdir()
     (precious / "thesis.tex").write_text("do not delete")
-    with pytest.raises(SeedVRError, match="holds files but no metrics.json"):
+    with pytest.raises(SeedVRError, match="holds 'thesis.tex', which no evaluation writes, and no metrics.json"):
         evaluate_dataset(None, tiny_dataset_dir, methods=["telea"], out_dir=precious)
     assert (precious / "thesis.tex").read_text() == "do not delete"
+
+
+def test_an_evaluation_stripped_of_its_declared_outputs_is_replaced(tiny_dataset_dir, tmp_path):
+    # What `dvc repro` leaves before re-running the evaluate stage: it deletes metrics.json and
+    # the other declared outputs, and the undeclared timings.json stays.
+    out = tmp_path / "eval"
+    evaluate_dataset(None, tiny_dataset_dir, methods=["telea"], out_dir=out, strips=0)
+    for entry in out.iterdir():
+        if entry.name != "timings.json":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    evaluate_dataset(None, tiny_dataset_dir, methods=["telea"], out_dir=out, strips=0)
+    assert (out / "metrics.json").is_file()
