@@ -119,8 +119,10 @@ def test_per_clip_ewarp_mask_is_the_mean_of_the_per_frame_series(full_evaluation
     table = full_evaluation.per_clip.set_index(["method", "clip_id"])
     for (method, clip_id), rows in per_frame.groupby(["method", "clip_id"]):
         assert np.isclose(table.loc[(method, clip_id), "ewarp_mask"], np.nanmean(rows["ewarp_frame"])), (method, clip_id)
-        # In the mask the error is not diluted by the untouched rest of the frame.
-        assert table.loc[(method, clip_id), "ewarp_mask"] > table.loc[(method, clip_id), "ewarp"], (method, clip_id)
+        if method in ("telea", "ns"):
+            # Per-frame inpainting flickers in the mask, where nothing dilutes it as the
+            # untouched rest of the frame does on the whole-frame figure.
+            assert table.loc[(method, clip_id), "ewarp_mask"] > table.loc[(method, clip_id), "ewarp"], (method, clip_id)
 
 
 def test_per_frame_csv_numbers_frames_globally_for_every_method(full_evaluation):
