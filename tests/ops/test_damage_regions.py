@@ -1,10 +1,18 @@
-"""Growing detections to the damage's extent: hysteresis and enclosed holes."""
+"""Growing detections to the damage's extent: hysteresis, blotches closed, enclosed holes, rims."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from seedvr.ops.damage_regions import BLOTCH_RIM, fill_enclosed_holes, grown_damage, hysteresis_mask, widen_blotches
+from seedvr.ops.damage_regions import (
+    BLOTCH_RIM,
+    close_blotches,
+    fill_enclosed_holes,
+    grown_damage,
+    hysteresis_mask,
+    thick_detections,
+    widen_blotches,
+)
 
 
 def _map(*rows: str) -> np.ndarray:
@@ -81,3 +89,50 @@ def test_blotches_are_widened_by_their_rim_and_lines_and_specks_are_not():
     assert widened[0, 5 - BLOTCH_RIM : 15 + BLOTCH_RIM, 5:15].all()
     assert not widened[0, 5:15, 5 - BLOTCH_RIM - 1].any()  # by the rim, no more
     assert np.array_equal(widen_blotches(masks, rim=0), masks)
+
+
+def _broken_ring(size: int, centre: int, outer: int, inner: int, gap: int) -> np.ndarray:
+    """``bool [size, size]``: a ring (a blotch found only at its rim) cut by four gaps of
+    ``gap`` pixels that open its inside to the picture."""
+    rows, cols = np.mgrid[:size, :size]
+    distance = np.hypot(rows - centre, cols - centre)
+    ring = (distance <= outer) & (distance > inner)
+    half = gap // 2
+    ring[centre - half : centre + half + 1, :] = False
+    ring[:, centre - half : centre + half + 1] = False
+    return ring
+
+
+def test_compact_thick_detections_are_blotches_and_long_ones_are_not():
+    frame = np.zeros((60, 60), dtype=bool)
+    frame[5:15, 5:15] = True  # a 10 px square: compact
+    frame[:, 40:48] = True  # an 8 px scratch down the frame: as thick, but a line
+    frame[30:32, 5:20] = True  # a thin line: not thick at all
+    thick = thick_detections(frame)
+    assert thick[5:15, 5:15].all() and thick[:, 40:48].all() and not thick[30:32, :20].any()
+    compact = thick_detections(frame, compactness=6.0)
+    assert np.array_equal(compact, np.pad(np.ones((10, 10), bool), ((5, 45), (5, 45))))
+
+
+def test_closing_joins_the_pieces_of_a_blotch_so_its_inside_is_filled():
+    # A blotch of radius 20 found at its rim only, in four pieces 4 px apart: no hole is enclosed.
+    pieces = _broken_ring(120, 60, outer=20, inner=12, gap=4)[None]
+    distance = np.hypot(*(np.mgrid[:120, :120] - 60))[None]
+    blotch = distance <= 20
+    assert np.array_equal(fill_enclosed_holes(pieces), pieces)
+    closed = close_blotches(pieces)  # reach: 5 % of 120 px, 6 px
+    assert fill_enclosed_holes(closed)[distance <= 18].all()  # the gaps' outer tips are the rim's
+    probabilities = np.where(pieces, 0.9, 0.0).astype(np.float32)
+    grown = grown_damage(probabilities, 0.5, 0.05)
+    assert grown[blotch].all()
+    assert not (grown & (distance > 21 + BLOTCH_RIM)).any()  # widened by its rim (1 px of grid), no further
+
+
+def test_closing_leaves_neighbouring_scratches_apart():
+    # Two 8 px scratches 6 px apart, and a speck: closing them would take the picture between.
+    masks = np.zeros((1, 120, 120), dtype=bool)
+    masks[0, :, 40:48] = True
+    masks[0, :, 54:62] = True
+    masks[0, 90:92, 90:92] = True
+    assert np.array_equal(close_blotches(masks), masks)
+    assert np.array_equal(close_blotches(masks, compactness=1e9)[0, :, 48:54], np.ones((120, 6), bool))
