@@ -136,3 +136,14 @@ def test_closing_leaves_neighbouring_scratches_apart():
     masks[0, 90:92, 90:92] = True
     assert np.array_equal(close_blotches(masks), masks)
     assert np.array_equal(close_blotches(masks, compactness=1e9)[0, :, 48:54], np.ones((120, 6), bool))
+
+
+def test_wide_scratches_are_lines_and_keep_their_edge():
+    # A 6 px scratch down a 240 px frame is as thick as a small blotch but 50 times its disc.
+    masks = np.zeros((1, 240, 80), dtype=bool)
+    masks[0, :, 20:26] = True
+    masks[0, 100:112, 50:62] = True  # a 12 px blotch beside it
+    widened = widen_blotches(masks)
+    assert np.array_equal(widened[0, :, :40], masks[0, :, :40])
+    assert widened[0, 100:112, 50 - BLOTCH_RIM : 62 + BLOTCH_RIM].all()
+    assert widen_blotches(masks, compactness=1e9)[0, :, 20 - BLOTCH_RIM : 26 + BLOTCH_RIM].all()
