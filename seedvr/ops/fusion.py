@@ -193,23 +193,25 @@ class _Fusion:
     def __init__(self, frames: np.ndarray, masks: np.ndarray) -> None:
         self.frames, self.masks = frames, masks
         self.borders = seam_borders(frames, masks)
-        self.total = np.zeros(frames.shape, dtype=np.float32)
-        self.total_weight = np.zeros(masks.shape, dtype=np.float32)
+        # Sums over the hole pixels only (in ``masks`` order): outside them the guess is the frame.
+        holes = int(np.count_nonzero(masks))
+        self.total = np.zeros((holes, frames.shape[-1]), dtype=np.float32)
+        self.total_weight = np.zeros(holes, dtype=np.float32)
         self.votes = np.zeros(masks.shape, dtype=np.int32)
         self.count = 0
 
     def add(self, propagated: tuple[np.ndarray, np.ndarray], count: int) -> None:
         """One hypothesis' ``(guess, validity)``, standing for ``count`` hypotheses."""
         guess, validity = propagated
-        weight = count * seam_weight(guess, self.borders)
-        self.total += weight[..., None] * guess.astype(np.float32)
+        weight = (count * seam_weight(guess, self.borders))[self.masks]
+        self.total += weight[:, None] * guess[self.masks].astype(np.float32)
         self.total_weight += weight
         self.votes += count * validity
         self.count += count
 
     def result(self) -> FusedPropagation:
-        fused = np.clip(np.rint(self.total / self.total_weight[..., None]), 0, 255).astype(np.uint8)
-        fused = np.where(self.masks[..., None], fused, self.frames)
+        fused = np.array(self.frames, copy=True)
+        fused[self.masks] = np.clip(np.rint(self.total / self.total_weight[:, None]), 0, 255).astype(np.uint8)
         return FusedPropagation(fused, 2 * self.votes > self.count, None, None)
 
 
