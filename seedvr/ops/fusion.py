@@ -143,9 +143,9 @@ def fused_propagation(
     Hypotheses that land on the same estimator and working size (small frames: nothing is
     shrunk) are computed once and keep their weight in the mean; the frame pairs are measured
     once per estimator and working size, whatever the dilations. The weighted mean (see the
-    module docstring) is accumulated, so memory stays at one float copy of the clip and a few
-    numbers per pixel (the weights, the votes, the hole borders' spread) however many
-    hypotheses there are. ``memo`` (one per stream of windows) spares re-measuring the frame
+    module docstring) is accumulated over the hole pixels, so memory stays at one float copy
+    of them and a few numbers per pixel (the weights, the votes, the hole borders' spread)
+    however many hypotheses there are. ``memo`` (one per stream of windows) spares re-measuring the frame
     pairs the previous window shared with this one.
 
     ``refinements`` passes then re-measure the flow on the fused result and propagate again
