@@ -22,7 +22,8 @@ From the project root:
     .venv/bin/python benchmarks/bench_quality.py --blind --methods seedvr,telea   # detected vs true mask
 
 ``--blind`` runs only the film-damage cases (scratch, blotch, dust) and repairs each with the
-mask ``repair --mask auto`` repairs (the detections grown) and with the true one
+mask ``repair --mask auto`` repairs (the detections grown, then confirmed by a propagated
+repair: ``--confirm-tolerance``, ``--no-confirm``) and with the true one
 (:mod:`seedvr.evaluate.blind_footage`; into ``results/bench_quality_blind.json``):
 PSNR of the whole frame and inside the true mask, and the clean pixels the repair changed.
 """
@@ -90,6 +91,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="--blind: grow detections down to this (repair --mask auto --grow-threshold)",
     )
+    parser.add_argument(
+        "--confirm-tolerance",
+        type=int,
+        default=None,
+        help="--blind: repair a detected pixel only where propagate changes it by more than this (repair --confirm-tolerance)",
+    )
+    parser.add_argument("--no-confirm", action="store_true", help="--blind: repair every detected pixel (repair --no-confirm)")
     parser.add_argument("--detect-scales", default=None, help="--blind: detection scales, e.g. 1,0.4 (seedvr detect --scales)")
     parser.add_argument("--out", default=None, help="JSON to write (default: results/bench_quality[_blind].json)")
     args = parser.parse_args(argv)
@@ -264,6 +272,8 @@ def run(args: argparse.Namespace) -> dict:
 
 def _run_blind(args, specs, videos, repairers, methods, frames, model, progress, started) -> dict:
     """``--blind``: the film-damage cases, each method with the detected and the true mask."""
+    from seedvr.engine.auto_mask import CONFIRM_TOLERANCE
+    from seedvr.engine.confirm import CONFIRMING_METHOD, check_confirm_tolerance
     from seedvr.engine.detect import (
         AUTO_GROW_THRESHOLD,
         DEFAULT_DILATE,
@@ -273,16 +283,32 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
         check_scales,
         load_detector,
     )
+    from seedvr.engine.methods import make_method
     from seedvr.evaluate import blind_footage
 
-    # The mask repaired is --mask auto's: detections grown, then dilated.
+    # The mask repaired is --mask auto's: detections grown, dilated, then confirmed.
     dilate = DEFAULT_DILATE if args.detect_dilate is None else args.detect_dilate
     grow = AUTO_GROW_THRESHOLD if args.detect_grow_threshold is None else args.detect_grow_threshold
     scales = DEFAULT_SCALES if args.detect_scales is None else check_scales(args.detect_scales)
     check_detection_options(DEFAULT_THRESHOLD, dilate, grow)
+    tolerance = None if args.no_confirm else CONFIRM_TOLERANCE if args.confirm_tolerance is None else args.confirm_tolerance
+    check_confirm_tolerance(tolerance)
+    confirmation = None
+    if tolerance is not None:
+        confirmation = blind_footage.Confirmation(repairers.get(CONFIRMING_METHOD) or make_method(CONFIRMING_METHOD), tolerance)
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(
-        specs, videos, repairers, detector, DEFAULT_THRESHOLD, dilate, scales, frames, progress, grow_threshold=grow
+        specs,
+        videos,
+        repairers,
+        detector,
+        DEFAULT_THRESHOLD,
+        dilate,
+        scales,
+        frames,
+        progress,
+        grow_threshold=grow,
+        confirmation=confirmation,
     )
     report = {
         **provenance("quality_real_footage_blind"),
@@ -294,6 +320,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
             "grow_threshold": grow,
             "dilate": dilate,
             "scales": list(scales),
+            "confirm_tolerance": tolerance,
         },
         "methods": list(methods),
         "frames_per_case": frames,

@@ -296,7 +296,9 @@ class DetectorParams(Section):
     are the shares of a frame's side it is detected at (see :mod:`seedvr.engine.detect`).
     ``seedvr repair --mask auto`` and batch repair of a video without a mask repair inside the
     detections grown down to ``auto_grow_threshold`` (see :mod:`seedvr.ops.damage_regions`): a
-    damaged pixel left out costs more than a clean one repaired.
+    damaged pixel left out costs more than a clean one repaired; of those, only the pixels a
+    propagated repair changes by more than ``confirm_tolerance`` grey levels (``None``: all; see
+    :mod:`seedvr.engine.confirm`).
     """
 
     out: str = "work/detector"
@@ -319,6 +321,7 @@ class DetectorParams(Section):
     grow_threshold: float | None = Field(None, gt=0.0, lt=1.0)
     dilate: int = Field(0, ge=0, le=32)
     auto_grow_threshold: float = Field(0.05, gt=0.0, lt=1.0)
+    confirm_tolerance: int | None = Field(10, ge=0, le=254)
     scales: tuple[float, ...] = (1.0, 0.4)
     seed: int = Field(0, ge=0)
     # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.

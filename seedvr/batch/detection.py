@@ -7,7 +7,7 @@ without one, a model folder or a classical method falls back to the shipped dete
 once per process, like the model (:mod:`seedvr.batch.model_cache`): a worker detects many videos.
 
 The detected mask is written to the outbox (``NAME.mask.mkv``, atomically, by
-:func:`~seedvr.engine.detect.detect_video`) before the repair reads it, so a person can check
+:func:`~seedvr.engine.auto_mask.detect_repair_region`) before the repair reads it, so a person can check
 what was repaired, and the ledger records it like the output.
 """
 
@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 
 from seedvr.batch.settings import RepairSettings
-from seedvr.engine.detect import AUTO_GROW_THRESHOLD, detect_video
+from seedvr.engine.auto_mask import detect_repair_region
+from seedvr.io import atomic_output
 from seedvr.models.detector import DamageDetector
 from seedvr.pipeline.detector_folder import detector_of_model, load_detector
 
@@ -43,6 +44,10 @@ def run_detector(settings: RepairSettings) -> DamageDetector:
 
 def detect_mask(video: Path, target: Path, settings: RepairSettings) -> dict:
     """Find the film damage of ``video`` into the mask video ``target`` (atomic), as
-    ``seedvr repair --mask auto`` finds what it repairs; its summary (frames, flagged fraction,
-    whether the temporal cue was used)."""
-    return detect_video(video, target, run_detector(settings), grow_threshold=AUTO_GROW_THRESHOLD)
+    ``seedvr repair --mask auto`` finds what it repairs: detected, grown and confirmed by a
+    propagated repair streamed as the run streams. Its summary (flagged fraction, whether the
+    temporal cue was used, the confirmation)."""
+    with atomic_output(target) as pending:
+        return detect_repair_region(
+            video, pending, run_detector(settings), chunk=settings.chunk, overlap=settings.overlap, max_side=settings.max_side
+        )

@@ -10,8 +10,10 @@ import typer
 from seedvr.cli import app
 from seedvr.cli._common import user_errors
 from seedvr.cli.detect import AUTO_GROW_HELP, DETECTOR_HELP, DILATE_HELP, SCALES_HELP, THRESHOLD_HELP
-from seedvr.config import REPAIR_DEFAULTS
+from seedvr.config import REPAIR_DEFAULTS, DetectorParams
 from seedvr.method_catalog import MODEL_METHOD, method_choices
+
+_DETECTOR_DEFAULTS = DetectorParams()
 
 
 @app.command()
@@ -70,16 +72,27 @@ def repair(
     grow_threshold: float = typer.Option(None, help=f"With --mask auto: {AUTO_GROW_HELP}"),
     scales: str = typer.Option(None, help=f"With --mask auto: {SCALES_HELP}"),
     detector: Path = typer.Option(None, help=f"With --mask auto: {DETECTOR_HELP}"),
+    confirm_tolerance: int = typer.Option(
+        None,
+        help="With --mask auto: repair a detected pixel only where a propagated repair changes it by more than this "
+        f"many grey levels, 0-254 (default {_DETECTOR_DEFAULTS.confirm_tolerance}); the rest is left as it was.",
+    ),
+    no_confirm: bool = typer.Option(False, "--no-confirm", help="With --mask auto: repair every detected pixel."),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
-    from seedvr.engine.auto_mask import AUTO_MASK, repair_with_detected_mask
+    from seedvr.engine.auto_mask import AUTO_MASK, CONFIRM_TOLERANCE, repair_with_detected_mask
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD, DEFAULT_DILATE, DEFAULT_SCALES, DEFAULT_THRESHOLD, check_scales
     from seedvr.engine.repair import repair_video
     from seedvr.errors import SeedVRError
 
     auto = str(mask) == AUTO_MASK
-    if not auto and (threshold, dilate, grow_threshold, scales, detector) != (None,) * 5:
-        raise SeedVRError("--threshold, --dilate, --grow-threshold, --scales and --detector need --mask auto")
+    if not auto and ((threshold, dilate, grow_threshold, scales, detector, confirm_tolerance) != (None,) * 6 or no_confirm):
+        raise SeedVRError(
+            "--threshold, --dilate, --grow-threshold, --scales, --detector, --confirm-tolerance and --no-confirm need --mask auto"
+        )
+    if no_confirm and confirm_tolerance is not None:
+        raise SeedVRError("--no-confirm and --confirm-tolerance exclude each other")
+    tolerance = None if no_confirm else CONFIRM_TOLERANCE if confirm_tolerance is None else confirm_tolerance
 
     def repair_with_mask(input, output, **options):
         if not auto:
@@ -92,6 +105,7 @@ def repair(
             dilate=DEFAULT_DILATE if dilate is None else dilate,
             grow_threshold=AUTO_GROW_THRESHOLD if grow_threshold is None else grow_threshold,
             scales=DEFAULT_SCALES if scales is None else check_scales(scales),
+            confirm_tolerance=tolerance,
             **options,
         )
 
@@ -148,8 +162,15 @@ def repair(
             f"in {adapted['seconds']:.1f} s ({losses})"
         )
     if auto:
-        found = result.details["detection"]["flagged_fraction"]
-        typer.echo(f"detected damage in {100 * found:.3f} % of the pixels -> {result.mask}")
+        detection = result.details["detection"]
+        confirmation = detection["confirmation"]
+        confirmed = (
+            ""
+            if confirmation is None
+            else f", {100 * confirmation['confirmed_fraction']:.3f} % changed by a propagated repair "
+            f"(more than {confirmation['tolerance']} levels) and repaired"
+        )
+        typer.echo(f"detected damage in {100 * detection['flagged_fraction']:.3f} % of the pixels{confirmed} -> {result.mask}")
     typer.echo(
         f"repaired {result.frames} frames with {result.method} in {result.seconds:.1f} s "
         f"({result.frames_per_second:.1f} fps) -> {result.output}"

@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seedvr.config import REPAIR_DEFAULTS
+from seedvr.engine.confirm import check_confirm_tolerance, confirm_mask_video
 from seedvr.engine.detect import (
     AUTO_GROW_THRESHOLD,
     DEFAULT_DILATE,
     DEFAULT_SCALES,
     DEFAULT_THRESHOLD,
+    DETECTOR_DEFAULTS,
     check_detection_options,
     check_scales,
     detect_video,
@@ -36,6 +38,12 @@ from seedvr.io.atomic import check_outputs_apart
 from seedvr.models.detector import DamageDetector
 from seedvr.pipeline.detector_folder import detector_of_model
 
+#: Grey levels a propagated repair must change a detected pixel by for it to be repaired
+#: (params.yaml ``detector.confirm_tolerance``; ``None``: every detected pixel is).
+CONFIRM_TOLERANCE = DETECTOR_DEFAULTS.confirm_tolerance
+#: What the confirming repair is given of the final repair's options: how it streams and how
+#: large a window it repairs at once; the method, model and output settings are its own.
+_CONFIRMING_OPTIONS = ("chunk", "overlap", "max_side", "crop", "crop_margin", "tile_pixels")
 #: The ``--mask`` value that asks for detection instead of a mask file.
 AUTO_MASK = "auto"
 #: Suffix of the detected mask kept beside the output (a lossless FFV1 grey video).
@@ -49,6 +57,48 @@ def detected_mask_path(output_path: str | Path) -> Path:
     return output_path.with_name(stem + DETECTED_MASK_SUFFIX)
 
 
+def _confirming_options(repair_options: dict) -> dict:
+    return {name: value for name, value in repair_options.items() if name in _CONFIRMING_OPTIONS}
+
+
+def detect_repair_region(
+    input_path: str | Path,
+    output_mask: str | Path,
+    detector: DamageDetector,
+    threshold: float = DEFAULT_THRESHOLD,
+    dilate: int = DEFAULT_DILATE,
+    scales: Sequence[float] = DEFAULT_SCALES,
+    grow_threshold: float | None = AUTO_GROW_THRESHOLD,
+    confirm_tolerance: int | None = CONFIRM_TOLERANCE,
+    **confirming_options,
+) -> dict:
+    """Write to ``output_mask`` the region a blind repair of ``input_path`` repairs: the
+    detections grown to their extent, then confirmed by a propagated repair
+    (:mod:`seedvr.engine.confirm`; ``confirm_tolerance`` ``None``: not confirmed).
+
+    ``confirming_options`` go to the confirming repair (chunk, overlap, max_side, crop...).
+    Returns what detection found (``flagged_fraction``: the share of pixels detected and grown;
+    ``temporal_cue``) and ``confirmation`` (``None`` when not confirmed).
+    """
+    output_mask = Path(output_mask)
+    if confirm_tolerance is None:
+        found = detect_video(
+            input_path, output_mask, detector, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
+        )
+        return {"flagged_fraction": found["flagged_fraction"], "temporal_cue": found["temporal_cue"], "confirmation": None}
+    stem = output_mask.stem if output_mask.suffix else output_mask.name
+    # The detections before confirmation, under a temporary name beside the mask; never kept.
+    detected = PendingOutput(output_mask.with_name(f"{stem}.detected.mkv"))
+    try:
+        found = detect_video(
+            input_path, detected.temp, detector, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
+        )
+        confirmation = confirm_mask_video(input_path, detected.temp, output_mask, confirm_tolerance, **confirming_options)
+    finally:
+        detected.discard()
+    return {"flagged_fraction": found["flagged_fraction"], "temporal_cue": found["temporal_cue"], "confirmation": confirmation}
+
+
 def repair_with_detected_mask(
     input_path: str | Path,
     output_path: str | Path,
@@ -57,6 +107,7 @@ def repair_with_detected_mask(
     dilate: int = DEFAULT_DILATE,
     scales: Sequence[float] = DEFAULT_SCALES,
     grow_threshold: float | None = AUTO_GROW_THRESHOLD,
+    confirm_tolerance: int | None = CONFIRM_TOLERANCE,
     report_path: str | Path | None = None,
     **repair_options,
 ) -> RepairReport:
@@ -64,6 +115,7 @@ def repair_with_detected_mask(
 
     ``detector``: a loaded detector, a detector folder, or ``None``: the one a registered
     ``model`` (``models:/...``) carries, else the shipped one.
+    ``confirm_tolerance``: see :func:`detect_repair_region`.
     ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...). The report's
     ``mask`` is the kept mask; ``details["detection"]`` says what detection found.
     """
@@ -71,6 +123,7 @@ def repair_with_detected_mask(
     mask_path = detected_mask_path(output_path)
     check_detection_options(threshold, dilate, grow_threshold)
     check_scales(scales)
+    check_confirm_tolerance(confirm_tolerance)
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
     check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
@@ -79,8 +132,16 @@ def repair_with_detected_mask(
     loaded = detector if isinstance(detector, DamageDetector) else load_detector(detector)
     pending = PendingOutput(mask_path)
     try:
-        detection = detect_video(
-            input_path, pending.temp, loaded, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
+        detection = detect_repair_region(
+            input_path,
+            pending.temp,
+            loaded,
+            threshold=threshold,
+            dilate=dilate,
+            scales=scales,
+            grow_threshold=grow_threshold,
+            confirm_tolerance=confirm_tolerance,
+            **_confirming_options(repair_options),
         )
         report = repair_video(input_path, pending.temp, output_path, **repair_options)
     except BaseException:
@@ -88,7 +149,7 @@ def repair_with_detected_mask(
         raise
     pending.commit()
     report.mask = str(mask_path)
-    report.details = {**report.details, "detection": {key: detection[key] for key in ("flagged_fraction", "temporal_cue")}}
+    report.details = {**report.details, "detection": detection}
     if report_path is not None:
         report.write(report_path)
     return report

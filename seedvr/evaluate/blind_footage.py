@@ -5,7 +5,8 @@ Cases are the real-footage benchmark's (:mod:`seedvr.evaluate.real_footage`) who
 all film damage (scratch, blotch, dust: what the detector finds). The detector runs on the
 damaged input once; its probabilities give the mask ``seedvr detect`` reports (``detection``:
 its scores) and the wider one ``seedvr repair --mask auto`` repairs (``repair_mask``: how much
-of the damage it covers), grown as the caller says. Per method and mask: PSNR of the whole
+of the damage it covers), grown as the caller says, then confirmed by a propagated repair when
+asked (``grown_mask``: the scores before confirmation). Per method and mask: PSNR of the whole
 frame and inside the true mask against the clean clip, and the number of clean pixels the
 repair changed (pixels outside the true mask that differ from the input: false detections
 repaired; zero with the true mask, by the lossless invariant). The detection's own scores
@@ -15,6 +16,7 @@ repaired; zero with the true mask, by the lossless invariant). The detection's o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +28,21 @@ from seedvr.evaluate.real_footage import DEFAULT_FRAMES, CaseSpec, Progress, Rea
 from seedvr.metrics import psnr
 from seedvr.metrics.detection import detection_scores
 from seedvr.models.detector import DamageDetector
+from seedvr.ops.damage_regions import confirmed_damage
 from seedvr.train.detector import FILM_KINDS
 
 MASKS = ("true_mask", "detected_mask")
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How a detection is confirmed before it is repaired (:mod:`seedvr.engine.confirm`): the
+    pixels ``method`` changes by more than ``tolerance`` grey levels."""
+
+    method: RepairMethod
+    tolerance: int
+
+
 FIGURES = ("psnr", "psnr_true_mask", "clean_pixels_changed")
 
 
@@ -59,15 +73,21 @@ def run_blind_case(
     scales: Sequence[float],
     progress: Progress | None = None,
     grow_threshold: float | None = None,
+    confirmation: Confirmation | None = None,
 ) -> dict:
     """Detect the case's damage, then every method with the true mask and with the detected one
-    grown by ``grow_threshold`` and ``dilate`` (what ``--mask auto`` repairs)."""
+    grown by ``grow_threshold`` and ``dilate`` and kept where ``confirmation`` (when given)
+    changes it: what ``--mask auto`` repairs."""
     probabilities = damage_probabilities(case.damaged, detector, scales)
     record = case_record(case)
     record["detection"] = detection_scores(
         damage_mask(probabilities, threshold, DEFAULT_DILATE, DEFAULT_GROW_THRESHOLD), case.mask
     ).to_dict()
     detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
+    if confirmation is not None:
+        record["grown_mask"] = detection_scores(detected, case.mask).to_dict()
+        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), detected.copy()))
+        detected = confirmed_damage(detected, case.damaged, confirming, confirmation.tolerance)
     record["repair_mask"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
     for name, method in methods.items():
@@ -95,10 +115,13 @@ def run_blind_cases(
     frames: int = DEFAULT_FRAMES,
     progress: Progress | None = None,
     grow_threshold: float | None = None,
+    confirmation: Confirmation | None = None,
 ) -> list[dict]:
     """Build each film-damage case in turn (one clip in memory at a time) and run it blind."""
     return [
-        run_blind_case(load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress, grow_threshold)
+        run_blind_case(
+            load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress, grow_threshold, confirmation
+        )
         for spec in film_cases(specs)
     ]
 

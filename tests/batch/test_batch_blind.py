@@ -15,6 +15,7 @@ import pytest
 from seedvr.batch import BatchItem, Ledger, RepairSettings, run_batch
 from seedvr.batch.outbox import detected_mask_path
 from seedvr.io import read_mask, read_video, write_mask, write_video
+from seedvr.io.atomic import TEMP_MARKER
 from seedvr.metrics.detection import detection_scores
 
 TELEA = RepairSettings(method="telea")
@@ -48,6 +49,8 @@ def test_a_video_without_a_mask_is_detected_then_repaired_inside_it(inbox: Path,
         assert not np.array_equal(repaired[mask], damaged[mask])  # and repaired inside it
     entry = Ledger(outbox).entry(results["blind"].input_hash)
     assert entry["mask"] == str(outbox / "blind.mask.mkv") and "output_hash" in entry["detected_mask"]
+    # The detections before confirmation and the confirming repair were temporaries: none is left.
+    assert not [path.name for path in outbox.iterdir() if TEMP_MARKER in path.name]
 
 
 def test_the_detected_mask_is_an_output_for_the_ledger(inbox: Path, tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ def test_repair_with_an_auto_mask_is_lossless_outside_what_was_found(damaged_fil
 def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, film_clip, tmp_path):
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD
 
-    assert _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea").exit_code == 0
+    unconfirmed = ("--method", "telea", "--no-confirm")
+    assert _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", *unconfirmed).exit_code == 0
     assert _invoke("detect", damaged_file, "-o", tmp_path / "plain.mkv").exit_code == 0
     grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
     assert _invoke("detect", damaged_file, "-o", tmp_path / "grown.mkv", *grown_args).exit_code == 0
@@ -68,6 +69,26 @@ def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, fi
     assert np.array_equal(repaired_in, grown)
     truth = film_clip[1]
     assert np.all(grown >= plain) and detection_scores(grown, truth).recall > detection_scores(plain, truth).recall
+
+
+def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_file, film_clip, tmp_path):
+    from seedvr.engine.auto_mask import CONFIRM_TOLERANCE
+    from seedvr.engine.detect import AUTO_GROW_THRESHOLD
+    from seedvr.ops.damage_regions import confirmed_damage
+
+    result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea")
+    assert result.exit_code == 0, result.output
+    assert "changed by a propagated repair" in result.stdout
+    grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
+    assert _invoke("detect", damaged_file, "-o", tmp_path / "grown.mkv", *grown_args).exit_code == 0
+    # The confirming repair, run by hand with the same streaming: its changes decide.
+    confirming = ("--method", "propagate", "--mask", tmp_path / "grown.mkv", "-o", tmp_path / "p.mkv")
+    assert _invoke("repair", damaged_file, *confirming).exit_code == 0
+    repaired_in, grown = read_mask(tmp_path / "r.mask.mkv"), read_mask(tmp_path / "grown.mkv")
+    frames = read_video(damaged_file)
+    assert np.array_equal(repaired_in, confirmed_damage(grown, frames, read_video(tmp_path / "p.mkv"), CONFIRM_TOLERANCE))
+    assert np.all(repaired_in <= grown) and repaired_in.sum() < grown.sum()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grown.mkv", "p.mkv", "r.mask.mkv", "r.mkv"]
 
 
 def test_a_clean_clip_is_almost_untouched(clean_file, clean_film_clip, tmp_path):
@@ -102,6 +123,8 @@ def test_a_two_frame_clip_warns_and_still_works(film_clip, tmp_path, caplog):
         ("repair", "--scales", "big"),
         ("detect", "--grow-threshold", "0.7"),
         ("repair", "--grow-threshold", "0"),
+        ("repair", "--confirm-tolerance", "255"),
+        ("repair", "--confirm-tolerance", "-1"),
     ],
 )
 def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, value, damaged_file, tmp_path):
@@ -114,10 +137,19 @@ def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, 
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("option", ["--threshold", "--grow-threshold"])
-def test_detection_options_need_the_auto_mask(damaged_file, tmp_path, option):
-    result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", option, "0.5")
+@pytest.mark.parametrize(
+    "options", [("--threshold", "0.5"), ("--grow-threshold", "0.5"), ("--confirm-tolerance", "5"), ("--no-confirm",)]
+)
+def test_detection_options_need_the_auto_mask(damaged_file, tmp_path, options):
+    result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", *options)
     assert result.exit_code == 2 and "--mask auto" in result.stderr
+
+
+def test_no_confirm_and_a_confirmation_tolerance_exclude_each_other(damaged_file, tmp_path):
+    options = ("--no-confirm", "--confirm-tolerance", "5")
+    result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "o.mkv", *options)
+    assert result.exit_code == 2 and "exclude each other" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_clip_where_nothing_is_found_passes_through_unchanged(tmp_path):

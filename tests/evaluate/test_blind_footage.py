@@ -58,12 +58,14 @@ def test_blind_report_compares_detected_and_true_masks(film_footage, tmp_path, c
     report = json.loads(out.read_text())
     assert report["blind"] is True and report["detector"]["path"] == "models/seedvr-detector"
     assert report["detector"]["grow_threshold"] == DetectorParams().auto_grow_threshold
+    assert report["detector"]["confirm_tolerance"] == DetectorParams().confirm_tolerance
     assert [case["name"] for case in report["cases"]] == ["pan-scratch", "pan-film"]
     for case in report["cases"]:
         assert case["frames"] == 8 and 0.0 <= case["detection"]["recall"] <= 1.0
-        # What --mask auto repairs holds what detect reports (grown from it).
-        assert case["repair_mask"]["recall"] >= case["detection"]["recall"]
-        assert case["repair_mask"]["flagged"] >= case["detection"]["flagged"]
+        # What --mask auto repairs: what detect reports grown, then what a propagated repair changes of it.
+        assert case["grown_mask"]["recall"] >= case["detection"]["recall"]
+        assert case["grown_mask"]["flagged"] >= case["detection"]["flagged"]
+        assert case["repair_mask"]["flagged"] <= case["grown_mask"]["flagged"]
         true, detected = case["methods"]["telea"]["true_mask"], case["methods"]["telea"]["detected_mask"]
         assert true["clean_pixels_changed"] == 0  # the lossless invariant: nothing outside the true mask moves
         assert detected["clean_pixels_changed"] >= 0 and detected["psnr"] > 0 and true["psnr_true_mask"] > 0
@@ -75,3 +77,14 @@ def test_blind_report_compares_detected_and_true_masks(film_footage, tmp_path, c
     }
     printed = capsys.readouterr().out
     assert "| pan-film | scratch+blotch+dust |" in printed and "PSNR true / detected (dB)" in printed
+
+
+def test_a_blind_run_without_confirmation_repairs_every_grown_detection(film_footage, tmp_path):
+    script = load_benchmark_script("bench_quality.py")
+    out = tmp_path / "blind.json"
+    args = ["--blind", "--methods", "telea", "--frames", "8", "--cases", "pan-scratch", "--no-confirm", "--out", str(out)]
+    assert script.main(args) == 0
+    report = json.loads(out.read_text())
+    assert report["detector"]["confirm_tolerance"] is None
+    (case,) = report["cases"]
+    assert "grown_mask" not in case and case["repair_mask"]["recall"] >= case["detection"]["recall"]

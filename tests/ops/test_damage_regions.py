@@ -1,4 +1,5 @@
-"""Growing detections to the damage's extent: hysteresis, blotches closed, enclosed holes, rims."""
+"""Growing detections to the damage's extent (hysteresis, blotches closed, enclosed holes, rims),
+then confirming them by what a repair changes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from seedvr.ops.damage_regions import (
     BLOTCH_RIM,
     close_blotches,
+    confirmed_damage,
     fill_enclosed_holes,
     grown_damage,
     hysteresis_mask,
@@ -147,3 +149,22 @@ def test_wide_scratches_are_lines_and_keep_their_edge():
     assert np.array_equal(widened[0, :, :40], masks[0, :, :40])
     assert widened[0, 100:112, 50 - BLOTCH_RIM : 62 + BLOTCH_RIM].all()
     assert widen_blotches(masks, compactness=1e9)[0, :, 20 - BLOTCH_RIM : 26 + BLOTCH_RIM].all()
+
+
+def test_a_detection_is_confirmed_only_where_the_repair_changed_it_beyond_the_tolerance():
+    frames = np.full((2, 3, 4, 3), 100, dtype=np.uint8)
+    repaired = frames.copy()
+    repaired[0, 0, 0] = (110, 100, 100)  # exactly the tolerance: agrees with the picture
+    repaired[0, 0, 1] = (100, 100, 89)  # one level past it, in one channel, downwards
+    repaired[1, 2, 3] = (0, 0, 0)  # changed a lot
+    repaired[1, 1, 1] = (0, 0, 0)  # changed a lot, but never detected
+    masks = np.zeros((2, 3, 4), dtype=bool)
+    masks[0, 0, :3] = True
+    masks[1, 2, 3] = True
+    confirmed = confirmed_damage(masks, frames, repaired, tolerance=10)
+    expected = np.zeros_like(masks)
+    expected[0, 0, 1] = expected[1, 2, 3] = True
+    assert np.array_equal(confirmed, expected)
+    assert not confirmed_damage(masks, frames, repaired, tolerance=254).any()
+    expected[0, 0, 0] = True  # any change counts at 0; the unchanged detection [0, 0, 2] still does not
+    assert np.array_equal(confirmed_damage(masks, frames, repaired, tolerance=0), expected)

@@ -1,0 +1,76 @@
+"""Blind mode's second look: a detection stays in the repair region only where repairing it matters.
+
+The detector flags picture too: people walking, foliage, a pole that looks like a scratch. A
+repair inside such a region is wasted at best; worse, a false detection touching real damage
+widens its hole, and the motion completed across a wide hole is poorer than across the damage
+alone. So the detected region is repaired once by ``propagate`` (the motion-following method,
+also the model's starting guess), and each detected pixel is kept only where that repair
+changed it by more than a tolerance (:func:`~seedvr.ops.damage_regions.confirmed_damage`). Real
+damage (grey fill, paint, dust) differs from the picture the frames around it show; a pixel the
+repair leaves nearly unchanged agrees with them. The final repair then runs inside the
+confirmed region, with the dropped pixels as known picture around the damage.
+
+Streaming: the confirming repair is an ordinary streamed :func:`~seedvr.engine.repair.repair_video`
+into a lossless temporary video beside the mask, then input, that repair and the detected mask
+are read together a chunk at a time; memory stays that of one repair window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seedvr.engine.repair import repair_video
+from seedvr.errors import SeedVRError
+from seedvr.io import MaskWriter, iter_mask_chunks, iter_video_chunks, probe
+from seedvr.io.atomic import PendingOutput
+from seedvr.ops.damage_regions import confirmed_damage
+
+#: The method whose repair confirms a detection: it follows the motion, needs no model, and is
+#: what the model starts from.
+CONFIRMING_METHOD = "propagate"
+#: Frames compared at a time (the comparison is per pixel: the result does not depend on it).
+_COMPARE_FRAMES = 8
+
+
+def check_confirm_tolerance(tolerance: int | None) -> None:
+    """``None`` (no confirmation) or a whole number of grey levels in [0, 254]."""
+    if tolerance is None:
+        return
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or not 0 <= tolerance <= 254:
+        raise SeedVRError(f"--confirm-tolerance must be a whole number of grey levels in [0, 254], got {tolerance!r}")
+
+
+def confirm_mask_video(
+    input_path: str | Path, detected_mask: str | Path, output_mask: str | Path, tolerance: int, **repair_options
+) -> dict:
+    """Write to ``output_mask`` the pixels of ``detected_mask`` that ``propagate``, repairing
+    ``input_path`` inside it, changes by more than ``tolerance`` grey levels.
+
+    ``repair_options`` go to the confirming :func:`repair_video` (chunk, overlap, max_side,
+    crop, tile_pixels...). Returns the detected and the confirmed share of the pixels.
+    """
+    input_path, detected_mask, output_mask = Path(input_path), Path(detected_mask), Path(output_mask)
+    check_confirm_tolerance(tolerance)
+    info = probe(input_path)
+    stem = output_mask.stem if output_mask.suffix else output_mask.name
+    # A lossless video the repair is written to and read back from; never committed.
+    confirming = PendingOutput(output_mask.with_name(f"{stem}.confirming.mkv"))
+    detected = confirmed = 0
+    try:
+        repair_video(input_path, detected_mask, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
+        chunks = zip(
+            iter_video_chunks(input_path, _COMPARE_FRAMES),
+            iter_video_chunks(confirming.temp, _COMPARE_FRAMES),
+            iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info),
+            strict=True,
+        )
+        with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
+            for frames, repaired, masks in chunks:
+                kept = confirmed_damage(masks, frames, repaired, tolerance)
+                writer.write(kept)
+                detected += int(masks.sum())
+                confirmed += int(kept.sum())
+    finally:
+        confirming.discard()
+    pixels = max(1, info.frames * info.width * info.height)
+    return {"tolerance": tolerance, "detected_fraction": detected / pixels, "confirmed_fraction": confirmed / pixels}
