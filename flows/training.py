@@ -47,18 +47,26 @@ _METRIC_COLUMNS = ("psnr_mask", "ssim_mask", "ewarp", "tof", "flicker")
 # -- one DVC stage -------------------------------------------------------------------------
 
 
-def _run_stage(stage: str, root: str, poll=None, before=None) -> dict | State:
-    """Reproduce ``stage`` when ``dvc status`` says its inputs changed, else complete at once.
-    ``before()`` runs just before the stage starts, ``poll()`` every few seconds while it runs."""
+def _run_stage(stage: str, root: str, poll=None, before=None, run_anyway: str | None = None) -> dict | State:
+    """Reproduce ``stage`` when ``dvc status`` says its inputs changed, else complete at once;
+    ``run_anyway`` (why) reproduces it even then. ``before()`` runs just before the stage
+    starts, ``poll()`` every few seconds while it runs."""
     logger = get_run_logger()
     changes = stage_changes(stage, root)
-    if not changes:
+    if not changes and run_anyway is None:
         return Completed(message="up to date", data={"stage": stage, "ran": False})
+    changes = changes or [run_anyway]
     logger.info("%s: %s", stage, json.dumps(changes))
     if before is not None:
         before()
     started = time.perf_counter()
-    reproduce_stage(stage, root, poll, on_output=lambda output: logger.info("dvc repro %s:\n%s", stage, output))
+    reproduce_stage(
+        stage,
+        root,
+        poll,
+        on_output=lambda output: logger.info("dvc repro %s:\n%s", stage, output),
+        force=run_anyway is not None,
+    )
     return {"stage": stage, "ran": True, "seconds": round(time.perf_counter() - started, 1), "changes": changes}
 
 
@@ -184,8 +192,16 @@ def evaluate(root: str) -> dict:
 @task(name="register", cache_policy=NO_CACHE)
 def register(root: str) -> dict:
     """One MLflow run, a new registered version, champion moved only if the gates pass.
-    No retry: a second attempt could register the same model twice."""
-    return _run_stage("register", root)
+    No retry: a second attempt could register the same model twice.
+
+    The stage has no DVC output (its result lives in the registry), so in a fresh clone whose
+    committed dvc.lock matches what the earlier stages rebuilt, DVC finds it up to date though
+    this working copy's registry never saw the model. Its receipt (``work/registration.json``,
+    written by every registration, never committed) tells: without one the stage runs anyway.
+    """
+    receipt = Path(root) / REGISTRATION_FILE
+    missing = None if receipt.is_file() else f"no {REGISTRATION_FILE} in this working copy: the model was never registered here"
+    return _run_stage("register", root, run_anyway=missing)
 
 
 # -- summary ----------------------------------------------------------------------------------

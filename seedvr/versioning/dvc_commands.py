@@ -101,8 +101,10 @@ def reproduce_stage(
     repo_root: str | Path,
     poll: Callable[[], None] | None = None,
     on_output: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> None:
-    """``dvc repro --single-item`` for the ``dvc.yaml`` stage ``stage`` (updates dvc.lock).
+    """``dvc repro --single-item`` for the ``dvc.yaml`` stage ``stage`` (updates dvc.lock);
+    ``force``: run it even when DVC finds it up to date (``--force``).
 
     ``poll()`` is called every :data:`STAGE_POLL_S` seconds while the stage runs (a flow
     follows the training's progress file with it); ``on_output`` receives the stage's whole
@@ -117,7 +119,7 @@ def reproduce_stage(
     # and block a talkative stage.
     with tempfile.TemporaryFile("w+") as output:
         process = subprocess.Popen(
-            _dvc_command(["repro", "--single-item", f"dvc.yaml:{stage}"]),
+            _dvc_command(["repro", "--single-item", *(["--force"] if force else []), f"dvc.yaml:{stage}"]),
             cwd=repo_root,
             env=_dvc_environment(),
             stdout=output,

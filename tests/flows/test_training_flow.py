@@ -197,6 +197,17 @@ def test_pipeline_registers_a_challenger_skips_unchanged_stages_and_gates_promot
     assert "gates failed: champion unchanged" in Artifact.get(SUMMARY_ARTIFACT_KEY).data
     assert dvc_status(project) == {}
 
+    # A fresh clone of a committed dvc.lock: the stages rebuild the same outputs, so DVC finds
+    # register up to date, but this working copy never registered the model (no receipt).
+    (project / "work" / "registration.json").unlink()
+
+    fourth = training_pipeline(root=str(project))
+
+    assert [name for name, ran in _ran(fourth).items() if ran] == ["register"]
+    assert "never registered here" in fourth["stages"][-1]["changes"][0]
+    assert fourth["registration"]["version"] == 3 and (project / "work" / "registration.json").is_file()
+    assert dvc_status(project) == {}
+
 
 def test_the_flow_refuses_a_params_file_the_dvc_stages_would_not_read(prefect_harness, tmp_path: Path) -> None:
     from flows.training import training_pipeline
