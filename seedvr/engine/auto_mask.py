@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seedvr.config import REPAIR_DEFAULTS
-from seedvr.engine.confirm import check_confirm_tolerance, confirm_mask_video
+from seedvr.engine.confirm import check_confirm_tolerance, confirm_mask_video, scratch_beside
 from seedvr.engine.detect import (
     AUTO_GROW_THRESHOLD,
     DEFAULT_DILATE,
@@ -81,21 +81,17 @@ def detect_repair_region(
     ``temporal_cue``) and ``confirmation`` (``None`` when not confirmed).
     """
     output_mask = Path(output_mask)
+    options = {"threshold": threshold, "dilate": dilate, "scales": scales, "grow_threshold": grow_threshold}
     if confirm_tolerance is None:
-        found = detect_video(
-            input_path, output_mask, detector, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
-        )
-        return {"flagged_fraction": found["flagged_fraction"], "temporal_cue": found["temporal_cue"], "confirmation": None}
-    stem = output_mask.stem if output_mask.suffix else output_mask.name
-    # The detections before confirmation, under a temporary name beside the mask; never kept.
-    detected = PendingOutput(output_mask.with_name(f"{stem}.detected.mkv"))
-    try:
-        found = detect_video(
-            input_path, detected.temp, detector, threshold=threshold, dilate=dilate, scales=scales, grow_threshold=grow_threshold
-        )
-        confirmation = confirm_mask_video(input_path, detected.temp, output_mask, confirm_tolerance, **confirming_options)
-    finally:
-        detected.discard()
+        found, confirmation = detect_video(input_path, output_mask, detector, **options), None
+    else:
+        # The detections before confirmation, beside the mask; never kept.
+        detected = scratch_beside(output_mask, "detected")
+        try:
+            found = detect_video(input_path, detected.temp, detector, **options)
+            confirmation = confirm_mask_video(input_path, detected.temp, output_mask, confirm_tolerance, **confirming_options)
+        finally:
+            detected.discard()
     return {"flagged_fraction": found["flagged_fraction"], "temporal_cue": found["temporal_cue"], "confirmation": confirmation}
 
 

@@ -32,6 +32,13 @@ CONFIRMING_METHOD = "propagate"
 _COMPARE_FRAMES = 8
 
 
+def scratch_beside(mask_path: Path, tag: str) -> PendingOutput:
+    """A lossless ``.mkv`` under a temporary name beside ``mask_path`` (a file or a folder), for
+    an intermediate video of blind mode: the caller discards it, on success too."""
+    stem = mask_path.stem if mask_path.suffix else mask_path.name
+    return PendingOutput(mask_path.with_name(f"{stem}.{tag}.mkv"))
+
+
 def check_confirm_tolerance(tolerance: int | None) -> None:
     """``None`` (no confirmation) or a whole number of grey levels in [0, 254]."""
     if tolerance is None:
@@ -52,9 +59,8 @@ def confirm_mask_video(
     input_path, detected_mask, output_mask = Path(input_path), Path(detected_mask), Path(output_mask)
     check_confirm_tolerance(tolerance)
     info = probe(input_path)
-    stem = output_mask.stem if output_mask.suffix else output_mask.name
-    # A lossless video the repair is written to and read back from; never committed.
-    confirming = PendingOutput(output_mask.with_name(f"{stem}.confirming.mkv"))
+    # A lossless video the repair is written to and read back from; never kept.
+    confirming = scratch_beside(output_mask, "confirming")
     detected = confirmed = 0
     try:
         repair_video(input_path, detected_mask, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
