@@ -189,3 +189,28 @@ def test_each_refinement_brings_the_guess_of_a_pan_closer_to_the_clean_clip(pann
     clean, masks = panning_clip
     scores = [psnr(fused_propagation(*damaged_clip, refinements=count).guess, clean, masks) for count in (0, 1, 2)]
     assert scores[0] + 3.0 < scores[1] and scores[1] + 0.5 < scores[2], scores
+
+
+def test_propagation_runs_beside_the_flow_work_and_its_errors_reach_the_caller(damaged_clip, monkeypatch):
+    import threading
+
+    import seedvr.ops.fusion as fusion
+
+    damaged, masks = damaged_clip
+    threads = []
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return propagation_guess(*args, **kwargs)
+
+    monkeypatch.setattr(fusion, "propagation_guess", recorded)
+    hypotheses = (("farneback", 1.0, 2), ("farneback", 1.0, 9))
+    fusion.fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=1)
+    assert len(threads) == 3 and all(name.startswith("seedvr-propagation") for name in threads)
+
+    def failing(*args, **kwargs):
+        raise SeedVRError("propagation failed")
+
+    monkeypatch.setattr(fusion, "propagation_guess", failing)
+    with pytest.raises(SeedVRError, match="propagation failed"):
+        fusion.fused_propagation(damaged, masks, hypotheses=hypotheses)
