@@ -5,14 +5,17 @@ repair inside such a region is wasted at best; worse, a false detection touching
 widens its hole, and the motion completed across a wide hole is poorer than across the damage
 alone. So the detected region is repaired once by ``propagate`` (the motion-following method,
 also the model's starting guess), and each detected pixel is kept only where that repair
-changed it by more than a tolerance (:func:`~seedvr.ops.damage_regions.confirmed_damage`). Real
+changed it by more than a tolerance (:func:`~seedvr.ops.damage_regions.confirmed_region`). Real
 damage (grey fill, paint, dust) differs from the picture the frames around it show; a pixel the
-repair leaves nearly unchanged agrees with them. The final repair then runs inside the
-confirmed region, with the dropped pixels as known picture around the damage.
+repair leaves nearly unchanged agrees with them. Thin detections (scratch lines, specks) are
+repaired with a one-pixel rim, kept where the repair changes it by a lot: the detector often
+stops a pixel short of a thin damage's edge. The final repair then runs inside the confirmed
+region, with the dropped pixels as known picture around the damage.
 
-Streaming: the confirming repair is an ordinary streamed :func:`~seedvr.engine.repair.repair_video`
-into a lossless temporary video beside the mask, then input, that repair and the detected mask
-are read together a chunk at a time; memory stays that of one repair window.
+Streaming: the region (detections and rims) is written as a temporary mask, the confirming
+repair is an ordinary streamed :func:`~seedvr.engine.repair.repair_video` into a lossless
+temporary video beside the mask, then input, that repair and the detected mask are read
+together a chunk at a time; memory stays that of one repair window.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from seedvr.engine.repair import repair_video
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import PendingOutput
-from seedvr.ops.damage_regions import confirmed_damage
+from seedvr.ops.damage_regions import confirmed_region, thin_rims
 
 #: The method whose repair confirms a detection: it follows the motion, needs no model, and is
 #: what the model starts from.
@@ -50,8 +53,9 @@ def check_confirm_tolerance(tolerance: int | None) -> None:
 def confirm_mask_video(
     input_path: str | Path, detected_mask: str | Path, output_mask: str | Path, tolerance: int, **repair_options
 ) -> dict:
-    """Write to ``output_mask`` the pixels of ``detected_mask`` that ``propagate``, repairing
-    ``input_path`` inside it, changes by more than ``tolerance`` grey levels.
+    """Write to ``output_mask`` the pixels of ``detected_mask`` (and of its thin detections'
+    rims) that ``propagate``, repairing ``input_path`` inside them, changes by more than
+    ``tolerance`` grey levels (:func:`~seedvr.ops.damage_regions.confirmed_region`).
 
     ``repair_options`` go to the confirming :func:`repair_video` (chunk, overlap, max_side,
     crop, tile_pixels...). Returns the detected and the confirmed share of the pixels.
@@ -59,11 +63,15 @@ def confirm_mask_video(
     input_path, detected_mask, output_mask = Path(input_path), Path(detected_mask), Path(output_mask)
     check_confirm_tolerance(tolerance)
     info = probe(input_path)
-    # A lossless video the repair is written to and read back from; never kept.
-    confirming = scratch_beside(output_mask, "confirming")
+    # What the confirming repair repairs (the detections and their thin rims) and the lossless
+    # video it writes, both read back chunk by chunk; never kept.
+    region, confirming = scratch_beside(output_mask, "confirming-region"), scratch_beside(output_mask, "confirming")
     detected = confirmed = 0
     try:
-        repair_video(input_path, detected_mask, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
+        with MaskWriter(region.temp, info.fps, info.width, info.height) as writer:
+            for masks in iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info):
+                writer.write(masks | thin_rims(masks))
+        repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
         chunks = zip(
             iter_video_chunks(input_path, _COMPARE_FRAMES),
             iter_video_chunks(confirming.temp, _COMPARE_FRAMES),
@@ -72,11 +80,12 @@ def confirm_mask_video(
         )
         with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
             for frames, repaired, masks in chunks:
-                kept = confirmed_damage(masks, frames, repaired, tolerance)
+                kept = confirmed_region(masks, thin_rims(masks), frames, repaired, tolerance)
                 writer.write(kept)
                 detected += int(masks.sum())
                 confirmed += int(kept.sum())
     finally:
         confirming.discard()
+        region.discard()
     pixels = max(1, info.frames * info.width * info.height)
     return {"tolerance": tolerance, "detected_fraction": detected / pixels, "confirmed_fraction": confirmed / pixels}

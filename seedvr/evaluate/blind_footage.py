@@ -28,7 +28,7 @@ from seedvr.evaluate.real_footage import DEFAULT_FRAMES, CaseSpec, Progress, Rea
 from seedvr.metrics import psnr
 from seedvr.metrics.detection import detection_scores
 from seedvr.models.detector import DamageDetector
-from seedvr.ops.damage_regions import confirmed_damage
+from seedvr.ops.damage_regions import confirmed_region, thin_rims
 from seedvr.train.detector import FILM_KINDS
 
 MASKS = ("true_mask", "detected_mask")
@@ -37,7 +37,8 @@ MASKS = ("true_mask", "detected_mask")
 @dataclass(frozen=True)
 class Confirmation:
     """How a detection is confirmed before it is repaired (:mod:`seedvr.engine.confirm`): the
-    pixels ``method`` changes by more than ``tolerance`` grey levels."""
+    pixels ``method`` changes by more than ``tolerance`` grey levels, repairing the detections
+    and their thin rims (:func:`~seedvr.ops.damage_regions.confirmed_region`)."""
 
     method: RepairMethod
     tolerance: int
@@ -86,8 +87,9 @@ def run_blind_case(
     detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
     if confirmation is not None:
         record["grown_mask"] = detection_scores(detected, case.mask).to_dict()
-        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), detected.copy()))
-        detected = confirmed_damage(detected, case.damaged, confirming, confirmation.tolerance)
+        rims = thin_rims(detected)
+        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), detected | rims))
+        detected = confirmed_region(detected, rims, case.damaged, confirming, confirmation.tolerance)
     record["repair_mask"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
     for name, method in methods.items():
