@@ -76,11 +76,12 @@ def confirm_mask_video(
             iter_video_chunks(input_path, _COMPARE_FRAMES),
             iter_video_chunks(confirming.temp, _COMPARE_FRAMES),
             iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info),
+            iter_mask_chunks(region.temp, _COMPARE_FRAMES, info),
             strict=True,
         )
         with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
-            for frames, repaired, masks in chunks:
-                kept = confirmed_region(masks, thin_rims(masks), frames, repaired, tolerance)
+            for frames, repaired, masks, repaired_region in chunks:
+                kept = confirmed_region(masks, repaired_region & ~masks, frames, repaired, tolerance)
                 writer.write(kept)
                 detected += int(masks.sum())
                 confirmed += int(kept.sum())
