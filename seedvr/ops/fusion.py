@@ -21,6 +21,10 @@ a hole is a guess from around it; the flow measured through a plausible fill fol
 picture, and converges within a few passes (figures at :data:`FLOW_REFINEMENTS`).
 But the flow measured through a fill also follows the fill's own mistakes, so a refined
 pixel is held near the first pass (:data:`REFINEMENT_TRUST`).
+
+Last, the fill is blended in the gradient domain (:mod:`seedvr.ops.blending`): every
+propagation also fills the ring of known pixels around the holes, fused the same way, and
+what it got wrong there is carried harmonically into the holes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seedvr.errors import SeedVRError
+from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
 from seedvr.ops.flow import (
     DEFAULT_FLOW_ESTIMATOR,
     DEFAULT_FLOW_MAX_SIDE,
@@ -130,6 +135,9 @@ class FusedPropagation(NamedTuple):
     validity: np.ndarray  # bool [T, H, W]: known, or propagated under most hypotheses
     forward_flow: np.ndarray  # float32 [T-1, H, W, 2]: the default hypothesis' flow
     backward_flow: np.ndarray
+    # uint8 [T, H, W, 3] or None: the guess, except on the ring of known pixels around the
+    # holes (``border_ring``), where it holds what the fused propagation put there.
+    border_fill: np.ndarray | None = None
 
 
 def fused_propagation(
@@ -139,6 +147,7 @@ def fused_propagation(
     hypotheses: tuple[tuple[str, float, int], ...] = FLOW_HYPOTHESES,
     memo: PairFlowMemo | None = None,
     refinements: int = FLOW_REFINEMENTS,
+    blend: float = BORDER_BLEND,
 ) -> FusedPropagation:
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
 
@@ -152,14 +161,19 @@ def fused_propagation(
 
     ``refinements`` passes then re-measure the flow on the fused result and propagate again
     (:func:`_refined`); their flows depend on this window's fill, so the memo does not keep them.
+
+    ``blend`` is the share of the gradient-domain correction (:mod:`seedvr.ops.blending`)
+    added at the end; with 0 the ring around the holes is not propagated into at all.
     """
     if refinements < 0:
         raise SeedVRError(f"refinements must be 0 or more, got {refinements}")
+    if not 0.0 <= blend <= 1.0:
+        raise SeedVRError(f"blend must be in [0, 1], got {blend}")
     height, width = frames.shape[1:3]
     measurements = _measurements(hypotheses, height, width, flow_max_side)
     first = (_measured_as(*hypotheses[0][:2], height, width, flow_max_side), hypotheses[0][2])
     masks = masks.astype(bool, copy=False)
-    fusion = _Fusion(frames, masks)
+    fusion = _Fusion(frames, masks, border_ring(masks) if blend > 0 else None)
 
     def hypotheses_flows():
         for (estimator, size), by_dilation in measurements.items():
@@ -173,8 +187,10 @@ def fused_propagation(
             default_flows = flows
     fused = anchor = fusion.result()
     for _ in range(refinements):
-        fused, default_flows = _refined(frames, masks, fused, measurements, first[0])
+        fused, default_flows = _refined(frames, masks, fusion.border, fused, measurements, first[0])
         fused = _bounded(fused, anchor)
+    if fused.border_fill is not None:
+        fused = fused._replace(guess=blended(fused.guess, frames, masks, fused.border_fill, blend))
     return fused._replace(forward_flow=default_flows[0], backward_flow=default_flows[1])
 
 
@@ -206,10 +222,10 @@ def _propagated_beside(
     most, so memory holds three hypotheses' flows, whatever their number. Results are taken in
     order and every computation is the serial one, so the fusion is bit-identical.
     """
-    frames, masks, borders = fusion.frames, fusion.masks, fusion.borders
+    frames, masks, borders, ring = fusion.frames, fusion.masks, fusion.borders, fusion.border
 
     def propagated(side: int, flows: tuple) -> _Weighed:
-        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows)
+        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows, border=ring)
         return _Weighed(guess, validity, seam_weight(guess, borders))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedvr-propagation") as worker:
@@ -232,34 +248,63 @@ class _Weighed(NamedTuple):
 
 
 class _Fusion:
-    """The seam-weighted mean of hypotheses' guesses, accumulated one hypothesis at a time."""
+    """The seam-weighted mean of hypotheses' guesses, accumulated one hypothesis at a time.
 
-    def __init__(self, frames: np.ndarray, masks: np.ndarray) -> None:
-        self.frames, self.masks = frames, masks
+    With a ``border`` (the ring of known pixels around the holes, propagated into too), the
+    mean covers the ring as well, each ring pixel weighted like the hole pixels it touches.
+    """
+
+    def __init__(self, frames: np.ndarray, masks: np.ndarray, border: np.ndarray | None = None) -> None:
+        self.frames, self.masks, self.border = frames, masks, border
         self.borders = seam_borders(frames, masks)
-        # Sums over the hole pixels only (in ``masks`` order): outside them the guess is the frame.
-        holes = int(np.count_nonzero(masks))
-        self.total = np.zeros((holes, frames.shape[-1]), dtype=np.float32)
-        self.total_weight = np.zeros(holes, dtype=np.float32)
+        # Sums over the filled pixels only (in their mask's order): elsewhere the guess is the frame.
+        self.filled = masks if border is None else masks | border
+        filled = int(np.count_nonzero(self.filled))
+        self.total = np.zeros((filled, frames.shape[-1]), dtype=np.float32)
+        self.total_weight = np.zeros(filled, dtype=np.float32)
         self.votes = np.zeros(masks.shape, dtype=np.int32)
         self.count = 0
 
     def add(self, weighed: _Weighed, count: int) -> None:
         """One hypothesis' guess with its seam weight, standing for ``count`` hypotheses."""
-        weight = (count * weighed.weight)[self.masks]
-        self.total += weight[:, None] * weighed.guess[self.masks].astype(np.float32)
+        weight = weighed.weight if self.border is None else _spread_onto(weighed.weight, self.masks, self.border)
+        weight = (count * weight)[self.filled]
+        self.total += weight[:, None] * weighed.guess[self.filled].astype(np.float32)
         self.total_weight += weight
         self.votes += count * weighed.validity
         self.count += count
 
     def result(self) -> FusedPropagation:
         fused = np.array(self.frames, copy=True)
-        fused[self.masks] = np.clip(np.rint(self.total / self.total_weight[:, None]), 0, 255).astype(np.uint8)
-        return FusedPropagation(fused, 2 * self.votes > self.count, None, None)
+        fused[self.filled] = np.clip(np.rint(self.total / self.total_weight[:, None]), 0, 255).astype(np.uint8)
+        validity = 2 * self.votes > self.count
+        if self.border is None:
+            return FusedPropagation(fused, validity, None, None)
+        # The ring is known picture; its votes only said where propagation reached it.
+        guess = np.where(self.masks[..., None], fused, self.frames)
+        return FusedPropagation(guess, validity | self.border, None, None, border_fill=fused)
+
+
+def _spread_onto(weight: np.ndarray, masks: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """``weight`` with each ``ring`` pixel given the mean weight of the hole pixels among its 8 neighbours."""
+    hole_weight = np.pad(weight * masks, ((0, 0), (1, 1), (1, 1)))
+    holes = np.pad(masks.astype(np.float32), ((0, 0), (1, 1), (1, 1)))
+    height, width = masks.shape[1:]
+    total, count = np.zeros_like(weight), np.zeros_like(weight)
+    for dy in range(3):
+        for dx in range(3):
+            total += hole_weight[:, dy : dy + height, dx : dx + width]
+            count += holes[:, dy : dy + height, dx : dx + width]
+    return np.where(ring, total / np.maximum(count, 1.0), weight).astype(np.float32)
 
 
 def _refined(
-    frames: np.ndarray, masks: np.ndarray, fused: FusedPropagation, measurements: dict, default: tuple
+    frames: np.ndarray,
+    masks: np.ndarray,
+    border: np.ndarray | None,
+    fused: FusedPropagation,
+    measurements: dict,
+    default: tuple,
 ) -> tuple[FusedPropagation, tuple[np.ndarray, np.ndarray]]:
     """One refinement pass: the flow measured on the fused repair, then propagation again.
 
@@ -271,7 +316,7 @@ def _refined(
     no dilations), and fused with the same seam weights. Returns the new fusion and the flows
     of the ``default`` measurement.
     """
-    fusion = _Fusion(frames, masks)
+    fusion = _Fusion(frames, masks, border)
 
     def measured_on_fill():
         for (estimator, size), by_dilation in measurements.items():
@@ -287,12 +332,18 @@ def _refined(
 
 
 def _bounded(refined: FusedPropagation, anchor: FusedPropagation) -> FusedPropagation:
-    """``refined`` blended back toward ``anchor`` where it strays from it (:data:`REFINEMENT_TRUST`)."""
-    trusted, distrusted = REFINEMENT_TRUST
-    difference = np.abs(refined.guess.astype(np.int16) - anchor.guess.astype(np.int16)).max(axis=-1)
-    trust = np.clip((distrusted - difference) / (distrusted - trusted), 0.0, 1.0).astype(np.float32)
-    guess = trust[..., None] * refined.guess + (1.0 - trust[..., None]) * anchor.guess
+    """``refined`` blended back toward ``anchor`` where it strays from it (:data:`REFINEMENT_TRUST`);
+    the ring's fill too, by its own distance."""
+    guess, trust = _trusted(refined.guess, anchor.guess)
+    border_fill = None if refined.border_fill is None else _trusted(refined.border_fill, anchor.border_fill)[0]
     return refined._replace(
-        guess=np.rint(guess).astype(np.uint8),
-        validity=np.where(trust >= 0.5, refined.validity, anchor.validity),
+        guess=guess, validity=np.where(trust >= 0.5, refined.validity, anchor.validity), border_fill=border_fill
     )
+
+
+def _trusted(refined: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The blend of two fills by :data:`REFINEMENT_TRUST`, and the trust in ``refined`` per pixel."""
+    trusted, distrusted = REFINEMENT_TRUST
+    difference = np.abs(refined.astype(np.int16) - anchor.astype(np.int16)).max(axis=-1)
+    trust = np.clip((distrusted - difference) / (distrusted - trusted), 0.0, 1.0).astype(np.float32)
+    return np.rint(trust[..., None] * refined + (1.0 - trust[..., None]) * anchor).astype(np.uint8), trust

@@ -22,6 +22,12 @@ Only hole pixels are visited (gathered by index, sampled with the same pixel-cen
 convention as :func:`seedvr.ops.warp.backward_warp`), so the cost grows with the damaged
 area rather than with the frame size; everything is batched over ``B`` and runs on any
 device the tensors live on.
+
+Optionally a *border* of known pixels around the holes is propagated into as well, as if
+the holes were that much wider, while the holes still take the border's pixels as known:
+what propagation would put on pixels whose true colour is known is what gradient-domain
+blending (:mod:`seedvr.ops.blending`) needs, and the holes' own fill stays bit for bit the
+one without a border.
 """
 
 from __future__ import annotations
@@ -85,13 +91,21 @@ class _HolePixels:
     pixel (a known pixel is its own source). Per hole pixel: the frame where its source is
     known (-1 while none), the source position there and the number of hops to it. Memory
     is one int32 per pixel plus a few numbers per hole pixel.
+
+    Pixels of ``border`` (known pixels propagated into as well) are numbered too;
+    ``on_border`` says which slots they are. A hole pixel stops on a border pixel as on any
+    known pixel; a border pixel's own chain stops only outside the holes and the border.
     """
 
-    def __init__(self, hole: torch.Tensor):
-        self.batch, self.frame, self.row, self.col = torch.nonzero(hole, as_tuple=True)
+    def __init__(self, hole: torch.Tensor, border: torch.Tensor | None = None):
+        visited = hole if border is None else hole | border
+        self.batch, self.frame, self.row, self.col = torch.nonzero(visited, as_tuple=True)
         count = self.batch.numel()
         self.slot = torch.full(hole.shape, -1, dtype=torch.int32, device=hole.device)
         self.slot[self.batch, self.frame, self.row, self.col] = torch.arange(count, dtype=torch.int32, device=hole.device)
+        self.on_border = torch.zeros(count, dtype=torch.bool, device=hole.device)
+        if border is not None:
+            self.on_border = border[self.batch, self.frame, self.row, self.col]
 
     def new_pointers(self) -> dict[str, torch.Tensor]:
         count, device = self.batch.numel(), self.batch.device
@@ -137,6 +151,7 @@ def _trace_pointers(
         near_slot = holes.slot[batch, neighbour, near_y, near_x].long()
         near_known = near_slot < 0
         near_slot = near_slot.clamp_min(0)
+        near_known |= holes.on_border[near_slot] & ~near_known & ~holes.on_border[slots]
         source = torch.where(near_known, neighbour, pointers["source"][near_slot])
         reverse = _sample_bilinear(reverse_flows, batch, pair, target_x, target_y)
         mismatch = (step + reverse).square().sum(1)
@@ -167,6 +182,12 @@ def _gather_sources(
     source_frame = source.clamp_min(0)
     corners, weights = _bilinear(values, holes.batch, source_frame, pointers["x"], pointers["y"])
     known_corners, _ = _bilinear(known, holes.batch, source_frame, pointers["x"], pointers["y"])
+    if holes.on_border.any():
+        # A border pixel is filled as if the border were hole: never from the border itself.
+        beyond = known & (holes.slot < 0).unsqueeze(2)
+        beyond_corners, _ = _bilinear(beyond, holes.batch, source_frame, pointers["x"], pointers["y"])
+        on_border = holes.on_border.unsqueeze(1)
+        known_corners = [torch.where(on_border, beyond, near) for beyond, near in zip(beyond_corners, known_corners)]
     weights = [weight * known_corner.float() for weight, known_corner in zip(weights, known_corners)]
     total = sum(weights)
     colours = sum(value * weight for value, weight in zip(corners, weights)) / total.clamp_min(1e-6)
@@ -180,6 +201,7 @@ def propagate_known_pixels(
     forward_flow: torch.Tensor,
     backward_flow: torch.Tensor,
     consistency_threshold: float = 1.0,
+    border: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Fill holes with known pixels carried along the flow from the other frames.
 
@@ -193,19 +215,29 @@ def propagate_known_pixels(
     pixels, holds the propagated colour at reached hole pixels and keeps the input value at
     hole pixels no source reached; ``validity [B, T, 1, H, W]`` is 1 at known pixels and at
     reached hole pixels, 0 elsewhere.
+
+    ``border`` (bool ``[B, T, 1, H, W]``, known pixels only) is propagated into as well (see
+    the module docstring): there ``propagated`` holds what propagation put on the pixel where
+    it was reached and ``validity`` says whether it was; the holes' fill is unchanged by it.
     """
     _check_inputs(frames, masks, forward_flow, backward_flow)
     if consistency_threshold <= 0:
         raise SeedVRError(f"consistency_threshold must be positive, got {consistency_threshold}")
     hole = masks[:, :, 0] > 0.5
-    validity = (~hole).unsqueeze(2).to(frames.dtype)
+    if border is not None:
+        if border.shape != masks.shape:
+            raise SeedVRError(f"border must have shape {tuple(masks.shape)}, got {tuple(border.shape)}")
+        border = border[:, :, 0].bool()
+        if bool((border & hole).any()):
+            raise SeedVRError("border must not overlap the holes")
+    validity = (~hole if border is None else ~(hole | border)).unsqueeze(2).to(frames.dtype)
     if frames.shape[1] < 2 or not bool(hole.any()):
         return frames.clone(), validity
     values = frames.float()
     known = (~hole).unsqueeze(2)  # bool: a quarter of the memory of a float mask
     forward_flow, backward_flow = forward_flow.float(), backward_flow.float()
 
-    holes = _HolePixels(hole)
+    holes = _HolePixels(hole, border)
     from_later = _trace_pointers(holes, forward_flow, backward_flow, True, consistency_threshold)
     from_earlier = _trace_pointers(holes, backward_flow, forward_flow, False, consistency_threshold)
     later_colours, later_valid, later_hops = _gather_sources(values, known, holes, from_later)
@@ -239,6 +271,7 @@ def propagation_guess(
     inpaint_radius: int = 3,
     flows: tuple[np.ndarray, np.ndarray] | None = None,
     consistency_threshold: float | None = None,
+    border: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Repair a video by flow propagation, finishing what no frame can see with Telea.
 
@@ -252,6 +285,10 @@ def propagation_guess(
     Returns ``(guess uint8 [T, H, W, 3], validity bool [T, H, W])``: ``guess`` equals
     ``frames`` byte for byte outside the mask; ``validity`` is True at known pixels and at
     hole pixels filled by propagation, False where Telea filled them.
+
+    ``border`` (bool ``[T, H, W]`` of known pixels, see :func:`propagate_known_pixels`) is
+    propagated into too: there ``guess`` holds the propagated colour where one was reached
+    (``validity`` True) and the frame's own elsewhere; Telea never fills it.
     """
     masks = check_video_and_masks(frames, masks)
     if inpaint_radius < 1:
@@ -274,12 +311,16 @@ def propagation_guess(
             _flows_to_tensor(forward),
             _flows_to_tensor(backward),
             consistency_threshold=consistency_threshold,
+            border=None if border is None else torch.from_numpy(np.asarray(border, dtype=bool)).unsqueeze(1).unsqueeze(0),
         )
     guess = propagated[0].permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8).numpy()
     valid = validity[0, :, 0].numpy() > 0.5
+    border_fill = None if border is None else guess[border]
     guess = np.where(masks[..., None], guess, frames)
 
     unfilled = masks & ~valid
     for index in np.flatnonzero(unfilled.reshape(count, -1).any(axis=1)):
         guess[index] = cv2.inpaint(guess[index], unfilled[index].astype(np.uint8), inpaint_radius, cv2.INPAINT_TELEA)
+    if border is not None:  # after Telea, which reads the true colours around what it fills
+        guess[border] = border_fill
     return guess, valid

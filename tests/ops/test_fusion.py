@@ -7,12 +7,14 @@ import pytest
 
 from seedvr.errors import SeedVRError
 from seedvr.metrics import psnr
+from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
 from seedvr.ops.flow import PairFlowMemo, estimate_video_flows
 from seedvr.ops.fusion import (
     FLOW_HYPOTHESES,
     REFINEMENT_TRUST,
     FusedPropagation,
     _bounded,
+    _spread_onto,
     fused_propagation,
     seam_borders,
     seam_weight,
@@ -50,7 +52,7 @@ def test_fused_guess_is_exact_outside_the_holes_and_deterministic(damaged_clip, 
 
 def test_one_hypothesis_is_plain_propagation_with_its_flow(damaged_clip):
     damaged, masks = damaged_clip
-    single = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),), refinements=0)
+    single = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),), refinements=0, blend=0)
     flows = estimate_video_flows(damaged, masks, max_side=256, dilation=9)
     guess, validity = propagation_guess(damaged, masks, flows=flows)
     np.testing.assert_array_equal(single.guess, guess)
@@ -62,7 +64,7 @@ def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged
     damaged, masks = damaged_clip
     hypotheses = (("farneback", 1.0, 2), ("farneback", 1.0, 5), ("farneback", 1.0, 9))
     parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, _, d in hypotheses]
-    fused = fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=0)
+    fused = fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=0, blend=0)
     borders = seam_borders(damaged, masks)
     weights = [seam_weight(guess, borders) for guess, _ in parts]
     total = sum(weight[..., None] * guess.astype(np.float32) for weight, (guess, _) in zip(weights, parts))
@@ -88,14 +90,14 @@ def test_hypotheses_landing_on_one_working_size_keep_their_weight(damaged_clip):
 def test_a_dis_hypothesis_propagates_along_the_dis_flow(damaged_clip):
     damaged, masks = damaged_clip
     flows = estimate_video_flows(damaged, masks, dilation=9, estimator="dis")
-    single = fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), refinements=0)
+    single = fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), refinements=0, blend=0)
     np.testing.assert_array_equal(single.guess, propagation_guess(damaged, masks, flows=flows)[0])
     farneback = estimate_video_flows(damaged, masks, dilation=9)
     assert not np.allclose(flows[0], farneback[0])
     # A memo shared across estimators hands each its own measurement, never the other's.
     memo = PairFlowMemo()
     fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),), memo=memo, refinements=0)
-    again = fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), memo=memo, refinements=0)
+    again = fused_propagation(damaged, masks, hypotheses=(("dis", 1.0, 9),), memo=memo, refinements=0, blend=0)
     np.testing.assert_array_equal(again.guess, single.guess)
 
 
@@ -149,8 +151,8 @@ def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
 def test_a_refinement_propagates_along_the_flow_measured_on_the_fused_repair(damaged_clip):
     damaged, masks = damaged_clip
     single = (("farneback", 1.0, 9),)
-    first = fused_propagation(damaged, masks, hypotheses=single, refinements=0)
-    refined = fused_propagation(damaged, masks, hypotheses=single, refinements=1)
+    first = fused_propagation(damaged, masks, hypotheses=single, refinements=0, blend=0)
+    refined = fused_propagation(damaged, masks, hypotheses=single, refinements=1, blend=0)
     flows = estimate_video_flows(first.guess, None, max_side=256)
     guess, _ = propagation_guess(damaged, masks, flows=flows)
     np.testing.assert_array_equal(refined.forward_flow, flows[0])
@@ -177,9 +179,39 @@ def test_a_refined_pixel_is_pulled_back_toward_the_first_pass_by_how_far_it_stra
     assert bounded.validity[0, 0].tolist() == [True, True, True, False, False]
 
 
-def test_a_negative_number_of_refinements_is_refused(damaged_clip):
+def test_a_negative_number_of_refinements_and_a_blend_outside_0_1_are_refused(damaged_clip):
     with pytest.raises(SeedVRError, match="refinements must be 0 or more, got -1"):
         fused_propagation(*damaged_clip, refinements=-1)
+    with pytest.raises(SeedVRError, match=r"blend must be in \[0, 1\], got 1.5"):
+        fused_propagation(*damaged_clip, blend=1.5)
+
+
+def test_the_fused_fill_is_blended_last_with_the_ring_its_hypotheses_propagated_into(damaged_clip):
+    damaged, masks = damaged_clip
+    single = (("farneback", 1.0, 9),)
+    plain = fused_propagation(damaged, masks, hypotheses=single, refinements=0, blend=0)
+    fused = fused_propagation(damaged, masks, hypotheses=single, refinements=0)
+    assert plain.border_fill is None
+    ring = border_ring(masks)
+    with_ring, _ = propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=9), border=ring)
+    np.testing.assert_array_equal(fused.border_fill[ring], with_ring[ring])
+    np.testing.assert_array_equal(fused.border_fill[~ring], plain.guess[~ring])
+    np.testing.assert_array_equal(fused.guess, blended(plain.guess, damaged, masks, fused.border_fill, BORDER_BLEND))
+    np.testing.assert_array_equal(fused.validity, plain.validity)
+    assert np.any(fused.guess[masks] != plain.guess[masks])
+
+
+def test_a_ring_pixel_weighs_each_hypothesis_like_the_hole_pixels_it_touches():
+    masks = np.zeros((1, 5, 6), dtype=bool)
+    masks[0, 1:4, 1:3] = True
+    weight = np.zeros((1, 5, 6), dtype=np.float32)
+    weight[0, 1:4, 1] = 1.0
+    weight[0, 1:4, 2] = 0.5
+    ring = border_ring(masks)
+    spread = _spread_onto(weight, masks, ring)
+    assert spread[0, 2, 0] == pytest.approx(1.0) and spread[0, 2, 3] == pytest.approx(0.5)
+    assert spread[0, 0, 0] == pytest.approx(1.0) and spread[0, 0, 1] == pytest.approx(0.75)
+    np.testing.assert_array_equal(spread[~ring], weight[~ring])
 
 
 def test_each_refinement_brings_the_guess_of_a_pan_closer_to_the_clean_clip(panning_clip, damaged_clip):
@@ -187,7 +219,7 @@ def test_each_refinement_brings_the_guess_of_a_pan_closer_to_the_clean_clip(pann
     # follows the pan (on this clip: 30.6, 34.9 and 35.9 dB inside the holes after 0, 1, 2
     # passes; 35.5 and 39.5 if the refined pixels were not held near the first pass).
     clean, masks = panning_clip
-    scores = [psnr(fused_propagation(*damaged_clip, refinements=count).guess, clean, masks) for count in (0, 1, 2)]
+    scores = [psnr(fused_propagation(*damaged_clip, refinements=count, blend=0).guess, clean, masks) for count in (0, 1, 2)]
     assert scores[0] + 3.0 < scores[1] and scores[1] + 0.5 < scores[2], scores
 
 

@@ -176,3 +176,45 @@ def test_bad_shapes_and_parameters_are_clear_errors(damaged_clip, clip_flows):
         propagation_guess(damaged, masks, flows=(clip_flows[0][:-1], clip_flows[1]))
     with pytest.raises(SeedVRError):
         propagation_guess(damaged, masks, inpaint_radius=0)
+
+
+def test_a_border_is_propagated_into_without_changing_the_holes_fill(damaged_clip, clip_flows):
+    from seedvr.ops.blending import border_ring
+
+    _, damaged, masks = damaged_clip
+    ring = border_ring(masks)
+    plain, plain_validity = propagation_guess(damaged, masks, flows=clip_flows)
+    with_ring, validity = propagation_guess(damaged, masks, flows=clip_flows, border=ring)
+    np.testing.assert_array_equal(with_ring[~ring], plain[~ring])
+    np.testing.assert_array_equal(validity[~ring], plain_validity[~ring])
+    assert validity[ring].mean() > 0.8  # the ring is reached where the pan uncovers it
+    np.testing.assert_array_equal(with_ring[ring & ~validity], damaged[ring & ~validity])
+    assert (with_ring[ring & validity] != damaged[ring & validity]).any()
+
+
+def test_exact_flows_fill_a_border_with_its_own_true_colours():
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, size=(40, 80, 3), dtype=np.uint8)
+    frames = np.stack([scene[:, 2 * t : 2 * t + 40] for t in range(6)])
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[:, 14:26, 14:26] = True
+    border = np.zeros_like(masks)
+    border[:, 13:27, 13:27] = True
+    border &= ~masks
+    video, hole, forward, backward = _to_tensors(frames, masks, *_translation_flows(6, 40, 40, -2.0, 0.0))
+    plain, plain_validity = propagate_known_pixels(video, hole, forward, backward)
+    ring = torch.from_numpy(border)[None, :, None]
+    propagated, validity = propagate_known_pixels(video, hole, forward, backward, border=ring)
+    assert torch.equal(propagated, plain)  # integer motion: the border's copies are its own colours
+    reached = validity[0, :, 0].numpy() > 0.5
+    assert reached[border].mean() > 0.7 and not reached[border].all()
+    np.testing.assert_array_equal(reached[~border], plain_validity[0, :, 0].numpy()[~border] > 0.5)
+
+
+def test_a_border_must_lie_outside_the_holes(damaged_clip, clip_flows):
+    _, damaged, masks = damaged_clip
+    video, hole, forward, backward = _to_tensors(damaged, masks, *clip_flows)
+    with pytest.raises(SeedVRError, match="overlap"):
+        propagate_known_pixels(video, hole, forward, backward, border=hole > 0.5)
+    with pytest.raises(SeedVRError, match="border must have shape"):
+        propagate_known_pixels(video, hole, forward, backward, border=(hole > 0.5)[:, :-1])
