@@ -152,7 +152,19 @@ def adapted_per_clip(method, adapt_steps: int, steps: int | None, device: str):
         return pipeline_method(pipeline, steps=steps, seed=0).repair(frames, masks)
 
     details = {**method.details, "adapt_steps": adapt_steps, "adapt_reports": reports}
-    return dataclasses.replace(method, repair=repair, details=details)
+    # Adapted per clip, it repairs a detected mask blended like a true one (no variant).
+    return dataclasses.replace(method, repair=repair, details=details, rebuild_with_blend=None)
+
+
+def rewrapped(method, wrap):
+    """``method`` with its repair wrapped by ``wrap`` (crops, tiles), and so are its variants
+    with another share of blending (the detected masks of ``--blind``)."""
+    rebuild = method.rebuild_with_blend
+    return dataclasses.replace(
+        method,
+        repair=wrap(method.repair),
+        rebuild_with_blend=None if rebuild is None else lambda share: rewrapped(rebuild(share), wrap),
+    )
 
 
 def provenance(name: str) -> dict:
@@ -206,14 +218,14 @@ def run(args: argparse.Namespace) -> dict:
     if args.tile_pixels is not None:
         # Innermost, as in repair_video: a large frame or crop is repaired tile by tile.
         repairers = {
-            name: dataclasses.replace(method, repair=tiled(method.repair, args.tile_pixels, 2 * margin))
+            name: rewrapped(method, lambda repair: tiled(repair, args.tile_pixels, 2 * margin))
             for name, method in repairers.items()
         }
     if args.crop:
         # The same wrapper repair_video puts around a method: what users get, timed with it.
         crop_stats = CropStats(margin=margin, align=DEFAULT_CROP_ALIGN)
         repairers = {
-            name: dataclasses.replace(method, repair=cropped(method.repair, margin, DEFAULT_CROP_ALIGN, crop_stats))
+            name: rewrapped(method, lambda repair: cropped(repair, margin, DEFAULT_CROP_ALIGN, crop_stats))
             for name, method in repairers.items()
         }
     if args.adapt and "seedvr" in repairers:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from seedvr.errors import SeedVRError
+from seedvr.ops.blending import BORDER_BLEND
 from seedvr.ops.flow import PairFlowMemo
 from seedvr.ops.fusion import fused_propagation
 from seedvr.video_contract import check_video_and_masks
@@ -58,12 +59,15 @@ def navier_stokes_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return inpaint_frames(frames, masks, method="ns")
 
 
-def propagate_repair(frames: np.ndarray, masks: np.ndarray, memo: PairFlowMemo | None = None) -> np.ndarray:
+def propagate_repair(
+    frames: np.ndarray, masks: np.ndarray, memo: PairFlowMemo | None = None, blend: float = BORDER_BLEND
+) -> np.ndarray:
     """Known pixels carried along completed optical flow, fused over several flow hypotheses;
     Telea for what no frame shows. This is exactly the guess the learned pipeline starts from,
     so ``seedvr`` against ``propagate`` measures what the learned stages add. ``memo``: see
-    :func:`for_one_stream`."""
-    return fused_propagation(frames, masks, memo=memo).guess
+    :func:`for_one_stream`; ``blend``: the gradient-domain blending's share
+    (:func:`~seedvr.ops.fusion.fused_propagation`)."""
+    return fused_propagation(frames, masks, memo=memo, blend=blend).guess
 
 
 # Read-only: callers look methods up by the name given in params.yaml or on the command line.
@@ -79,11 +83,12 @@ def classical_method(name: str) -> RepairMethod:
     return CLASSICAL_METHODS[name]
 
 
-def for_one_stream(method: RepairMethod) -> RepairMethod:
+def for_one_stream(method: RepairMethod, blend: float = BORDER_BLEND) -> RepairMethod:
     """``method`` ready for one stream of overlapping windows (one video): ``propagate`` gets
     its own :class:`PairFlowMemo`, so the frame pairs two windows share are measured once;
-    the result is the same, bit for bit. Other methods keep no state and are returned as is."""
+    the result is the same, bit for bit, and ``blend`` (its blending's share). Other methods
+    keep no state and are returned as is."""
     if method is not propagate_repair:
         return method
     memo = PairFlowMemo()
-    return lambda frames, masks: propagate_repair(frames, masks, memo=memo)
+    return lambda frames, masks: propagate_repair(frames, masks, memo=memo, blend=blend)

@@ -27,6 +27,7 @@ from seedvr.engine.methods import RepairMethod
 from seedvr.engine.repair import repair_video
 from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
+from seedvr.ops.blending import DETECTED_MASK_BLEND
 
 
 def _now() -> str:
@@ -115,6 +116,8 @@ def repair_item(
         max_side=settings.max_side,
         seed=settings.seed,
         crf=settings.crf,
+        # A detected mask's ring may still hold the damage's rim: see DETECTED_MASK_BLEND.
+        blend=None if detected is None else DETECTED_MASK_BLEND,
     )
     finished = _now()
     report_data = {

@@ -36,6 +36,7 @@ from seedvr.engine.streaming import check_chunking
 from seedvr.io import PendingOutput
 from seedvr.io.atomic import check_outputs_apart
 from seedvr.models.detector import DamageDetector
+from seedvr.ops.blending import DETECTED_MASK_BLEND
 from seedvr.pipeline.detector_folder import detector_of_model
 
 #: Grey levels a propagated repair must change a detected pixel by for it to be repaired
@@ -112,7 +113,8 @@ def repair_with_detected_mask(
     ``detector``: a loaded detector, a detector folder, or ``None``: the one a registered
     ``model`` (``models:/...``) carries, else the shipped one.
     ``confirm_tolerance``: see :func:`detect_repair_region`.
-    ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...). The report's
+    ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...); the repair's
+    ``blend`` defaults to :data:`~seedvr.ops.blending.DETECTED_MASK_BLEND`. The report's
     ``mask`` is the kept mask; ``details["detection"]`` says what detection found.
     """
     input_path, output_path = Path(input_path), Path(output_path)
@@ -139,7 +141,7 @@ def repair_with_detected_mask(
             confirm_tolerance=confirm_tolerance,
             **_confirming_options(repair_options),
         )
-        report = repair_video(input_path, pending.temp, output_path, **repair_options)
+        report = repair_video(input_path, pending.temp, output_path, **{"blend": DETECTED_MASK_BLEND, **repair_options})
     except BaseException:
         pending.discard()
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,7 @@ import torch
 from seedvr.baselines.classical import CLASSICAL_METHODS, for_one_stream
 from seedvr.errors import SeedVRError
 from seedvr.method_catalog import MODEL_METHOD, check_method
+from seedvr.ops.blending import BORDER_BLEND
 from seedvr.ops.flow import PairFlowMemo
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
@@ -67,6 +69,21 @@ class RepairMethod:
     name: str
     repair: Callable[[np.ndarray, np.ndarray], np.ndarray]
     details: dict = field(default_factory=dict)
+    # The same method (the same loaded model) with another share of gradient-domain blending;
+    # None for a method built elsewhere (it is used as it is).
+    rebuild_with_blend: Callable[[float], RepairMethod] | None = None
+
+
+def with_blend(method: RepairMethod, blend: float) -> RepairMethod:
+    """``method`` repairing with ``blend`` as its share of gradient-domain blending
+    (:mod:`seedvr.ops.blending`; telea and ns do not blend and are unchanged)."""
+    if not 0.0 <= blend <= 1.0:
+        raise SeedVRError(f"blend must be in [0, 1], got {blend}")
+    if method.rebuild_with_blend is None:
+        return method
+    variant = method.rebuild_with_blend(blend)
+    variant.details = {**method.details, "blend": blend}
+    return variant
 
 
 def requiring_known_pixels(name: str, repair: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
@@ -100,23 +117,30 @@ def make_method(
     device: str = "auto",
     precision: str = "fp32",
     seed: int = 0,
+    blend: float = BORDER_BLEND,
 ) -> RepairMethod:
-    """Build the repair function for ``name`` (loading the model once for ``seedvr``)."""
+    """Build the repair function for ``name`` (loading the model once for ``seedvr``);
+    ``blend``: the share of gradient-domain blending of propagate's and the model's guess."""
     info = check_method(name)
     check_sampling(steps, seed)
     if not info.uses_model:
-        return RepairMethod(name, for_one_stream(CLASSICAL_METHODS[name]))
+        repair = for_one_stream(CLASSICAL_METHODS[name], blend)
+        return RepairMethod(name, repair, rebuild_with_blend=partial(_classical_with_blend, name))
     if model is None:
         model = shipped_base_model()
     torch_device = resolve_device(device)
     dtype = resolve_dtype(precision, torch_device)
     pipeline = load_pipeline(model, torch_device, dtype, label=f"--model {model}")
-    method = pipeline_method(pipeline, steps=steps, seed=seed)
+    method = pipeline_method(pipeline, steps=steps, seed=seed, blend=blend)
     method.details.update({"model": str(model), "device": str(torch_device), "precision": precision})
     return method
 
 
-def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> RepairMethod:
+def _classical_with_blend(name: str, blend: float) -> RepairMethod:
+    return make_method(name, blend=blend)
+
+
+def pipeline_method(pipeline, steps: int | None = None, seed: int = 0, blend: float = BORDER_BLEND) -> RepairMethod:
     """The model's method (``seedvr``) around an already loaded pipeline (a served model loads once)."""
     check_sampling(steps, seed)
     # Windows share frames: their flows are measured once (the result does not depend on it).
@@ -125,6 +149,11 @@ def pipeline_method(pipeline, steps: int | None = None, seed: int = 0) -> Repair
     def repair_with_model(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
         # Re-seeding per chunk makes a chunk's result independent of what came before it.
         generator = torch.Generator("cpu").manual_seed(seed)
-        return pipeline(frames, masks, num_inference_steps=steps, generator=generator, flow_memo=memo).frames
+        return pipeline(frames, masks, num_inference_steps=steps, generator=generator, flow_memo=memo, blend=blend).frames
 
-    return RepairMethod(MODEL_METHOD, repair_with_model, {"steps": steps, "seed": seed})
+    return RepairMethod(
+        MODEL_METHOD,
+        repair_with_model,
+        {"steps": steps, "seed": seed},
+        rebuild_with_blend=lambda share: pipeline_method(pipeline, steps, seed, share),
+    )

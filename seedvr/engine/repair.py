@@ -50,6 +50,7 @@ from seedvr.engine.methods import (
     requiring_known_pixels,
     resolve_device,
     resolve_dtype,
+    with_blend,
 )
 from seedvr.engine.streaming import check_chunking, stream_repair
 from seedvr.engine.tiles import check_tile_options, tiled
@@ -291,6 +292,7 @@ def repair_video(
     crop_margin: int | None = None,
     tile_pixels: int = REPAIR_DEFAULTS.tile_pixels,
     report_path: str | Path | None = None,
+    blend: float | None = None,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 
@@ -309,6 +311,10 @@ def repair_video(
     ``tile_pixels`` is repaired in tiles (:mod:`seedvr.engine.tiles`).
 
     ``report_path`` also writes the report there as JSON, after the output.
+
+    ``blend`` sets the method's share of gradient-domain blending (``None``: the method's
+    own, :data:`~seedvr.ops.blending.BORDER_BLEND` when built here); a detected mask is
+    repaired with :data:`~seedvr.ops.blending.DETECTED_MASK_BLEND`.
 
     Every argument is checked before any decoding; the paths first (:func:`check_repair_paths`).
     """
@@ -356,6 +362,8 @@ def repair_video(
         )
     else:
         chosen = make_method(method, model=model, steps=steps, device=device, precision=precision, seed=seed)
+    if blend is not None:
+        chosen = with_blend(chosen, blend)
     # Tiles innermost (a large crop is tiled too), crops inside the reduction: the method runs
     # at the --max-side scale either way.
     repair = tiled(chosen.repair, tile_pixels, tile_overlap)

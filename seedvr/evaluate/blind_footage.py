@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from seedvr.engine.detect import DEFAULT_DILATE, DEFAULT_GROW_THRESHOLD, damage_mask, damage_probabilities
-from seedvr.engine.methods import RepairMethod
+from seedvr.engine.methods import RepairMethod, with_blend
 from seedvr.errors import SeedVRError
 from seedvr.evaluate.real_footage import DEFAULT_FRAMES, CaseSpec, Progress, RealCase, case_record, load_case
 from seedvr.metrics import psnr
 from seedvr.metrics.detection import detection_scores
 from seedvr.models.detector import DamageDetector
+from seedvr.ops.blending import DETECTED_MASK_BLEND
 from seedvr.ops.damage_regions import confirmed_region, thin_rims
 from seedvr.train.detector import FILM_KINDS
 
@@ -94,8 +95,10 @@ def run_blind_case(
     record["methods"] = {}
     for name, method in methods.items():
         scores = {}
-        for label, mask in zip(MASKS, (case.mask, detected), strict=True):
-            scores[label] = repair_scores(np.asarray(method.repair(case.damaged.copy(), mask.copy())), case)
+        # The detected mask is repaired as --mask auto repairs it (DETECTED_MASK_BLEND).
+        pairs = ((case.mask, method), (detected, with_blend(method, DETECTED_MASK_BLEND)))
+        for label, (mask, repairer) in zip(MASKS, pairs, strict=True):
+            scores[label] = repair_scores(np.asarray(repairer.repair(case.damaged.copy(), mask.copy())), case)
         record["methods"][name] = scores
         if progress is not None:
             true, found = scores["true_mask"], scores["detected_mask"]

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from seedvr.baselines.classical import inpaint_frames
+from seedvr.ops.blending import BORDER_BLEND
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor, resize_mask, resize_video
@@ -43,10 +44,12 @@ def compute_condition_arrays(
     masks: np.ndarray,
     flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
     flow_memo: PairFlowMemo | None = None,
+    blend: float = BORDER_BLEND,
 ) -> ConditionArrays:
     """Flow, propagation guess, validity and spatial candidate of ``frames`` inside ``masks``
-    (``flow_memo``: the flow work of pairs an earlier window of the same stream shared)."""
-    fused = fused_propagation(frames, masks, flow_max_side, memo=flow_memo)
+    (``flow_memo``: the flow work of pairs an earlier window of the same stream shared;
+    ``blend``: the guess's gradient-domain blending, :func:`~seedvr.ops.fusion.fused_propagation`)."""
+    fused = fused_propagation(frames, masks, flow_max_side, memo=flow_memo, blend=blend)
     spatial = inpaint_frames(frames, masks, method=SPATIAL_METHOD)
     return ConditionArrays(fused.guess, fused.validity, spatial, fused.forward_flow, fused.backward_flow)
 

@@ -67,3 +67,19 @@ def test_the_detected_mask_is_an_output_for_the_ledger(inbox: Path, tmp_path: Pa
     assert redone == {"blind": "repaired", "masked": "skipped"}
     assert mask_file.read_bytes() == first  # the same detection, deterministic
     assert not any(path.name.startswith(".") and path.name != ".ledger.jsonl" for path in outbox.iterdir())
+
+
+def test_only_the_detected_mask_is_repaired_without_blending(inbox: Path, tmp_path: Path, monkeypatch) -> None:
+    from seedvr.batch import items
+    from seedvr.ops.blending import DETECTED_MASK_BLEND
+
+    asked = {}
+
+    def recording(video, mask, target, **options):
+        asked[Path(video).stem] = options["blend"]
+        return repair_video(video, mask, target, **options)
+
+    repair_video = items.repair_video
+    monkeypatch.setattr(items, "repair_video", recording)
+    run_batch(inbox, tmp_path / "outbox", TELEA)
+    assert asked == {"blind": DETECTED_MASK_BLEND, "masked": None}

@@ -88,3 +88,23 @@ def test_a_blind_run_without_confirmation_repairs_every_grown_detection(film_foo
     assert report["detector"]["confirm_tolerance"] is None
     (case,) = report["cases"]
     assert "grown_mask" not in case and case["repair_mask"]["recall"] >= case["detection"]["recall"]
+
+
+def test_the_detected_mask_is_repaired_as_mask_auto_repairs_it(film_footage):
+    from seedvr.baselines.classical import telea_repair
+    from seedvr.data.footage import footage_videos
+    from seedvr.engine.detect import DEFAULT_SCALES, DEFAULT_THRESHOLD, load_detector
+    from seedvr.engine.methods import RepairMethod
+    from seedvr.evaluate.blind_footage import run_blind_case
+    from seedvr.ops.blending import DETECTED_MASK_BLEND
+
+    shares = []
+
+    def rebuilt(share):
+        shares.append(share)
+        return RepairMethod("spy", telea_repair)
+
+    method = RepairMethod("spy", telea_repair, rebuild_with_blend=rebuilt)
+    case = bench.load_case(film_footage[0], footage_videos(), 8)
+    record = run_blind_case(case, {"spy": method}, load_detector(None), DEFAULT_THRESHOLD, 0, DEFAULT_SCALES)
+    assert shares == [DETECTED_MASK_BLEND] and set(record["methods"]["spy"]) == {"true_mask", "detected_mask"}
