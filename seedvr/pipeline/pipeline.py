@@ -207,6 +207,16 @@ class SeedVRPipeline(DiffusionPipeline):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """The model's repair of the holes, ``[B, T, 3, H, W]`` in [-1, 1], before compositing."""
+        return self.refine_details(self.diffuse(conditions, num_inference_steps, generator), conditions).clamp(-1.0, 1.0)
+
+    def diffuse(
+        self,
+        conditions: RepairConditions,
+        num_inference_steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """The coarse-to-fine diffusion passes alone: the estimate the detail and texture
+        networks then refine (:meth:`repair_tensors` is both)."""
         height, width = conditions.frames.shape[-2:]
         stages = self.scheduler.plan(height, width)
         features = self.temporal_features(conditions, stages[0])
@@ -220,7 +230,7 @@ class SeedVRPipeline(DiffusionPipeline):
                 start = (start + correction * scaled.mask).clamp(-1.0, 1.0)
             previous_result = self.denoise_stage(scaled, start, stage, features, num_inference_steps, generator)
             previous_start = start
-        return self.refine_details(previous_result, conditions).clamp(-1.0, 1.0)
+        return previous_result
 
     @torch.no_grad()
     def __call__(

@@ -323,3 +323,61 @@ def test_flow_headroom_refuses_a_single_frame(capsys):
     script = load_benchmark_script("bench_flow_headroom.py")
     assert script.main(["--frames", "1"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+# -- the stage ablation script ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def active_pipeline_dir(tmp_path_factory) -> str:
+    """A tiny pipeline whose zero-initialised output layers are switched on (small random
+    weights), so that every stage changes the fill and the ablation has something to tell apart."""
+    import torch
+
+    from seedvr.pipeline.pipeline import SeedVRPipeline
+
+    pipeline = SeedVRPipeline.from_preset("tiny", seed=0)
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for component in (pipeline.denoiser, pipeline.detail_net, pipeline.texture_net):
+            for parameter in component.parameters():
+                if parameter.dim() > 1 and not parameter.any():
+                    parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+    folder = tmp_path_factory.mktemp("active-pipeline") / "pipeline"
+    pipeline.save_pretrained(str(folder))
+    return str(folder)
+
+
+def test_stages_script_splits_seedvr_into_its_stages(tiny_footage, active_pipeline_dir, tmp_path, capsys):
+    script = load_benchmark_script("bench_stages.py")
+    out = tmp_path / "stages.json"
+    argv = ["--model", active_pipeline_dir, "--steps", "2", "--cases", "pan-scratch", "--frames", "6", "--device", "cpu"]
+    assert script.main([*argv, "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    (case,) = report["cases"]
+    scores = case["psnr_mask"]
+    assert set(scores) == set(script.VARIANTS) == set(report["variants"])
+    # The stages are really switched on and off: each variant's fill differs from the others'.
+    assert len({round(value, 3) for value in scores.values()}) == len(script.VARIANTS)
+    # The split is faithful: `guess` is `propagate` and `seedvr` is the model as repair runs it.
+    spec = next(spec for spec in bench.CASES if spec.name == "pan-scratch")
+    clip = bench.load_case(spec, tiny_footage, 6)
+    for variant, method in (("guess", make_method("propagate")), ("seedvr", make_method("seedvr", active_pipeline_dir, 2))):
+        repaired = method.repair(clip.damaged.copy(), clip.mask.copy())
+        assert scores[variant] == pytest.approx(bench.psnr(repaired, clip.clean, clip.mask), abs=1e-3), variant
+    assert case["gain_over_guess_db"]["seedvr"] == pytest.approx(scores["seedvr"] - scores["guess"], abs=2e-3)
+    assert report["worst_case"]["refinement"]["case"] == "pan-scratch"
+    assert set(report["per_kind_gain_over_guess_db"]) == {"scratch"}
+    assert set(case["sec_per_frame"]) == {"conditions", "diffusion", "refinement"}
+    assert "| pan-scratch |" in capsys.readouterr().out
+
+
+def test_stages_script_refuses_bad_input_in_one_line(tiny_footage, tmp_path, capsys):
+    script = load_benchmark_script("bench_stages.py")
+    out = tmp_path / "never.json"
+    assert script.main(["--frames", "1", "--out", str(out)]) == 2
+    assert script.main(["--model", str(tmp_path / "no-model"), "--out", str(out)]) == 2
+    assert script.main(["--seed", "-1", "--out", str(out)]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 3 and "no-model" in errors[1] and "--seed" in errors[2]
+    assert not out.exists()
