@@ -44,9 +44,10 @@ BORDER_BLEND = 0.75
 # damage itself. Its offsets are then damage, not the propagation's error, and blending them
 # in spreads the damage's colour into the fill. On the real-footage benchmark's blind cases
 # (`propagate` in the detected mask, PSNR inside the true mask): megamind-blotch 29.72 dB with
-# the correction at 3/4, 30.70 without it; megamind-film 25.21 -> 25.33. Clamping the ring's
-# offsets instead (8 to 32 grey levels) recovers less there and costs the true masks 0.15 to
-# 0.33 dB on the 16 held-out clips.
+# the correction at 3/4, 30.70 without it; megamind-film 25.21 -> 25.33; tree-dust 23.39 ->
+# 23.26, the one case it costs. Clamping the ring's offsets instead (8 to 32 grey levels)
+# recovers less on the blotches and costs the true masks 0.15 to 0.33 dB on the 16 held-out
+# clips, where large offsets are the propagation's real error.
 DETECTED_MASK_BLEND = 0.0
 
 _RING = np.ones((3, 3), dtype=np.uint8)
