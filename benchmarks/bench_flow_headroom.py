@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_quality import REPO_ROOT, provenance, write_report
+from bench_quality import REPO_ROOT, add_case_options, provenance, run_case_script, write_report
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_flow_headroom.json"
 VARIANTS = ("completed", "truth_in_holes", "propagate")
@@ -106,22 +106,11 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from seedvr.errors import SeedVRError
-    from seedvr.evaluate.real_footage import DEFAULT_FRAMES
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=None, help="comma-separated substrings; keep cases whose name holds one")
-    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames per case")
-    parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON to write")
+    add_case_options(parser, DEFAULT_OUT)
     args = parser.parse_args(argv)
-    if args.frames < 2:
-        print(f"bench_flow_headroom: --frames must be at least 2, got {args.frames}", file=sys.stderr)
-        return 2
-    try:
-        report = run(args)
-    except SeedVRError as error:
-        print(f"bench_flow_headroom: {error}", file=sys.stderr)
+    report = run_case_script("bench_flow_headroom", run, args)
+    if report is None:
         return 2
     print(
         "\n| case | completed | truth in holes | propagate | headroom (dB) | hole flow EPE (px) |\n|---|---:|---:|---:|---:|---:|"

@@ -107,6 +107,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def add_case_options(parser: argparse.ArgumentParser, default_out: Path) -> None:
+    """The options of a script that runs its own measurement over the real-footage cases."""
+    from seedvr.evaluate.real_footage import DEFAULT_FRAMES
+
+    parser.add_argument("--cases", default=None, help="comma-separated substrings; keep cases whose name holds one")
+    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames per case")
+    parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
+    parser.add_argument("--out", default=str(default_out), help="JSON to write")
+
+
+def run_case_script(script: str, run, args: argparse.Namespace) -> dict | None:
+    """``run(args)`` of a script over the cases (:func:`add_case_options`), or ``None`` after one
+    line on stderr: fewer than 2 frames per case, or a :class:`SeedVRError`."""
+    from seedvr.errors import SeedVRError
+
+    if args.frames < 2:
+        print(f"{script}: --frames must be at least 2, got {args.frames}", file=sys.stderr)
+        return None
+    try:
+        return run(args)
+    except SeedVRError as error:
+        print(f"{script}: {error}", file=sys.stderr)
+        return None
+
+
 def model_default_steps(model: str) -> int | None:
     """``num_inference_steps`` saved in a local pipeline folder's scheduler config, if any."""
     for config in sorted(Path(model).glob("scheduler/*.json")):

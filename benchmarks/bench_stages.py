@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_quality import REPO_ROOT, provenance, write_report
+from bench_quality import REPO_ROOT, add_case_options, provenance, run_case_script, write_report
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_stages.json"
 VARIANTS = ("guess", "diffusion", "refinement", "seedvr")
@@ -171,26 +171,15 @@ def print_table(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from seedvr.errors import SeedVRError
-    from seedvr.evaluate.real_footage import DEFAULT_FRAMES
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="pipeline folder or models:/NAME@ALIAS (default: the shipped base)")
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed, as seedvr repair --seed")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--cases", default=None, help="comma-separated substrings; keep cases whose name holds one")
-    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames per case")
-    parser.add_argument("--cache", default=None, help="footage cache folder (default $SEEDVR_CACHE or ~/.cache/seedvr)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON to write")
+    add_case_options(parser, DEFAULT_OUT)
     args = parser.parse_args(argv)
-    if args.frames < 2:
-        print(f"bench_stages: --frames must be at least 2, got {args.frames}", file=sys.stderr)
-        return 2
-    try:
-        report = run(args)
-    except SeedVRError as error:
-        print(f"bench_stages: {error}", file=sys.stderr)
+    report = run_case_script("bench_stages", run, args)
+    if report is None:
         return 2
     print_table(report)
     print(f"\nwall time {report['wall_seconds']} s; wrote {Path(args.out)}")
