@@ -77,6 +77,7 @@ def stage_repairs(pipeline, damaged: np.ndarray, masks: np.ndarray, steps: int |
 
 
 def stages_case(pipeline, case, steps: int | None, seed: int) -> dict:
+    from seedvr.evaluate.real_footage import case_record
     from seedvr.metrics import psnr, warping_error_in_mask
     from seedvr.ops.flow import estimate_video_flows
 
@@ -88,10 +89,7 @@ def stages_case(pipeline, case, steps: int | None, seed: int) -> dict:
         for name, frames in repaired.items()
     }
     return {
-        "name": case.spec.name,
-        "kinds": list(case.spec.kinds),
-        "size": "{}x{}".format(*case.size),
-        "mask_ratio": round(case.mask_ratio, 5),
+        **case_record(case),
         "psnr_mask": scores,
         "ewarp_mask": ewarp,
         "gain_over_guess_db": {name: round(scores[name] - scores["guess"], 3) for name in VARIANTS[1:]},
