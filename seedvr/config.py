@@ -264,7 +264,8 @@ class PretrainParams(Section):
     on them; the ``train``/``loss``/``model`` sections supply everything else.
     ``footage_clips`` clips of real video join them: frames of the footage videos that no
     real-footage benchmark case reads, where motion, noise and texture are those of real
-    footage. ``init`` is where training starts: ``scratch``, or a pipeline folder whose
+    footage. ``sway_share`` of the procedural clips also sway (non-rigid motion, as foliage:
+    :class:`~seedvr.data.synth.SwaySpec`). ``init`` is where training starts: ``scratch``, or a pipeline folder whose
     weights it continues (a second leg on other data).
     """
 
@@ -272,6 +273,7 @@ class PretrainParams(Section):
     work: str = "work/pretrain"
     init: str = "scratch"
     clips: int = Field(48, ge=3)
+    sway_share: float = Field(0.0, ge=0.0, le=1.0)
     footage_clips: int = Field(0, ge=0)
     frames: int = Field(24, ge=2)
     width: int = Field(192, ge=16)

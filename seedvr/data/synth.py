@@ -8,7 +8,10 @@ and rendered from it alone, so the same spec always gives the same pixels:
 - sprites: patches cut from *other* photos with soft alpha (an irregular blob or a real
   silhouette) gliding along smooth paths, so they occlude and uncover the background -
   the motion that propagation-based repair has to handle;
-- lighting: a slow global gain and colour drift, as with auto-exposure or clouds.
+- lighting: a slow global gain and colour drift, as with auto-exposure or clouds;
+- sway (a share of clips, off by default): the background displaced by travelling waves of a
+  few pixels inside a soft region, the non-rigid motion of foliage, water or cloth that no
+  camera or sprite motion gives and that real footage is full of.
 """
 
 from __future__ import annotations
@@ -103,6 +106,41 @@ class LightingSpec:
 
 
 @dataclass(frozen=True)
+class TravellingWave:
+    """``amplitude * sin(2 pi ((x, y) . direction / wavelength - hz t) + phase)`` over the photo."""
+
+    amplitude: float
+    wavelength: float  # pixels of the scaled photo
+    direction_degrees: float
+    hz: float
+    phase: float
+
+    def at(self, x: np.ndarray, y: np.ndarray, seconds: float) -> np.ndarray:
+        angle = math.radians(self.direction_degrees)
+        along = (x * math.cos(angle) + y * math.sin(angle)) / self.wavelength
+        return self.amplitude * np.sin(2.0 * np.pi * (along - self.hz * seconds) + self.phase)
+
+
+@dataclass(frozen=True)
+class SwaySpec:
+    """Non-rigid background motion: photo point ``p`` is seen at ``p + envelope(p) * d(p, t)``.
+
+    ``d`` sums short travelling waves per axis (leaves in wind, ripples); the envelope, a
+    still, slow field clipped to [0, 1], confines them to part of the scene so rigid and
+    swaying picture meet inside one clip, as a tree against a wall does.
+    """
+
+    dx: tuple[TravellingWave, ...]
+    dy: tuple[TravellingWave, ...]
+    envelope: tuple[TravellingWave, ...]  # hz 0: the region does not move over the photo
+    envelope_offset: float
+
+    def displacement(self, x: np.ndarray, y: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        weight = np.clip(self.envelope_offset + sum(wave.at(x, y, 0.0) for wave in self.envelope), 0.0, 1.0)
+        return weight * sum(wave.at(x, y, seconds) for wave in self.dx), weight * sum(wave.at(x, y, seconds) for wave in self.dy)
+
+
+@dataclass(frozen=True)
 class ClipSpec:
     """Everything needed to render one clip, JSON-friendly (see :func:`render_clip`)."""
 
@@ -114,9 +152,13 @@ class ClipSpec:
     camera: CameraSpec
     sprites: tuple[SpriteSpec, ...]
     lighting: LightingSpec
+    sway: SwaySpec | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        spec = asdict(self)
+        if self.sway is None:
+            del spec["sway"]  # clips without sway describe themselves as before it existed
+        return spec
 
 
 def make_clip_spec(
@@ -128,8 +170,10 @@ def make_clip_spec(
     height: int,
     fps: Fraction,
     photos: Sequence[str] = PHOTO_NAMES,
+    sway_share: float = 0.0,
 ) -> ClipSpec:
-    """Draw the motion, sprites and lighting of a clip over ``background``; sprites come from ``photos``."""
+    """Draw the motion, sprites and lighting of a clip over ``background``; sprites come from
+    ``photos``; a ``sway_share`` of clips also sway (drawn last, so the rest does not change)."""
     photo_h, photo_w = load_photo(background).shape[:2]
     # The view covers 45-70 % of the photo, so there is room to pan and zoom inside it.
     coverage = rng.uniform(0.45, 0.7)
@@ -154,7 +198,34 @@ def make_clip_spec(
         log_red=random_wave(rng, math.log(rng.uniform(1.0, 1.05)), 0.1),
         log_blue=random_wave(rng, math.log(rng.uniform(1.0, 1.05)), 0.1),
     )
-    return ClipSpec(clip_id, frames, width, height, _fps_text(fps), camera, sprites, lighting)
+    sway = _make_sway_spec(rng) if sway_share > 0.0 and rng.random() < sway_share else None
+    return ClipSpec(clip_id, frames, width, height, _fps_text(fps), camera, sprites, lighting, sway)
+
+
+def _make_sway_spec(rng: np.random.Generator) -> SwaySpec:
+    """Waves of 6-32 px at 0.3-2 Hz, 1-4 px in all: at 24 fps a point moves up to about two
+    pixels between frames and neighbours a few pixels apart move differently, as leaves do."""
+    amplitude = rng.uniform(1.0, 4.0)
+
+    def waves(total: float, count: int, moving: bool) -> tuple[TravellingWave, ...]:
+        shares = rng.dirichlet(np.ones(count))
+        return tuple(
+            TravellingWave(
+                amplitude=_short(share * total),
+                wavelength=_short(rng.uniform(6.0, 32.0) if moving else rng.uniform(60.0, 200.0)),
+                direction_degrees=_short(rng.uniform(0.0, 360.0)),
+                hz=_short(rng.uniform(0.3, 2.0)) if moving else 0.0,
+                phase=_short(rng.uniform(0.0, 2.0 * np.pi)),
+            )
+            for share in shares
+        )
+
+    return SwaySpec(
+        dx=waves(amplitude, 3, moving=True),
+        dy=waves(amplitude, 3, moving=True),
+        envelope=waves(1.5, 2, moving=False),
+        envelope_offset=_short(rng.uniform(0.0, 1.0)),
+    )
 
 
 def _make_sprite_spec(rng: np.random.Generator, photo: str, width: int, height: int) -> SpriteSpec:
@@ -269,19 +340,33 @@ def iter_clip_frames(spec: ClipSpec) -> Iterator[np.ndarray]:
                 [sin_r, cos_r, center_y[t] - sin_r * width / 2 - cos_r * height / 2],
             ]
         )
-        frame = cv2.warpAffine(
-            background,
-            to_photo,
-            (width, height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REFLECT_101,
-        ).astype(np.float32)
+        frame = _view(background, to_photo, width, height, spec.sway, seconds[t]).astype(np.float32)
         for rgba, xs, ys, scales, angles in sprites:
             _composite_sprite(frame, rgba, (xs[t], ys[t]), scales[t], angles[t])
         frame *= gains[t].astype(np.float32)
         np.clip(frame, 0.0, 255.0, out=frame)
         frame += np.float32(0.5)
         yield frame.astype(np.uint8)
+
+
+def _view(
+    background: np.ndarray, to_photo: np.ndarray, width: int, height: int, sway: SwaySpec | None, seconds: float
+) -> np.ndarray:
+    """The camera's view of the background; with sway, every photo point displaced first."""
+    if sway is None:
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        return cv2.warpAffine(background, to_photo, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT_101)
+    columns, rows = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
+    photo_x = to_photo[0, 0] * columns + to_photo[0, 1] * rows + to_photo[0, 2]
+    photo_y = to_photo[1, 0] * columns + to_photo[1, 1] * rows + to_photo[1, 2]
+    shift_x, shift_y = sway.displacement(photo_x, photo_y, seconds)
+    return cv2.remap(
+        background,
+        (photo_x + shift_x).astype(np.float32),
+        (photo_y + shift_y).astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT_101,
+    )
 
 
 def check_synth_arguments(clips: int, frames: int, width: int, height: int, seed: int, fps: Fraction) -> None:
@@ -301,7 +386,14 @@ def check_synth_arguments(clips: int, frames: int, width: int, height: int, seed
 
 
 def plan_source_clips(
-    clips: int, frames: int, width: int, height: int, seed: int, fps: Fraction, photos: Sequence[str] = PHOTO_NAMES
+    clips: int,
+    frames: int,
+    width: int,
+    height: int,
+    seed: int,
+    fps: Fraction,
+    photos: Sequence[str] = PHOTO_NAMES,
+    sway_share: float = 0.0,
 ) -> list[ClipSpec]:
     """The specs of ``clips`` clips; clip ``i`` depends only on ``(seed, i)``, not on ``clips``.
 
@@ -311,6 +403,8 @@ def plan_source_clips(
     """
     fps = Fraction(fps)
     check_synth_arguments(clips, frames, width, height, seed, fps)
+    if not 0.0 <= sway_share <= 1.0:
+        raise SeedVRError(f"sway_share must be from 0 to 1, got {sway_share!r}")
     if len(photos) < 2:
         raise SeedVRError("at least two photos are needed: one for the background, others for the sprites")
     order = np.random.default_rng([seed, zlib.crc32(b"backgrounds")]).permutation(len(photos))
@@ -319,7 +413,7 @@ def plan_source_clips(
         rng = np.random.default_rng([seed, index])
         background = photos[order[index % len(order)]]
         clip_id = CLIP_ID_PATTERN.format(index=index)
-        specs.append(make_clip_spec(rng, clip_id, background, frames, width, height, fps, photos))
+        specs.append(make_clip_spec(rng, clip_id, background, frames, width, height, fps, photos, sway_share))
     return specs
 
 
@@ -333,6 +427,7 @@ def generate_source_clips(
     fps: Fraction = Fraction(24),
     progress: Callable[[str], None] | None = None,
     photos: Sequence[str] = PHOTO_NAMES,
+    sway_share: float = 0.0,
 ) -> list[Path]:
     """Render ``clips`` clips into ``out_dir/clip_XXXX.mkv`` (FFV1) plus ``out_dir/sources.json``.
 
@@ -345,7 +440,7 @@ def generate_source_clips(
     from seedvr.io.atomic import remove_path, temporary_sibling
 
     fps = _as_fraction(fps)
-    specs = plan_source_clips(clips, frames, width, height, seed, fps, photos)
+    specs = plan_source_clips(clips, frames, width, height, seed, fps, photos, sway_share)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SeedVRError(f"output {out_dir} is a file, not a folder")

@@ -75,6 +75,7 @@ def build_pretraining_data(
         fps=Fraction(24),
         progress=progress,
         photos=list(photos),
+        sway_share=pretrain.sway_share,
     )
     if pretrain.footage_clips and footage is None:
         raise SeedVRError(f"pretrain.footage_clips is {pretrain.footage_clips} but no footage videos were given")
@@ -109,7 +110,8 @@ def write_model_card(
         f"- preset: `{params.model.preset}`, sampler {params.model.sampler}, "
         f"{params.model.num_inference_steps} steps, scales {list(params.model.scales)}, strengths {list(params.model.strengths)}",
         f"- data: {pretrain.clips} procedural clips of {pretrain.frames} frames at {pretrain.width}x{pretrain.height} "
-        f"over {len(photos)} photographs ({bundled} from scikit-image, {len(photos) - bundled} real "
+        + (f"(a share of {pretrain.sway_share:g} swaying) " if pretrain.sway_share else "")
+        + f"over {len(photos)} photographs ({bundled} from scikit-image, {len(photos) - bundled} real "
         "photographs from the opencv-python-headless 4.12.0.88 source distribution)"
         + (
             f" and {pretrain.footage_clips} clips of its sample videos, from frames no benchmark case reads"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 
@@ -84,3 +85,32 @@ def test_bad_arguments_write_nothing(tmp_path, arguments, message):
     with pytest.raises(SeedVRError, match=message):
         generate_source_clips(out, **request)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sway_is_drawn_last_so_other_clips_keep_their_pixels():
+    rigid = plan_source_clips(4, FRAMES, WIDTH, HEIGHT, SYNTH_SEED, Fraction(24))
+    swaying = plan_source_clips(4, FRAMES, WIDTH, HEIGHT, SYNTH_SEED, Fraction(24), sway_share=1.0)
+    assert all(spec.sway is None and "sway" not in spec.to_dict() for spec in rigid)
+    assert all(spec.sway is not None for spec in swaying)
+    assert [dataclasses.replace(spec, sway=None) for spec in swaying] == rigid
+
+
+def test_sway_moves_the_background_non_rigidly_inside_its_region():
+    spec = plan_source_clips(1, FRAMES, 96, 64, SYNTH_SEED, Fraction(24), sway_share=1.0)[0]
+    still = dataclasses.replace(spec, sprites=(), sway=None)
+    swaying = dataclasses.replace(spec, sprites=())
+    change = np.abs(render_clip(swaying).astype(np.int16) - render_clip(still)).max(axis=-1)
+    assert (change > 8).mean() > 0.01, "sway must displace the picture"
+    # An envelope below zero everywhere confines the sway to nothing: the rigid view is back.
+    nowhere = dataclasses.replace(swaying, sway=dataclasses.replace(spec.sway, envelope_offset=-10.0))
+    assert np.abs(render_clip(nowhere).astype(np.int16) - render_clip(still)).max() <= 1
+    # Points a few pixels apart move differently: no single shift explains a frame's change.
+    x, y = np.meshgrid(np.arange(96.0), np.arange(64.0))
+    dx, dy = spec.sway.displacement(x, y, 0.5)
+    assert np.hypot(dx, dy).max() <= sum(w.amplitude for w in spec.sway.dx + spec.sway.dy) + 1e-9
+    assert np.std(dx) > 0.05 or np.std(dy) > 0.05
+
+
+def test_a_sway_share_outside_zero_to_one_is_refused():
+    with pytest.raises(SeedVRError, match="sway_share"):
+        plan_source_clips(1, FRAMES, WIDTH, HEIGHT, SYNTH_SEED, Fraction(24), sway_share=1.5)
