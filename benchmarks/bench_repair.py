@@ -21,6 +21,9 @@ method then repairs only the first frames that fit and its frames/s is measured 
 (flagged ``"partial": true``). Without ``--model``, ``seedvr`` runs the shipped base model
 (``models/seedvr-base``) and is skipped, with a note, when that is missing; ``--model tiny``
 uses an untrained tiny pipeline (a smoke check of the plumbing, not of the model's speed).
+``--device cuda --precisions fp32,bf16,fp16`` runs the model once per inference precision on
+a GPU (rows carry ``precision`` and the peak CUDA memory); the classical methods and the
+flow stay on the CPU, as in ``seedvr repair``.
 Nothing here asserts a speed. The full default grid takes hours on a CPU; from the project
 root:
 
@@ -76,6 +79,9 @@ except Budget:
 seconds = time.perf_counter() - start
 result = {"frames_done": progress_state.get("done", 0), "wall_seconds": seconds, "partial": partial,
           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+torch = sys.modules.get("torch")
+if torch is not None and torch.cuda.is_initialized():
+    result["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
 if report is not None:  # the report times the streamed repair alone (no model loading)
     result.update(repair_seconds=report.seconds, crop=report.crop)
 print(json.dumps(result))
@@ -153,6 +159,8 @@ def run_case(
     crop: bool,
     crop_margin: int | None,
     tile_pixels: int | None = None,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> dict:
     args = {
         "input_path": str(video),
@@ -161,6 +169,8 @@ def run_case(
         "method": method,
         "model": model,
         "steps": steps,
+        "device": device,
+        "precision": precision,
         "chunk": chunk,
         "overlap": overlap,
         "limit": budget,
@@ -195,18 +205,20 @@ def add_baseline_ratios(case_rows: list[dict]) -> None:
 def rss_growth(rows: list[dict]) -> list[dict]:
     """Per method, size and ratio: peak RSS of the longest clip over that of the shortest."""
     growth = []
-    keys = sorted({(row["method"], row["size"], row["mask_ratio"]) for row in rows if "fps" in row})
-    for method, size, ratio in keys:
+
+    def key(row: dict) -> tuple:
+        return row["method"], row["precision"], row["size"], row["mask_ratio"]
+
+    for method, precision, size, ratio in sorted({key(row) for row in rows if "fps" in row}):
         runs = sorted(
-            (row["frames"], row["peak_rss_mb"])
-            for row in rows
-            if "fps" in row and (row["method"], row["size"], row["mask_ratio"]) == (method, size, ratio)
+            (row["frames"], row["peak_rss_mb"]) for row in rows if "fps" in row and key(row) == (method, precision, size, ratio)
         )
         if len(runs) > 1:
             (short, short_rss), (long, long_rss) = runs[0], runs[-1]
             growth.append(
                 {
                     "method": method,
+                    "precision": precision,
                     "size": size,
                     "mask_ratio": ratio,
                     "frames": [short, long],
@@ -238,6 +250,18 @@ def resolve_model(methods: list[str], model: str | None, scratch: Path) -> tuple
         return [name for name in methods if name != "seedvr"], None, f"seedvr skipped: {error}"
 
 
+def cuda_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def method_runs(methods: list[str], precisions: list[str]) -> list[tuple[str, str]]:
+    """(method, precision) pairs: the model once per precision, the classical methods in fp32
+    (they are NumPy/OpenCV code with no precision to choose)."""
+    return [(method, precision) for method in methods for precision in (precisions if method == "seedvr" else ["fp32"])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated WIDTHxHEIGHT")
@@ -262,6 +286,10 @@ def main() -> None:
     parser.add_argument(
         "--tile-pixels", type=int, default=None, help="largest area repaired at once (default: params.yaml repair.tile_pixels)"
     )
+    parser.add_argument("--device", default="cpu", help="seedvr device: cpu, cuda or auto")
+    parser.add_argument(
+        "--precisions", default="fp32", help="comma-separated seedvr inference precisions (fp32, bf16, fp16: CUDA only)"
+    )
     parser.add_argument("--out", default="benchmarks/results/bench_repair.json")
     args = parser.parse_args()
 
@@ -283,7 +311,7 @@ def main() -> None:
                 for ratio in ratios:
                     mask, measured = write_case_mask(scratch, width, height, frames, ratio)
                     case_rows = []
-                    for method in methods:
+                    for method, precision in method_runs(methods, args.precisions.split(",")):
                         result = run_case(
                             video,
                             mask,
@@ -297,10 +325,13 @@ def main() -> None:
                             args.crop,
                             args.crop_margin,
                             args.tile_pixels,
+                            args.device,
+                            precision,
                         )
                         case_rows.append(
                             {
                                 "method": method,
+                                "precision": precision,
                                 "size": f"{width}x{height}",
                                 "frames": frames,
                                 "mask_ratio": ratio,
@@ -328,6 +359,8 @@ def main() -> None:
         "crop_margin": args.crop_margin,
         "tile_pixels": args.tile_pixels or REPAIR_DEFAULTS.tile_pixels,
         "steps": args.steps,
+        "device": args.device,
+        "cuda": cuda_name(),
         "model": model if args.model != TINY_MODEL else "tiny (untrained)",
         "notes": notes,
         "rows": rows,
@@ -338,11 +371,12 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2))
     print(f"\ncrop: {args.crop}")
     print(
-        f"{'method':<10} {'size':>9} {'ratio':>5} {'frames':>6} {'fps':>8} {'s/frame':>8} {'x propagate time':>16} "
+        f"{'method':<12} {'size':>9} {'ratio':>5} {'frames':>6} {'fps':>8} {'s/frame':>8} {'x propagate time':>16} "
         f"{'peak RSS MB':>11} {'crop area':>9} partial"
     )
     for row in rows:
-        head = f"{row['method']:<10} {row['size']:>9} {row['mask_ratio']:>5g} {row['frames']:>6}"
+        label = row["method"] if row["method"] != "seedvr" else f"seedvr-{row['precision']}"
+        head = f"{label:<12} {row['size']:>9} {row['mask_ratio']:>5g} {row['frames']:>6}"
         if "fps" in row:
             area = (row.get("crop") or {}).get("mean_area_fraction")
             ratio = row.get("time_vs_propagate", float("nan"))
