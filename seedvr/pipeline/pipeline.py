@@ -11,7 +11,7 @@ The pipeline follows diffusers' shape (modules and scheduler registered, ``save_
    pass starts from the propagation guess at its own scale plus the correction the previous
    pass made, so structure flows down the scales while propagation keeps its sharp pixels;
 4. the DetailRestorationNetwork and TexturePreservationNetwork refine the full-resolution
-   estimate;
+   estimate, except where it already matches the same place undamaged in a nearby frame;
 5. compositing in ``uint8`` keeps every pixel outside the mask bit for bit.
 
 Every learned stage predicts a correction with a zero-initialised last layer, so an untrained
@@ -37,6 +37,7 @@ from seedvr.modelstore.registered import first_line
 from seedvr.ops.blending import BORDER_BLEND
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.ops.regions import plan_regions
+from seedvr.ops.settled import settled_pixels
 from seedvr.pipeline.conditions import RepairConditions, compute_condition_arrays
 from seedvr.pipeline.scheduler import HierarchicalRepairScheduler, RepairStage
 from seedvr.pipeline.verify import verify_pipeline_folder
@@ -175,7 +176,15 @@ class SeedVRPipeline(DiffusionPipeline):
         rounding), since no pixel farther away can reach a hole. Rectangles covering nearly
         all the frame (:data:`REFINE_WHOLE_AREA`) run as the whole frame. Training refines
         whole clips, as before.
+
+        Settled hole pixels (:mod:`seedvr.ops.settled`: the estimate already shows what the
+        same place shows undamaged in a nearby frame) keep the estimate, in training too, so
+        the networks learn only where they are used.
         """
+        settled = settled_pixels(estimate, conditions.frames, conditions.mask)
+        return torch.where(settled, estimate, self._refine_holes(estimate, conditions))
+
+    def _refine_holes(self, estimate: torch.Tensor, conditions: RepairConditions) -> torch.Tensor:
         if torch.is_grad_enabled():
             return self._refine_whole(estimate, conditions)
         holes = conditions.mask.amax(dim=(0, 1))[0] > 0.5  # [H, W]: a hole in any frame

@@ -119,3 +119,25 @@ def test_training_still_refines_whole_clips(pipeline):
     assert torch.equal(refined, whole)
     refined.sum().backward()
     assert estimate.grad is not None and np.isfinite(estimate.grad.numpy()).all()
+
+
+def test_settled_hole_pixels_keep_the_estimate_and_the_others_are_refined(pipeline):
+    # A still scene; the hole sits at one place in frame 1 and another in frame 2. Frame 1's
+    # estimate is what the scene shows there in frame 0 (settled); frame 2's is 40 grey
+    # levels off it (not settled): only frame 2's hole is refined.
+    scene = torch.rand(1, 1, 3, HEIGHT, WIDTH, generator=torch.Generator().manual_seed(7)) * 1.6 - 0.8
+    frames = scene.expand(1, FRAMES, 3, HEIGHT, WIDTH).clone()
+    conditions, _ = conditions_with_holes([])
+    conditions.mask[:, 1, :, 10:20, 10:30] = 1.0
+    conditions.mask[:, 2, :, 50:60, 90:110] = 1.0
+    conditions.frames = frames * (1.0 - conditions.mask) - conditions.mask  # the holes destroyed
+    estimate = frames.clone()
+    estimate[:, 2, :, 50:60, 90:110] += 40 / 127.5
+    with torch.no_grad():
+        refined = pipeline.refine_details(estimate, conditions)
+        whole = pipeline._refine_whole(estimate, conditions)
+    settled_hole = (slice(None), 1, slice(None), slice(10, 20), slice(10, 30))
+    open_hole = (slice(None), 2, slice(None), slice(50, 60), slice(90, 110))
+    assert torch.equal(refined[settled_hole], estimate[settled_hole])
+    assert (whole[settled_hole] - estimate[settled_hole]).abs().max() > 1e-2  # the networks would move it
+    torch.testing.assert_close(refined[open_hole], whole[open_hole], atol=1e-5, rtol=0)
