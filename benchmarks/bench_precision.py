@@ -29,6 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from bench_repair import cuda_name
 
 BASELINE_PRECISION = "fp32"
 DAMAGE = ("scratch", "blotch", "dust", "object")
@@ -131,7 +132,7 @@ def main() -> None:
     report = {
         "benchmark": "precision",
         "machine": platform.platform(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "cuda": cuda_name(),
         "torch": torch.__version__,
         "command": " ".join([sys.executable, *sys.argv]),
         "damage": list(DAMAGE),
