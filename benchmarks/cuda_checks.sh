@@ -3,8 +3,9 @@
 # fp32/bf16/fp16 inference quality and speed, streamed repair throughput at 480p.
 # Usage, from the project root on a machine with an NVIDIA GPU and the project importable:
 #     bash benchmarks/cuda_checks.sh OUT_DIR
-# The propagation and the flow run on the CPU and dominate the time (benchmarks/results/
-# bench_precision_cuda.json: on an H200, seedvr took 1.1 s a frame at 432x240, propagate alone 1.6).
+# The flows are measured on the CPU and dominate the time; the propagation runs on the GPU
+# (benchmarks/results/bench_precision_cuda_gpu_propagation.json: on an H200 at 432x240, seedvr
+# 0.90 s a frame, propagate 0.92).
 # Each step has its own time limit, so one that hangs leaves the others' JSON in OUT_DIR.
 set -uo pipefail
 out=${1:?usage: cuda_checks.sh OUT_DIR}

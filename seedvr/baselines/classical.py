@@ -13,6 +13,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+import torch
 
 from seedvr.errors import SeedVRError
 from seedvr.ops.blending import BORDER_BLEND
@@ -60,14 +61,18 @@ def navier_stokes_repair(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 
 def propagate_repair(
-    frames: np.ndarray, masks: np.ndarray, memo: PairFlowMemo | None = None, blend: float = BORDER_BLEND
+    frames: np.ndarray,
+    masks: np.ndarray,
+    memo: PairFlowMemo | None = None,
+    blend: float = BORDER_BLEND,
+    device: torch.device | str | None = None,
 ) -> np.ndarray:
     """Known pixels carried along completed optical flow, fused over several flow hypotheses;
     Telea for what no frame shows. This is exactly the guess the learned pipeline starts from,
     so ``seedvr`` against ``propagate`` measures what the learned stages add. ``memo``: see
     :func:`for_one_stream`; ``blend``: the gradient-domain blending's share
-    (:func:`~seedvr.ops.fusion.fused_propagation`)."""
-    return fused_propagation(frames, masks, memo=memo, blend=blend).guess
+    (:func:`~seedvr.ops.fusion.fused_propagation`); ``device``: where the propagation runs."""
+    return fused_propagation(frames, masks, memo=memo, blend=blend, device=device).guess
 
 
 # Read-only: callers look methods up by the name given in params.yaml or on the command line.
@@ -83,12 +88,12 @@ def classical_method(name: str) -> RepairMethod:
     return CLASSICAL_METHODS[name]
 
 
-def for_one_stream(method: RepairMethod, blend: float = BORDER_BLEND) -> RepairMethod:
+def for_one_stream(method: RepairMethod, blend: float = BORDER_BLEND, device: torch.device | str | None = None) -> RepairMethod:
     """``method`` ready for one stream of overlapping windows (one video): ``propagate`` gets
     its own :class:`PairFlowMemo`, so the frame pairs two windows share are measured once;
-    the result is the same, bit for bit, and ``blend`` (its blending's share). Other methods
-    keep no state and are returned as is."""
+    the result is the same, bit for bit, and ``blend`` (its blending's share) and ``device``
+    (where it propagates). Other methods keep no state and are returned as is."""
     if method is not propagate_repair:
         return method
     memo = PairFlowMemo()
-    return lambda frames, masks: propagate_repair(frames, masks, memo=memo, blend=blend)
+    return lambda frames, masks: propagate_repair(frames, masks, memo=memo, blend=blend, device=device)

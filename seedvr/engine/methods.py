@@ -120,15 +120,16 @@ def make_method(
     blend: float = BORDER_BLEND,
 ) -> RepairMethod:
     """Build the repair function for ``name`` (loading the model once for ``seedvr``);
-    ``blend``: the share of gradient-domain blending of propagate's and the model's guess."""
+    ``blend``: the share of gradient-domain blending of propagate's and the model's guess;
+    ``device``: the model's, and where ``propagate`` and the model's guess propagate."""
     info = check_method(name)
     check_sampling(steps, seed)
+    torch_device = resolve_device(device)
     if not info.uses_model:
-        repair = for_one_stream(CLASSICAL_METHODS[name], blend)
-        return RepairMethod(name, repair, rebuild_with_blend=partial(_classical_with_blend, name))
+        repair = for_one_stream(CLASSICAL_METHODS[name], blend, torch_device)
+        return RepairMethod(name, repair, rebuild_with_blend=partial(_classical_with_blend, name, str(torch_device)))
     if model is None:
         model = shipped_base_model()
-    torch_device = resolve_device(device)
     dtype = resolve_dtype(precision, torch_device)
     pipeline = load_pipeline(model, torch_device, dtype, label=f"--model {model}")
     method = pipeline_method(pipeline, steps=steps, seed=seed, blend=blend)
@@ -136,8 +137,8 @@ def make_method(
     return method
 
 
-def _classical_with_blend(name: str, blend: float) -> RepairMethod:
-    return make_method(name, blend=blend)
+def _classical_with_blend(name: str, device: str, blend: float) -> RepairMethod:
+    return make_method(name, device=device, blend=blend)
 
 
 def pipeline_method(pipeline, steps: int | None = None, seed: int = 0, blend: float = BORDER_BLEND) -> RepairMethod:

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
+import torch
 
 from seedvr.errors import SeedVRError
 from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
@@ -148,6 +149,7 @@ def fused_propagation(
     memo: PairFlowMemo | None = None,
     refinements: int = FLOW_REFINEMENTS,
     blend: float = BORDER_BLEND,
+    device: torch.device | str | None = None,
 ) -> FusedPropagation:
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
 
@@ -164,6 +166,9 @@ def fused_propagation(
 
     ``blend`` is the share of the gradient-domain correction (:mod:`seedvr.ops.blending`)
     added at the end; with 0 the ring around the holes is not propagated into at all.
+
+    ``device``: where the propagations run (:func:`~seedvr.ops.propagation.propagation_guess`);
+    the flows are measured on the CPU whatever it is.
     """
     if refinements < 0:
         raise SeedVRError(f"refinements must be 0 or more, got {refinements}")
@@ -181,13 +186,13 @@ def fused_propagation(
                 yield max(size), flows, (by_dilation[dilation], ((estimator, size), dilation) == first)
 
     default_flows = None
-    for flows, weighed, (count, is_first) in _propagated_beside(fusion, hypotheses_flows()):
+    for flows, weighed, (count, is_first) in _propagated_beside(fusion, hypotheses_flows(), device):
         fusion.add(weighed, count)
         if is_first:
             default_flows = flows
     fused = anchor = fusion.result()
     for _ in range(refinements):
-        fused, default_flows = _refined(frames, masks, fusion.border, fused, measurements, first[0])
+        fused, default_flows = _refined(frames, masks, fusion.border, fused, measurements, first[0], device)
         fused = _bounded(fused, anchor)
     if fused.border_fill is not None:
         fused = fused._replace(guess=blended(fused.guess, frames, masks, fused.border_fill, blend))
@@ -210,7 +215,7 @@ def _measurements(hypotheses, height: int, width: int, flow_max_side: int) -> di
 
 
 def _propagated_beside(
-    fusion: _Fusion, hypotheses: Iterator[tuple[int, tuple, object]]
+    fusion: _Fusion, hypotheses: Iterator[tuple[int, tuple, object]], device: torch.device | str | None
 ) -> Iterator[tuple[tuple, _Weighed, object]]:
     """``(flows, weighed guess, tag)`` for each ``(working side, flows, tag)`` of ``hypotheses``, in order.
 
@@ -225,7 +230,7 @@ def _propagated_beside(
     frames, masks, borders, ring = fusion.frames, fusion.masks, fusion.borders, fusion.border
 
     def propagated(side: int, flows: tuple) -> _Weighed:
-        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows, border=ring)
+        guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows, border=ring, device=device)
         return _Weighed(guess, validity, seam_weight(guess, borders))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedvr-propagation") as worker:
@@ -305,6 +310,7 @@ def _refined(
     fused: FusedPropagation,
     measurements: dict,
     default: tuple,
+    device: torch.device | str | None,
 ) -> tuple[FusedPropagation, tuple[np.ndarray, np.ndarray]]:
     """One refinement pass: the flow measured on the fused repair, then propagation again.
 
@@ -324,7 +330,7 @@ def _refined(
             yield max(size), flows, (sum(by_dilation.values()), (estimator, size) == default)
 
     default_flows = None
-    for flows, weighed, (count, is_default) in _propagated_beside(fusion, measured_on_fill()):
+    for flows, weighed, (count, is_default) in _propagated_beside(fusion, measured_on_fill(), device):
         fusion.add(weighed, count)
         if is_default:
             default_flows = flows

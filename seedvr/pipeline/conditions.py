@@ -45,11 +45,13 @@ def compute_condition_arrays(
     flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
     flow_memo: PairFlowMemo | None = None,
     blend: float = BORDER_BLEND,
+    device: torch.device | str | None = None,
 ) -> ConditionArrays:
     """Flow, propagation guess, validity and spatial candidate of ``frames`` inside ``masks``
     (``flow_memo``: the flow work of pairs an earlier window of the same stream shared;
-    ``blend``: the guess's gradient-domain blending, :func:`~seedvr.ops.fusion.fused_propagation`)."""
-    fused = fused_propagation(frames, masks, flow_max_side, memo=flow_memo, blend=blend)
+    ``blend``: the guess's gradient-domain blending, :func:`~seedvr.ops.fusion.fused_propagation`;
+    ``device``: where the propagation runs, the model's device when it repairs)."""
+    fused = fused_propagation(frames, masks, flow_max_side, memo=flow_memo, blend=blend, device=device)
     spatial = inpaint_frames(frames, masks, method=SPATIAL_METHOD)
     return ConditionArrays(fused.guess, fused.validity, spatial, fused.forward_flow, fused.backward_flow)
 

@@ -122,7 +122,7 @@ class SeedVRPipeline(DiffusionPipeline):
         blend: float = BORDER_BLEND,
     ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
-        arrays = compute_condition_arrays(frames, masks, flow_max_side, flow_memo, blend)
+        arrays = compute_condition_arrays(frames, masks, flow_max_side, flow_memo, blend, self._execution_device)
         conditions = RepairConditions.from_arrays(frames, masks, arrays, self._execution_device, self.denoiser.dtype)
         return conditions, arrays.guess
 

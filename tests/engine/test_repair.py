@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from media_samples import make_video_with_audio
 from typer.testing import CliRunner
 
@@ -88,6 +89,7 @@ def test_streaming_uses_max_side_and_dilation(damaged_files, tmp_path):
         "chunk0",
         "overlap",
         "cuda",
+        "propagate_cuda",
         "not_a_model",
         "empty_folder",
         "huge_seed",
@@ -118,6 +120,10 @@ def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(damaged_files
         args += ["--chunk", "4", "--overlap", "4"]
     elif case == "cuda":
         args = args[:5] + ["--method", "seedvr", "--model", str(tmp_path), "--device", "cuda"]
+    elif case == "propagate_cuda":  # propagate runs on the device asked for, so it is checked too
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA GPU is present")
+        args = args[:5] + ["--method", "propagate", "--device", "cuda"]
     elif case == "not_a_model":
         args = args[:5] + ["--method", "seedvr", "--model", str(tmp_path)]
     elif case == "empty_folder":
