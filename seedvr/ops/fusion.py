@@ -29,8 +29,10 @@ what it got wrong there is carried harmonically into the holes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -233,7 +235,7 @@ def _propagated_beside(
         guess, validity = propagation_guess(frames, masks, max_side=side, flows=flows, border=ring, device=device)
         return _Weighed(guess, validity, seam_weight(guess, borders))
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seedvr-propagation") as worker:
+    with _propagation_threads(device), ThreadPoolExecutor(1, thread_name_prefix="seedvr-propagation") as worker:
         waiting = None
         for side, flows, tag in hypotheses:
             submitted = (flows, worker.submit(propagated, side, flows), tag)
@@ -242,6 +244,28 @@ def _propagated_beside(
             waiting = submitted
         if waiting is not None:
             yield waiting[0], waiting[1].result(), waiting[2]
+
+
+@contextmanager
+def _propagation_threads(device: torch.device | str | None) -> Iterator[None]:
+    """On the CPU, torch gets half the cores while the fusion runs (its worker thread starts
+    with that count), the flows' OpenCV threads the rest.
+
+    Propagation is small gathers; with as many torch threads as cores they fight OpenCV's for
+    the cores. ``propagate`` on 16 frames at 432x240: 1.59 s a frame with torch's 16 threads
+    on a 16-core machine, 0.85 with 8; on this 2-core machine 0.70 with 2, 0.62 with 1
+    (``benchmarks/results/cuda_propagation_h200.log``). The count is restored afterwards.
+    """
+    if device is not None and torch.device(device).type != "cpu":
+        yield
+        return
+    previous = torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(max(1, min(previous, cores // 2)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class _Weighed(NamedTuple):

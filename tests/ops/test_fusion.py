@@ -246,3 +246,33 @@ def test_propagation_runs_beside_the_flow_work_and_its_errors_reach_the_caller(d
     monkeypatch.setattr(fusion, "propagation_guess", failing)
     with pytest.raises(SeedVRError, match="propagation failed"):
         fusion.fused_propagation(damaged, masks, hypotheses=hypotheses)
+
+
+def test_on_the_cpu_the_propagation_gets_half_the_cores_and_the_count_is_restored(damaged_clip, monkeypatch):
+    import os
+
+    import torch
+
+    import seedvr.ops.fusion as fusion
+
+    damaged, masks = damaged_clip
+    counts = []
+
+    def recorded(*args, **kwargs):
+        counts.append(torch.get_num_threads())
+        return propagation_guess(*args, **kwargs)
+
+    monkeypatch.setattr(fusion, "propagation_guess", recorded)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(6)
+    try:
+        hypotheses = (("farneback", 1.0, 2), ("farneback", 1.0, 9))
+        with_half = fusion.fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=0)
+        assert counts == [4, 4] and torch.get_num_threads() == 6
+        torch.set_num_threads(1)
+        with_one = fusion.fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=0)
+        assert counts[2:] == [1, 1] and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)
+    np.testing.assert_array_equal(with_half.guess, with_one.guess)  # the count changes the speed only
