@@ -30,7 +30,7 @@ METHODS: Mapping[str, MethodInfo] = MappingProxyType(
         info.name: info
         for info in (
             MethodInfo("seedvr", "the diffusion model", uses_model=True),
-            MethodInfo("propagate", "optical-flow propagation fused over several flow estimates, then Telea (the model's start)"),
+            MethodInfo("propagate", "optical-flow propagation fused over several flow estimates, smooth fill (model's start)"),
             MethodInfo("telea", "OpenCV Telea inpainting, frame by frame"),
             MethodInfo("ns", "OpenCV Navier-Stokes inpainting, frame by frame"),
         )

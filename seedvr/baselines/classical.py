@@ -68,7 +68,7 @@ def propagate_repair(
     device: torch.device | str | None = None,
 ) -> np.ndarray:
     """Known pixels carried along completed optical flow, fused over several flow hypotheses;
-    Telea for what no frame shows. This is exactly the guess the learned pipeline starts from,
+    a smooth fill for what no frame shows. This is exactly the guess the learned pipeline starts from,
     so ``seedvr`` against ``propagate`` measures what the learned stages add. ``memo``: see
     :func:`for_one_stream`; ``blend``: the gradient-domain blending's share
     (:func:`~seedvr.ops.fusion.fused_propagation`); ``device``: where the propagation runs."""

@@ -32,12 +32,11 @@ one without a border.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows, reduced_size
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows, harmonic_fill, reduced_size
 from seedvr.video_contract import check_video_and_masks
 
 # Relative slack of the consistency check (Sundaram et al. 2010): long motions are allowed a
@@ -268,36 +267,37 @@ def propagation_guess(
     frames: np.ndarray,
     masks: np.ndarray,
     max_side: int = DEFAULT_FLOW_MAX_SIDE,
-    inpaint_radius: int = 3,
     flows: tuple[np.ndarray, np.ndarray] | None = None,
     consistency_threshold: float | None = None,
     border: np.ndarray | None = None,
     device: torch.device | str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Repair a video by flow propagation, finishing what no frame can see with Telea.
+    """Repair a video by flow propagation, finishing what no frame can see smoothly.
 
     ``frames uint8 [T, H, W, 3]``, ``masks bool [T, H, W]`` (True = damaged). Flows are
     estimated (completed inside the holes) at longer side ``max_side`` unless ``flows`` =
     ``(forward, backward)`` from :func:`estimate_video_flows` is given. Hole pixels no frame
-    can supply are filled per frame by OpenCV Telea with ``inpaint_radius``.
+    can supply are filled per frame by a harmonic interpolation of the pixels around them
+    (:func:`~seedvr.ops.flow.harmonic_fill`): where no frame shows the background, a smooth
+    fill is closer on average than Telea's, which carries the border's texture inward
+    (measured with `propagate`, first 24 frames of the 12 real-footage cases: +0.13 dB inside
+    the mask, +0.78 on box-static-square, where two thirds of the hole is never seen).
     ``consistency_threshold`` defaults to one reduced-resolution pixel, expressed in
     full-resolution pixels.
 
     Returns ``(guess uint8 [T, H, W, 3], validity bool [T, H, W])``: ``guess`` equals
     ``frames`` byte for byte outside the mask; ``validity`` is True at known pixels and at
-    hole pixels filled by propagation, False where Telea filled them.
+    hole pixels filled by propagation, False where the smooth fill did.
 
     ``border`` (bool ``[T, H, W]`` of known pixels, see :func:`propagate_known_pixels`) is
     propagated into too: there ``guess`` holds the propagated colour where one was reached
-    (``validity`` True) and the frame's own elsewhere; Telea never fills it.
+    (``validity`` True) and the frame's own elsewhere; the smooth fill never touches it.
 
     ``device`` is where the propagation's tensors live (default: the CPU); the arrays come
     back to the CPU. On a GPU it is the cheap half of the work: measured on an H200, 16 frames
     at 432x240 took 0.78 s a frame with it there against 1.59 on that machine's 16 CPU threads.
     """
     masks = check_video_and_masks(frames, masks)
-    if inpaint_radius < 1:
-        raise SeedVRError(f"inpaint_radius must be at least 1, got {inpaint_radius}")
     count, height, width = masks.shape
     if flows is None:
         flows = estimate_video_flows(frames, masks, max_side=max_side)
@@ -326,7 +326,8 @@ def propagation_guess(
 
     unfilled = masks & ~valid
     for index in np.flatnonzero(unfilled.reshape(count, -1).any(axis=1)):
-        guess[index] = cv2.inpaint(guess[index], unfilled[index].astype(np.uint8), inpaint_radius, cv2.INPAINT_TELEA)
-    if border is not None:  # after Telea, which reads the true colours around what it fills
+        filled = harmonic_fill(guess[index].astype(np.float32), unfilled[index])
+        guess[index] = np.clip(np.round(filled), 0, 255).astype(np.uint8)
+    if border is not None:  # after the smooth fill, which reads the true colours around what it fills
         guess[border] = border_fill
     return guess, valid

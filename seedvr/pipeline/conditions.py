@@ -6,7 +6,7 @@ on exactly the inputs it sees when repairing:
 
 - the forward flow between neighbouring frames, completed inside the holes;
 - the *propagation guess*: known pixels carried along that flow into the holes (with a
-  validity map of the pixels it reached), Telea for what no frame shows;
+  validity map of the pixels it reached), a smooth fill for what no frame shows;
 - the *spatial candidate*: every hole filled from its own frame alone (Navier-Stokes).
   Propagation is right where the motion is right; the spatial fill is right on thin damage
   and where the completed motion is wrong. The model chooses between them per pixel.

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.flow import estimate_video_flows
+from seedvr.ops.flow import estimate_video_flows, harmonic_fill
 from seedvr.ops.propagation import propagate_known_pixels, propagation_guess
 
 
@@ -153,7 +153,7 @@ def test_single_frame_and_empty_mask_are_returned_unchanged(damaged_clip):
     assert validity.all()
 
 
-def test_unreachable_pixels_are_finished_by_telea():
+def test_unreachable_pixels_are_finished_by_a_smooth_fill():
     # A static camera and a static hole: no frame ever shows what is behind the hole.
     frames = np.repeat(np.random.default_rng(2).integers(0, 256, (1, 32, 32, 3), dtype=np.uint8), 4, axis=0)
     masks = np.zeros(frames.shape[:3], dtype=bool)
@@ -162,12 +162,25 @@ def test_unreachable_pixels_are_finished_by_telea():
     damaged[masks] = 255
     guess, validity = propagation_guess(damaged, masks)
     assert not validity[masks].any()
-    telea = np.stack([cv2.inpaint(frame, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA) for frame, mask in zip(damaged, masks)])
-    np.testing.assert_array_equal(guess, telea)
-    # A single frame has no neighbour at all: Telea does everything.
+    smooth = np.stack([np.clip(np.round(harmonic_fill(f.astype(np.float32), m)), 0, 255) for f, m in zip(damaged, masks)])
+    np.testing.assert_array_equal(guess, smooth.astype(np.uint8))
+    np.testing.assert_array_equal(guess[~masks], damaged[~masks])
+    assert not (guess[masks] == 255).all()  # the damage's own colour is not read
+    # A single frame has no neighbour at all: the smooth fill does everything.
     single, single_validity = propagation_guess(damaged[:1], masks[:1])
-    np.testing.assert_array_equal(single, telea[:1])
+    np.testing.assert_array_equal(single, guess[:1])
     assert not single_validity[masks[:1]].any()
+
+
+def test_where_no_frame_shows_the_background_a_gradient_is_continued_smoothly():
+    # A still horizontal ramp: the smooth fill continues it inside the hole, to a level or two.
+    ramp = np.tile(np.linspace(40, 200, 48, dtype=np.float32)[None, :, None], (32, 1, 3))
+    frames = np.repeat(ramp.round().astype(np.uint8)[None], 3, axis=0)
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[:, 8:24, 16:32] = True
+    damaged = np.where(masks[..., None], 0, frames).astype(np.uint8)
+    guess, _ = propagation_guess(damaged, masks)
+    assert np.abs(guess.astype(int) - frames.astype(int))[masks].max() <= 2
 
 
 def test_bad_shapes_and_parameters_are_clear_errors(damaged_clip, clip_flows):
@@ -185,8 +198,6 @@ def test_bad_shapes_and_parameters_are_clear_errors(damaged_clip, clip_flows):
         propagation_guess(damaged.astype(np.float32), masks)
     with pytest.raises(SeedVRError):
         propagation_guess(damaged, masks, flows=(clip_flows[0][:-1], clip_flows[1]))
-    with pytest.raises(SeedVRError):
-        propagation_guess(damaged, masks, inpaint_radius=0)
 
 
 def test_a_border_is_propagated_into_without_changing_the_holes_fill(damaged_clip, clip_flows):
