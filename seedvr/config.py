@@ -292,8 +292,10 @@ class DetectorParams(Section):
     """The damage detector (``seedvr detect-train``, shipped in ``models/seedvr-detector``).
 
     Trained on the project's own film damage (scratch, blotch, dust; the masks are the labels)
-    painted on procedural clips rendered at ``width`` x ``height``, plus clean clips so false
-    positives are learned against. ``threshold``, ``grow_threshold``, ``dilate`` and ``scales``
+    painted on procedural clips rendered at ``width`` x ``height`` (``small_share`` of them at
+    ``small_size``, where generated damage is drawn thinner, so small frames are met at their own
+    scale), plus clean clips so false positives are learned against. ``channels`` is the net's
+    width at full resolution. ``threshold``, ``grow_threshold``, ``dilate`` and ``scales``
     are the defaults of ``seedvr detect`` (the mask its scores and gates are about); ``scales``
     are the shares of a frame's side it is detected at (see :mod:`seedvr.engine.detect`).
     ``seedvr repair --mask auto`` and batch repair of a video without a mask repair inside the
@@ -309,6 +311,9 @@ class DetectorParams(Section):
     frames: int = Field(8, ge=3)
     width: int = Field(128, ge=16)
     height: int = Field(96, ge=16)
+    small_size: tuple[int, int] | None = None
+    small_share: float = Field(0.0, ge=0.0, lt=1.0)
+    channels: int = Field(16, ge=4, le=128)
     mask_ratio: tuple[float, float] = (0.005, 0.06)
     clean_share: float = Field(0.3, ge=0.0, lt=1.0)
     destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
@@ -336,6 +341,13 @@ class DetectorParams(Section):
     @classmethod
     def _ordered_ratio(cls, bounds: tuple[float, float]) -> tuple[float, float]:
         return ordered_mask_ratio(bounds)
+
+    @field_validator("small_size")
+    @classmethod
+    def _small_size_in_range(cls, size: tuple[int, int] | None) -> tuple[int, int] | None:
+        if size is not None and min(size) < 16:
+            raise ValueError(f"detector.small_size must be at least 16 x 16, got {size[0]} x {size[1]}")
+        return size
 
     @field_validator("scales")
     @classmethod

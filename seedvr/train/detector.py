@@ -89,7 +89,8 @@ class ClipRecipe:
     """How training clips are made: ``frames`` frames of ``width`` x ``height``, damaged with
     masks covering ``mask_ratio`` of them, ``destroyed_share`` of the clips (spread evenly) over
     a destroyed hole (:func:`~seedvr.data.damage.destroy.destroy_under_mask`) instead of over
-    the picture; every draw from ``seed``."""
+    the picture; ``small_share`` of them (spread evenly) rendered at ``small_size`` (width,
+    height) instead; every draw from ``seed``."""
 
     frames: int
     width: int
@@ -97,11 +98,34 @@ class ClipRecipe:
     mask_ratio: tuple[float, float]
     seed: int
     destroyed_share: float = 0.0
+    small_size: tuple[int, int] | None = None
+    small_share: float = 0.0
 
     @classmethod
     def of(cls, params: DetectorParams) -> ClipRecipe:
         """The recipe of ``params``' training clips."""
-        return cls(params.frames, params.width, params.height, params.mask_ratio, params.seed, params.destroyed_share)
+        return cls(
+            params.frames,
+            params.width,
+            params.height,
+            params.mask_ratio,
+            params.seed,
+            params.destroyed_share,
+            params.small_size,
+            params.small_share,
+        )
+
+    def size_of(self, index: int) -> tuple[int, int]:
+        """``(width, height)`` of clip ``index``."""
+        if self.small_size is not None and _in_share(index, self.small_share):
+            return self.small_size
+        return self.width, self.height
+
+
+def _in_share(index: int, share: float) -> bool:
+    """Whether item ``index`` is one of the ``share`` of items picked evenly spread, without a
+    random draw (so a share of 0 leaves every draw of the other items as it was)."""
+    return int((index + 1) * share) > int(index * share)
 
 
 def labelled_clips(kinds: Sequence[str], photos: Sequence[str], recipe: ClipRecipe) -> list[LabelledClip]:
@@ -111,7 +135,7 @@ def labelled_clips(kinds: Sequence[str], photos: Sequence[str], recipe: ClipReci
     clips = []
     for index, kind in enumerate(kinds):
         background = photos[index % len(photos)]
-        size = (recipe.frames, recipe.width, recipe.height)
+        size = (recipe.frames, *recipe.size_of(index))
         spec = make_clip_spec(rng, f"clip_{index:04d}", background, *size, Fraction(24), photos)
         clips.append(_damaged_clip(kind, render_clip(spec), rng, recipe, index))
     return clips
@@ -139,8 +163,7 @@ def footage_clips(
 def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe: ClipRecipe, index: int) -> LabelledClip:
     """``clean`` (clip ``index``) damaged with ``kind`` (none for ``clean``), with its cues."""
     film = FILM_KINDS if kind == "film" else (kind,)
-    # Evenly spread without a draw from rng, so a share of 0 leaves every clip as it was.
-    destroyed = int((index + 1) * recipe.destroyed_share) > int(index * recipe.destroyed_share)
+    destroyed = _in_share(index, recipe.destroyed_share)
     if kind == CLEAN:
         damaged, mask = clean, np.zeros(clean.shape[:3], dtype=bool)
     elif destroyed:
@@ -176,13 +199,19 @@ def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool =
 def sample_batch(
     clips: Sequence[LabelledClip], rng: np.random.Generator, batch_size: int, crop: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random crops of random frames: detector frames, cues and labels (``float`` {0, 1})."""
+    """Random crops of random frames: detector frames, cues and labels (``float`` {0, 1}).
+
+    Crops are ``crop`` pixels square, or the first drawn clip's side where it is smaller; the
+    rest of the batch is drawn among the clips that hold a crop of that size, so clips of
+    several sizes share batches and a batch still stacks."""
+    first = clips[int(rng.integers(len(clips)))]
+    size_y, size_x = min(crop, first.mask.shape[1]), min(crop, first.mask.shape[2])
+    fitting = [clip for clip in clips if clip.mask.shape[1] >= size_y and clip.mask.shape[2] >= size_x]
     frames, cues, labels = [], [], []
-    for _ in range(batch_size):
-        clip = clips[int(rng.integers(len(clips)))]
+    for index in range(batch_size):
+        clip = first if index == 0 else fitting[int(rng.integers(len(fitting)))]
         count, height, width = clip.mask.shape
         t = int(rng.integers(count))
-        size_y, size_x = min(crop, height), min(crop, width)
         top, left = int(rng.integers(height - size_y + 1)), int(rng.integers(width - size_x + 1))
         window = (slice(top, top + size_y), slice(left, left + size_x))
         lone = rng.random() < _LONE_FRAME_SHARE
@@ -218,7 +247,7 @@ def train_detector(
     ``params.seed``), or ``init`` itself when given (fine-tuning, :mod:`seedvr.train.detector_finetune`)."""
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
-    detector = new_detector(params.seed) if init is None else init
+    detector = new_detector(params.seed, channels=params.channels) if init is None else init
     detector.train()
     optimiser = torch.optim.AdamW(detector.parameters(), lr=params.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(
