@@ -1,8 +1,10 @@
 """Training the damage detector on the project's own synthetic film damage: the masks are the labels.
 
 Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photograph, sprites
-crossing it, light drifting) rendered at ``detector.width`` x ``detector.height``, each
-damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
+crossing it, light drifting) rendered at ``detector.width`` x ``detector.height`` (a share,
+``detector.small_share``, at ``detector.small_size``: generated damage is drawn in proportion
+to the frame, so a net trained at one size alone misses the thinner lines and specks of small
+frames or the wider ones of large frames), each damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
 blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
 texture, edges and motion are learned against. A share of the clips, spread evenly over them
 (``detector.destroyed_share``; clean ones stay clean), loses everything under its mask first

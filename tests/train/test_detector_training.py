@@ -49,6 +49,20 @@ def test_the_masks_are_the_labels(tiny_clips):
     assert set(labels.unique().tolist()) <= {0.0, 1.0}
 
 
+def test_a_share_of_the_clips_is_rendered_small_and_batches_still_stack():
+    mixed = TINY.model_copy(update={"small_size": (32, 16), "small_share": 0.5})
+    clips = labelled_clips(clip_kinds(4, 0.0), PHOTO_NAMES, ClipRecipe.of(mixed))
+    assert [clip.frames.shape[1:3] for clip in clips] == [(32, 48), (16, 32), (32, 48), (16, 32)]
+    rng = np.random.default_rng(0)
+    sides = set()
+    for _ in range(12):
+        frames, cues, labels = sample_batch(clips, rng, 4, 24)
+        assert frames.shape[-2:] == cues.shape[-2:] == labels.shape[-2:]
+        sides.add(tuple(labels.shape[-2:]))
+    # Batches led by a small clip crop to its height; the others keep the asked crop.
+    assert sides == {(16, 24), (24, 24)}
+
+
 def test_destroyed_clips_keep_the_mask_and_lose_the_picture_under_it(tiny_clips):
     kinds = clip_kinds(TINY.clips, TINY.clean_share)
     destroyed = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"destroyed_share": 1.0})))
