@@ -17,7 +17,7 @@ from registry_helpers import metrics_doc
 
 from seedvr.batch.detection import detector_folder as batch_detector_folder
 from seedvr.batch.settings import RepairSettings
-from seedvr.config import Params, RegisterParams
+from seedvr.config import DetectorParams, Params, RegisterParams
 from seedvr.evaluate.dataset_detection import evaluate_detection
 from seedvr.evaluate.metrics_file import DetectionFigures, EvaluationMetrics
 from seedvr.models.detector import new_detector
@@ -108,7 +108,7 @@ def scored(detector: Path, dataset: str) -> DetectionFigures:
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return evaluate_detection(detector, dataset, "test", threshold=0.5, dilate=0, scales=(1.0, 0.4))
+        return evaluate_detection(detector, dataset, "test", threshold=0.5, dilate=0, scales=DetectorParams().scales)
     finally:
         torch.set_num_threads(previous)
 
