@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from seedvr.config import DetectorParams
 from seedvr.data.synth import make_clip_spec, render_clip
@@ -119,6 +120,8 @@ def _card(
                 f"| {kind} | {score.precision:.3f} | {score.recall:.3f} | {score.iou:.3f} | {100 * score.flagged_fraction:.3f} |"
             )
     parameters = sum(weight.numel() for weight in training.detector.parameters())
+    count = torch.get_num_threads()
+    threads = f"{count} {platform.machine()} CPU thread{'s' if count > 1 else ''}"
     return "\n".join(
         [
             "# seedvr-detector",
@@ -128,8 +131,13 @@ def _card(
             f"({parameters:,} parameters) over frames t-1, t, t+1 and non-learned cues (motion-compensated "
             "temporal spike, thin-line response), one logit per pixel of frame t.",
             "",
-            f"- data: {params.clips} procedural clips of {params.frames} frames at {params.width}x{params.height} "
-            f"over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
+            f"- data: {params.clips} procedural clips of {params.frames} frames at {params.width}x{params.height}"
+            + (
+                f" ({params.small_share:.0%} of them at {params.small_size[0]}x{params.small_size[1]})"
+                if params.small_size is not None and params.small_share
+                else ""
+            )
+            + f" over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
             f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean, "
             f"{params.destroyed_share:.0%} damaged over a destroyed hole (grey + noise); the masks are the labels"
             + (
@@ -141,12 +149,12 @@ def _card(
             + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else ""),
             f"- training: {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} crops, "
             f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
-            f"wall time {training.seconds / 60:.1f} min on 1 {platform.machine()} CPU thread",
+            f"wall time {training.seconds / 60:.1f} min on {threads}",
             f"- loss: {np.mean(training.losses[:50]):.3f} (first 50 steps) -> {np.mean(training.losses[-50:]):.3f} (last 50)",
             f"- decision: threshold {params.threshold:g}, mask grown by {params.dilate} px, scales "
             f"{', '.join(f'{scale:g}' for scale in params.scales)} (the `seedvr detect` defaults); `seedvr repair "
             f"--mask auto` repairs each detection grown down to probability {params.auto_grow_threshold:g}",
-            f"- detection speed: {report.seconds_per_frame:.3f} s per 432x240 frame on 1 CPU thread, cues included",
+            f"- detection speed: {report.seconds_per_frame:.3f} s per 432x240 frame on {threads}, cues included",
             f"- code: git commit `{commit or 'unknown'}`",
             f"- reproduce: `{command}`",
             "",
