@@ -4,9 +4,10 @@ Data: procedural clips (:mod:`seedvr.data.synth`: a camera moving over a photogr
 crossing it, light drifting) rendered at ``detector.width`` x ``detector.height`` (a share,
 ``detector.small_share``, at ``detector.small_size``: generated damage is drawn in proportion
 to the frame, so a net trained at one size alone misses the thinner lines and specks of small
-frames or the wider ones of large frames), each damaged once by the generators of :mod:`seedvr.data.damage` with one film kind (scratch,
-blotch, dust) or all three, or left clean (``detector.clean_share``), so false positives on
-texture, edges and motion are learned against. A share of the clips, spread evenly over them
+frames or the wider ones of large frames), each damaged once by the generators of
+:mod:`seedvr.data.damage` with one film kind (scratch, blotch, dust) or all three, or left
+clean (``detector.clean_share``), so false positives on texture, edges and motion are learned
+against. A share of the clips, spread evenly over them
 (``detector.destroyed_share``; clean ones stay clean), loses everything under its mask first
 (:mod:`seedvr.data.damage.destroy`): a hole whose faint paint shows little, found by its
 grain. Also clips of real video (:func:`footage_clips`, ``detector.footage_clips``: compression,

@@ -131,3 +131,28 @@ def test_an_untrained_detector_is_not_promoted(untrained_detector_dir, make_run_
 def test_the_shipped_detector_passes_the_production_gates(make_run_split):
     decision = decide_promotion(with_detection(scored(SHIPPED_DETECTOR, make_run_split)), PRODUCTION_GATES)
     assert decision.promote, decision.reasons
+
+
+def test_the_detector_travels_with_the_registered_version(mlflow_store, pipeline_dir, tmp_path):
+    name = "detector-carrier"
+    with start_run(Params(), experiment=name, run_name="with-detector") as run:
+        log_pipeline_model(pipeline_dir, detector_dir=SHIPPED_DETECTOR)
+    uri = f"models:/{name}/{register_model(run.info.run_id, name)}"
+    folder = registered_detector(uri, tmp_path)
+    assert folder is not None and folder.parent == download_registered_pipeline(uri, tmp_path).parent
+    frames = np.random.default_rng(0).integers(0, 255, (1, 3, 3, 16, 16)).astype(np.float32) / 127.5 - 1
+    cues = np.zeros((1, load_detector().config.cue_channels, 16, 16), dtype=np.float32)
+    with torch.no_grad():
+        shipped = load_detector()(torch.from_numpy(frames), torch.from_numpy(cues))
+        carried = load_detector(folder)(torch.from_numpy(frames), torch.from_numpy(cues))
+    assert torch.equal(shipped, carried)
+    # Batch repair with this version detects with the detector it carries.
+    carried_by_batch = batch_detector_folder(RepairSettings(model=uri))
+    assert carried_by_batch is not None and carried_by_batch.name == folder.name
+    assert batch_detector_folder(RepairSettings(method="telea")) is None  # the shipped one
+    # So does `seedvr repair --mask auto --model <uri>` (one rule for both).
+    assert detector_of_model(uri).name == folder.name and detector_of_model("work/model") is None
+    # A version registered without one carries none: blind repair then uses the shipped detector.
+    with start_run(Params(), experiment=name, run_name="without") as run:
+        log_pipeline_model(pipeline_dir)
+    assert registered_detector(f"models:/{name}/{register_model(run.info.run_id, name)}", tmp_path) is None
