@@ -26,7 +26,9 @@ from seedvr.train.detector import (
     train_detector,
 )
 
-TINY = DetectorParams(clips=5, frames=4, width=48, height=32, crop_size=32, batch_size=4, steps=60, lr=3e-3)
+TINY = DetectorParams(
+    clips=5, frames=4, width=48, height=32, small_share=0.0, channels=16, crop_size=32, batch_size=4, steps=60, lr=3e-3
+)
 
 
 @pytest.fixture(scope="session")
