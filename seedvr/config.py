@@ -279,7 +279,7 @@ class PretrainParams(Section):
     width: int = Field(192, ge=16)
     height: int = Field(128, ge=16)
     seed: int = Field(7, ge=0)
-    crop_size: int = Field(96, ge=16)
+    crop_size: int = Field(64, ge=16)
     clip_frames: int = Field(8, ge=2)
     batch_size: int = Field(4, ge=1)
     samples_per_epoch: int = Field(128, ge=1)
