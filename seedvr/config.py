@@ -241,9 +241,9 @@ class RegisterParams(Section):
     # The detector evaluated with the candidate (metrics.json `detection`): per film kind, the
     # least recall and precision (1 px of slack) it must reach, and the largest fraction of
     # the clean clips' pixels it may flag (:mod:`seedvr.registry.detection_gate`).
-    min_detection_recall: dict[str, Share] = {"scratch": 0.9, "blotch": 0.85, "dust": 0.8}
+    min_detection_recall: dict[str, Share] = {"scratch": 0.9, "blotch": 0.9, "dust": 0.85}
     min_detection_precision: dict[str, Share] = {"scratch": 0.9, "blotch": 0.8, "dust": 0.85}
-    max_clean_flagged: Share = 0.005
+    max_clean_flagged: Share = 0.0025
 
     @model_validator(mode="before")
     @classmethod
