@@ -101,14 +101,15 @@ def untrained_detector_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def make_run_split(tmp_path_factory) -> str:
-    """A damaged dataset made as the pipeline's ``damage`` stage makes it, at 6 frames per clip."""
-    from seedvr.data import build_damaged_dataset, generate_source_clips
+    """A damaged dataset made by the pipeline's ``damage`` stage, at 6 frames per clip."""
+    from seedvr.data import generate_source_clips
+    from seedvr.data.stage import run_damage_stage
 
     params, root = Params(), tmp_path_factory.mktemp("make-run-split")
-    data, damage = params.data, params.damage
-    generate_source_clips(root / "sources", data.clips, 6, data.width, data.height, seed=data.seed)
-    build_damaged_dataset(root / "sources", root / "damaged", damage.seed, damage.kinds, damage.mask_ratio)
-    return str(root / "damaged")
+    data = params.data.model_copy(update={"dir": "sources"})
+    generate_source_clips(root / data.dir, data.clips, 6, data.width, data.height, seed=data.seed)
+    damage = params.damage.model_copy(update={"out": "damaged"})
+    return str(run_damage_stage(params.model_copy(update={"data": data, "damage": damage}), root).parent)
 
 
 def scored(detector: Path, dataset: str) -> DetectionFigures:
