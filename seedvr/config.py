@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from seedvr.errors import SeedVRError, validation_problem
 from seedvr.method_catalog import METHOD_NAMES
@@ -288,6 +297,27 @@ class PretrainParams(Section):
     lr: float = Field(2e-4, gt=0, lt=1)
 
 
+class DetectorLeg(Section):
+    """One more leg of ``seedvr detect-train``: it continues the previous leg's weights on new clips
+    (drawn from its own ``seed``); every other field it sets replaces the detector section's."""
+
+    seed: int = Field(ge=0)
+    steps: int | None = Field(None, ge=1)
+    lr: float | None = Field(None, gt=0, lt=1)
+    crop_size: int | None = Field(None, ge=16)
+    batch_size: int | None = Field(None, ge=1)
+    max_minutes: float | None = Field(None, gt=0)
+
+    @model_serializer(mode="wrap")
+    def _only_what_it_sets(self, handler: SerializerFunctionWrapHandler) -> dict:
+        # A field left unset keeps the section's value: written out, a leg names only what it changes.
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+    def applied_to(self, params: DetectorParams) -> DetectorParams:
+        """``params`` as this leg trains with them."""
+        return params.model_copy(update=self.model_dump())
+
+
 class DetectorParams(Section):
     """The damage detector (``seedvr detect-train``, shipped in ``models/seedvr-detector``).
 
@@ -302,10 +332,12 @@ class DetectorParams(Section):
     detections grown down to ``auto_grow_threshold`` (see :mod:`seedvr.ops.damage_regions`): a
     damaged pixel left out costs more than a clean one repaired; of those, only the pixels a
     propagated repair changes by more than ``confirm_tolerance`` grey levels (``None``: all; see
-    :mod:`seedvr.engine.confirm`).
+    :mod:`seedvr.engine.confirm`). Training runs in legs: the first with this section's settings,
+    from scratch or from the detector folder ``init``, then each of ``legs`` in turn.
     """
 
     out: str = "work/detector"
+    init: str | None = None
     clips: int = Field(160, ge=2)
     heldout_clips: int = Field(8, ge=1)
     frames: int = Field(8, ge=3)
@@ -331,6 +363,10 @@ class DetectorParams(Section):
     confirm_tolerance: int | None = Field(10, ge=0, le=254)
     scales: tuple[float, ...] = (1.0,)
     seed: int = Field(0, ge=0)
+    legs: tuple[DetectorLeg, ...] = (
+        DetectorLeg(seed=1, steps=6000, lr=7e-4),
+        DetectorLeg(seed=2, steps=3000, lr=5e-4, crop_size=128),
+    )
     # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
     finetune_from: str = "models/seedvr-detector"
     finetune_steps: int = Field(300, ge=1)
@@ -353,6 +389,13 @@ class DetectorParams(Section):
     @classmethod
     def _scales_in_range(cls, scales: tuple[float, ...]) -> tuple[float, ...]:
         return detection_scales(scales)
+
+    @model_validator(mode="after")
+    def _legs_draw_new_clips(self) -> DetectorParams:
+        seeds = [self.seed, *(leg.seed for leg in self.legs)]
+        if len(set(seeds)) < len(seeds):
+            raise ValueError(f"detector.legs: each leg needs a seed of its own (new clips), got seeds {seeds}")
+        return self
 
     @model_validator(mode="after")
     def _grow_below_threshold(self) -> DetectorParams:

@@ -55,7 +55,10 @@ def detect(
 def detect_train(
     params: Path = typer.Option(Path("params.yaml"), help="params.yaml; its detector section sets data, size and time."),
     out: Path = typer.Option(None, help="Output folder (default: detector.out; the shipped one is models/seedvr-detector)."),
-    minutes: float = typer.Option(None, help="Wall-time budget for training (default: detector.max_minutes)."),
+    minutes: float = typer.Option(None, help="Wall-time budget of each leg (default: detector.max_minutes)."),
+    init: Path = typer.Option(
+        None, help="Detector folder to continue instead of starting from scratch (default: detector.init)."
+    ),
     data: Path = typer.Option(
         None, help="Also train on the film-damage clips (scratch, blotch, dust) of this damaged dataset's train split."
     ),
@@ -67,7 +70,11 @@ def detect_train(
     from seedvr.versioning.git import git_commit
 
     settings = load_params(params).detector
-    update = {key: value for key, value in (("out", str(out) if out else None), ("max_minutes", minutes)) if value is not None}
+    update = {
+        key: value
+        for key, value in (("out", str(out) if out else None), ("max_minutes", minutes), ("init", str(init) if init else None))
+        if value is not None
+    }
     if minutes is not None and minutes <= 0:
         raise typer.BadParameter("--minutes must be positive")
     settings = settings.model_copy(update=update)
@@ -87,4 +94,5 @@ def detect_train(
             f"{kind:8s} precision {score.precision:.3f}  recall {score.recall:.3f}  IoU {score.iou:.3f}  "
             f"flagged {100 * score.flagged_fraction:.3f} %"
         )
-    typer.echo(f"saved detector to {report.out_dir} ({report.training.steps} steps, {report.training.seconds / 60:.1f} min)")
+    legs = f" in {len(report.legs)} legs" if len(report.legs) > 1 else ""
+    typer.echo(f"saved detector to {report.out_dir} ({report.steps} steps{legs}, {report.seconds / 60:.1f} min)")

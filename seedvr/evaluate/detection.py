@@ -27,6 +27,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
 from seedvr.metrics.detection import DetectionScores, detection_scores
 from seedvr.models.detector import DamageDetector
+from seedvr.pipeline.detector_folder import load_detector
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
@@ -49,11 +50,32 @@ _HELDOUT_SEED_OFFSET = 1000
 
 
 @dataclass(frozen=True)
+class TrainedLeg:
+    """One leg of ``seedvr detect-train``: the settings it trained with and what came of it."""
+
+    params: DetectorParams
+    result: DetectorTrainResult
+    init: str | None  # what it started from: a folder, "leg N", or None (from scratch)
+
+
+@dataclass(frozen=True)
 class ShippedDetectorReport:
     out_dir: Path
-    training: DetectorTrainResult
+    legs: tuple[TrainedLeg, ...]
     scores: dict[str, DetectionScores]
     seconds_per_frame: float
+
+    @property
+    def detector(self) -> DamageDetector:
+        return self.legs[-1].result.detector
+
+    @property
+    def steps(self) -> int:
+        return sum(leg.result.steps for leg in self.legs)
+
+    @property
+    def seconds(self) -> float:
+        return sum(leg.result.seconds for leg in self.legs)
 
 
 def score_detector(
@@ -102,6 +124,17 @@ def seconds_per_frame(
     return (time.perf_counter() - started) / _SPEED_FRAMES
 
 
+def _leg_line(leg: TrainedLeg, name: str, threads: str) -> str:
+    params, training = leg.params, leg.result
+    start = "from scratch" if leg.init is None else f"from {leg.init}"
+    return (
+        f"- {name}: {start}, {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} "
+        f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, wall time "
+        f"{training.seconds / 60:.1f} min on {threads}; loss {np.mean(training.losses[:50]):.3f} (first 50 steps) -> "
+        f"{np.mean(training.losses[-50:]):.3f} (last 50)"
+    )
+
+
 def _card(
     params: DetectorParams,
     report: ShippedDetectorReport,
@@ -111,7 +144,6 @@ def _card(
     commit: str | None,
     command: str,
 ) -> str:
-    training = report.training
     rows = []
     for kind in (*CLIP_KINDS, CLEAN):
         if kind in report.scores:
@@ -119,9 +151,11 @@ def _card(
             rows.append(
                 f"| {kind} | {score.precision:.3f} | {score.recall:.3f} | {score.iou:.3f} | {100 * score.flagged_fraction:.3f} |"
             )
-    parameters = sum(weight.numel() for weight in training.detector.parameters())
+    parameters = sum(weight.numel() for weight in report.detector.parameters())
     count = torch.get_num_threads()
     threads = f"{count} {platform.machine()} CPU thread{'s' if count > 1 else ''}"
+    several = len(report.legs) > 1
+    seeds = ", ".join(str(leg.params.seed) for leg in report.legs)
     return "\n".join(
         [
             "# seedvr-detector",
@@ -131,7 +165,8 @@ def _card(
             f"({parameters:,} parameters) over frames t-1, t, t+1 and non-learned cues (motion-compensated "
             "temporal spike, thin-line response), one logit per pixel of frame t.",
             "",
-            f"- data: {params.clips} procedural clips of {params.frames} frames at {params.width}x{params.height}"
+            f"- data{', every leg' if several else ''}: {params.clips} procedural clips of {params.frames} frames at "
+            f"{params.width}x{params.height}"
             + (
                 f" ({params.small_share:.0%} of them at {params.small_size[0]}x{params.small_size[1]})"
                 if params.small_size is not None and params.small_share
@@ -146,17 +181,18 @@ def _card(
                 if params.footage_clips
                 else ""
             )
-            + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else ""),
-            f"- training: {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} crops, "
-            f"AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, "
-            f"wall time {training.seconds / 60:.1f} min on {threads}",
-            f"- loss: {np.mean(training.losses[:50]):.3f} (first 50 steps) -> {np.mean(training.losses[-50:]):.3f} (last 50)",
+            + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else "")
+            + (f"; new clips in each leg (seeds {seeds})" if several else ""),
+            *(
+                _leg_line(leg, f"training, leg {number}" if several else "training", threads)
+                for number, leg in enumerate(report.legs, start=1)
+            ),
             f"- decision: threshold {params.threshold:g}, mask grown by {params.dilate} px, scales "
             f"{', '.join(f'{scale:g}' for scale in params.scales)} (the `seedvr detect` defaults); `seedvr repair "
             f"--mask auto` repairs each detection grown down to probability {params.auto_grow_threshold:g}",
             f"- detection speed: {report.seconds_per_frame:.3f} s per 432x240 frame on {threads}, cues included",
             f"- code: git commit `{commit or 'unknown'}`",
-            f"- reproduce: `{command}`",
+            f"- reproduce: `{command}`" + (" (the `detector:` section of params.yaml, its `legs` included)" if several else ""),
             "",
             f"## Held-out synthetic clips ({params.heldout_clips} clips over {heldout} photographs no training clip uses)",
             "",
@@ -200,27 +236,57 @@ def train_shipped_detector(
     progress: Callable[[int, float], None] | None = None,
     extra_clips: Sequence[LabelledClip] = (),
 ) -> ShippedDetectorReport:
-    """Train on clips over ``photos`` (and ``extra_clips``, e.g. :func:`~seedvr.train.detector.manifest_clips`),
-    score clips over ``heldout_photos``, save ``params.out`` with its card."""
-    training_clips = labelled_clips(clip_kinds(params.clips, params.clean_share), photos, ClipRecipe.of(params))
-    training = train_detector([*training_clips, *real_training_clips(params), *extra_clips], params, progress)
+    """Train in legs (the section's settings, from scratch or from ``params.init``, then each of
+    ``params.legs`` from the previous leg's weights) on clips over ``photos`` (and ``extra_clips``,
+    e.g. :func:`~seedvr.train.detector.manifest_clips`), score clips over ``heldout_photos``, save
+    ``params.out`` with its card."""
+    legs = _train_legs(params, photos, extra_clips, progress)
+    detector = legs[-1].result.detector
     heldout = heldout_clips(params, heldout_photos)
-    scores = score_detector(training.detector, heldout, params.threshold, params.dilate, params.scales)
-    speed = seconds_per_frame(training.detector, heldout_photos, params.threshold, params.dilate, params.scales, params.seed)
+    scores = score_detector(detector, heldout, params.threshold, params.dilate, params.scales)
+    speed = seconds_per_frame(detector, heldout_photos, params.threshold, params.dilate, params.scales, params.seed)
     out_dir = Path(params.out)
-    report = ShippedDetectorReport(out_dir, training, scores, speed)
+    report = ShippedDetectorReport(out_dir, tuple(legs), scores, speed)
     with atomic_output(out_dir, make_parents=True) as staging:
-        training.detector.save_pretrained(str(staging), safe_serialization=True)
+        detector.save_pretrained(str(staging), safe_serialization=True)
         (staging / MODEL_CARD).write_text(
             _card(params, report, len(photos), len(heldout_photos), len(extra_clips), commit, command)
         )
         summary = {
-            "params": params.model_dump(mode="json"),
-            "steps": training.steps,
-            "seconds": round(training.seconds, 1),
+            "legs": [
+                {
+                    "leg": number,
+                    "init": leg.init,
+                    "params": leg.params.model_dump(mode="json", exclude={"legs"}),
+                    "steps": leg.result.steps,
+                    "seconds": round(leg.result.seconds, 1),
+                    "commit": commit,
+                }
+                for number, leg in enumerate(legs, start=1)
+            ],
+            "steps": report.steps,
+            "seconds": round(report.seconds, 1),
             "seconds_per_frame_432x240": round(speed, 4),
             "scores": {kind: score.to_dict() for kind, score in scores.items()},
             "commit": commit,
         }
         (staging / SCORES_FILE).write_text(json.dumps(summary, indent=2))
     return report
+
+
+def _train_legs(
+    params: DetectorParams,
+    photos: Sequence[str],
+    extra_clips: Sequence[LabelledClip],
+    progress: Callable[[int, float], None] | None,
+) -> list[TrainedLeg]:
+    """Each leg trains on clips of its own seed, from the weights the previous leg left."""
+    legs: list[TrainedLeg] = []
+    init = None if params.init is None else load_detector(Path(params.init))
+    for leg_params in (params, *(leg.applied_to(params) for leg in params.legs)):
+        clips = labelled_clips(clip_kinds(leg_params.clips, leg_params.clean_share), photos, ClipRecipe.of(leg_params))
+        started_from = f"leg {len(legs)}" if legs else params.init
+        result = train_detector([*clips, *real_training_clips(leg_params), *extra_clips], leg_params, progress, init=init)
+        legs.append(TrainedLeg(leg_params, result, started_from))
+        init = result.detector
+    return legs
