@@ -252,7 +252,7 @@ class RegisterParams(Section):
     # the clean clips' pixels it may flag (:mod:`seedvr.registry.detection_gate`).
     min_detection_recall: dict[str, Share] = {"scratch": 0.9, "blotch": 0.9, "dust": 0.85}
     min_detection_precision: dict[str, Share] = {"scratch": 0.9, "blotch": 0.8, "dust": 0.85}
-    max_clean_flagged: Share = 0.0025
+    max_clean_flagged: Share = 0.001
 
     @model_validator(mode="before")
     @classmethod

@@ -76,7 +76,7 @@ def test_a_detector_reaching_every_bound_is_promoted():
         (detection_doc(kinds(dust=kind(0.3, 0.95))), "dust precision 0.300 <"),
         (detection_doc(kinds(scratch=None)), "scratch not evaluated"),
         (detection_doc(kinds(blotch=kind(None, 0.0))), "blotch recall 0.000"),
-        (detection_doc(clean=0.02), "clean clips 2.0000 % flagged > 0.2500 %"),
+        (detection_doc(clean=0.02), "clean clips 2.0000 % flagged > 0.1000 %"),
         (detection_doc(clean=None), "no clean clip scored"),
     ],
 )
