@@ -305,6 +305,7 @@ class DetectorLeg(Section):
     steps: int | None = Field(None, ge=1)
     lr: float | None = Field(None, gt=0, lt=1)
     crop_size: int | None = Field(None, ge=16)
+    sway_share: float | None = Field(None, ge=0.0, le=1.0)
     batch_size: int | None = Field(None, ge=1)
     max_minutes: float | None = Field(None, gt=0)
 
@@ -349,6 +350,7 @@ class DetectorParams(Section):
     mask_ratio: tuple[float, float] = (0.005, 0.06)
     clean_share: float = Field(0.3, ge=0.0, lt=1.0)
     destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
+    sway_share: float = Field(0.0, ge=0.0, le=1.0)
     footage_clips: int = Field(0, ge=0)
     footage_sources: tuple[str, ...] = ("vtest", "box", "cup")
     crop_size: int = Field(96, ge=16)

@@ -93,7 +93,8 @@ class ClipRecipe:
     masks covering ``mask_ratio`` of them, ``destroyed_share`` of the clips (spread evenly) over
     a destroyed hole (:func:`~seedvr.data.damage.destroy.destroy_under_mask`) instead of over
     the picture; ``small_share`` of them (spread evenly) rendered at ``small_size`` (width,
-    height) instead; every draw from ``seed``."""
+    height) instead; a ``sway_share`` of them (drawn) with the picture swaying as foliage does
+    (:class:`~seedvr.data.synth.SwaySpec`); every draw from ``seed``."""
 
     frames: int
     width: int
@@ -103,6 +104,7 @@ class ClipRecipe:
     destroyed_share: float = 0.0
     small_size: tuple[int, int] | None = None
     small_share: float = 0.0
+    sway_share: float = 0.0
 
     @classmethod
     def of(cls, params: DetectorParams) -> ClipRecipe:
@@ -116,6 +118,7 @@ class ClipRecipe:
             params.destroyed_share,
             params.small_size,
             params.small_share,
+            params.sway_share,
         )
 
     def size_of(self, index: int) -> tuple[int, int]:
@@ -139,7 +142,7 @@ def labelled_clips(kinds: Sequence[str], photos: Sequence[str], recipe: ClipReci
     for index, kind in enumerate(kinds):
         background = photos[index % len(photos)]
         size = (recipe.frames, *recipe.size_of(index))
-        spec = make_clip_spec(rng, f"clip_{index:04d}", background, *size, Fraction(24), photos)
+        spec = make_clip_spec(rng, f"clip_{index:04d}", background, *size, Fraction(24), photos, recipe.sway_share)
         clips.append(_damaged_clip(kind, render_clip(spec), rng, recipe, index))
     return clips
 

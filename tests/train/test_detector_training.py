@@ -127,3 +127,12 @@ def test_real_video_clips_come_only_from_frames_the_benchmark_leaves(tmp_path):
     assert all(np.array_equal(a.frames, b.frames) for a, b in zip(clips, again, strict=True))
     with pytest.raises(SeedVRError, match="outside the benchmark"):
         footage_clips(kinds, {"real": video}, {"real": [(0, 40)]}, recipe)
+
+
+def test_swaying_clips_change_the_picture_and_leave_the_other_clips_as_they_were(tiny_clips):
+    kinds = clip_kinds(TINY.clips, TINY.clean_share)
+    swaying = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"sway_share": 1.0})))
+    unchanged = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"sway_share": 0.0})))
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(unchanged, tiny_clips, strict=True))
+    # With every clip swaying, the first clip is no longer the still one.
+    assert not np.array_equal(swaying[0].frames, tiny_clips[0].frames)
