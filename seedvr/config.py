@@ -368,6 +368,7 @@ class DetectorParams(Section):
     legs: tuple[DetectorLeg, ...] = (
         DetectorLeg(seed=1, steps=6000, lr=7e-4),
         DetectorLeg(seed=2, steps=3000, lr=5e-4, crop_size=128),
+        DetectorLeg(seed=4, steps=2000, lr=2e-4, crop_size=160, sway_share=0.25),
     )
     # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
     finetune_from: str = "models/seedvr-detector"
