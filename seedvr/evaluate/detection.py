@@ -127,9 +127,10 @@ def seconds_per_frame(
 def _leg_line(leg: TrainedLeg, name: str, threads: str) -> str:
     params, training = leg.params, leg.result
     start = "from scratch" if leg.init is None else f"from {leg.init}"
+    sway = f", {params.sway_share:.0%} of its clips swaying as foliage does" if params.sway_share else ""
     return (
         f"- {name}: {start}, {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} "
-        f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}, wall time "
+        f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}{sway}, wall time "
         f"{training.seconds / 60:.1f} min on {threads}; loss {np.mean(training.losses[:50]):.3f} (first 50 steps) -> "
         f"{np.mean(training.losses[-50:]):.3f} (last 50)"
     )

@@ -79,7 +79,7 @@ def test_the_command_takes_init(two_legs, tmp_path, monkeypatch):
     from seedvr.evaluate import detection
 
     monkeypatch.setattr(detection, "card_photos", lambda: (TRAINING_PHOTOS, HELDOUT_PHOTOS))
-    one_leg = TINY.model_copy(update={"legs": (), "steps": 10}).model_dump(mode="json")
+    one_leg = TINY.model_copy(update={"legs": (), "steps": 10, "sway_share": 0.5}).model_dump(mode="json")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"detector": one_leg}))
     out = tmp_path / "continued"
     argv = ["detect-train", "--params", tmp_path / "params.yaml", "--out", out, "--init", two_legs.out_dir]
@@ -87,7 +87,8 @@ def test_the_command_takes_init(two_legs, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"saved detector to {out} (10 steps" in result.output
     assert json.loads((out / SCORES_FILE).read_text())["legs"][0]["init"] == str(two_legs.out_dir)
-    assert f"training: from {two_legs.out_dir}, 10 steps" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert f"training: from {two_legs.out_dir}, 10 steps" in card and "seed 0, 50% of its clips swaying" in card
 
 
 def test_a_missing_init_folder_is_one_line(tmp_path):
