@@ -8,8 +8,11 @@ import pytest
 from seedvr.errors import SeedVRError
 from seedvr.metrics import psnr
 from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
+from seedvr.ops.damage_regions import thick_detections
 from seedvr.ops.flow import PairFlowMemo, estimate_video_flows
 from seedvr.ops.fusion import (
+    CARRIED_PATCH_RADIUS,
+    CARRIED_STRAY,
     FLOW_HYPOTHESES,
     REFINEMENT_TRUST,
     FusedPropagation,
@@ -157,26 +160,43 @@ def test_a_refinement_propagates_along_the_flow_measured_on_the_fused_repair(dam
     guess, _ = propagation_guess(damaged, masks, flows=flows)
     np.testing.assert_array_equal(refined.forward_flow, flows[0])
     np.testing.assert_array_equal(refined.guess[~masks], damaged[~masks])
-    # Close to the first pass the refined pixel stands; far from it, the first pass does.
+    # Close to the first pass the refined pixel stands; inside a patch it carried in, the first pass does.
     trusted, distrusted = REFINEMENT_TRUST
     difference = np.abs(guess.astype(int) - first.guess.astype(int)).max(axis=-1)
-    near, far = masks & (difference <= trusted), masks & (difference >= distrusted)
+    near = masks & (difference <= trusted)
     assert near.any() and np.any(refined.guess[masks] != first.guess[masks])
     np.testing.assert_array_equal(refined.guess[near], guess[near])
+    carried = np.stack([thick_detections(frame > CARRIED_STRAY, CARRIED_PATCH_RADIUS) for frame in difference])
+    np.testing.assert_array_equal(refined.guess[~carried], guess[~carried])
+    far = carried & (difference >= distrusted)
     np.testing.assert_array_equal(refined.guess[far], first.guess[far])
 
 
-def test_a_refined_pixel_is_pulled_back_toward_the_first_pass_by_how_far_it_strays():
-    anchor = FusedPropagation(np.full((1, 1, 5, 3), 100, np.uint8), np.zeros((1, 1, 5), bool), None, None)
-    strays = np.array([0, 16, 32, 48, 90])  # grey levels, on one channel only
-    refined_guess = np.full((1, 1, 5, 3), 100, np.uint8)
-    refined_guess[0, 0, :, 1] += strays.astype(np.uint8)
-    refined = FusedPropagation(refined_guess, np.ones((1, 1, 5), bool), None, None)
+def _straying(*strays: tuple[int, int, int, int, int]) -> tuple[FusedPropagation, FusedPropagation]:
+    """A first pass of grey 100 and a refinement that strays from it on one channel, in each
+    ``(top, left, height, width, levels)`` rectangle."""
+    anchor = FusedPropagation(np.full((1, 32, 32, 3), 100, np.uint8), np.zeros((1, 32, 32), bool), None, None)
+    refined_guess = anchor.guess.copy()
+    for top, left, height, width, stray in strays:
+        refined_guess[0, top : top + height, left : left + width, 1] += stray
+    return FusedPropagation(refined_guess, np.ones((1, 32, 32), bool), None, None), anchor
+
+
+def test_a_patch_the_refinement_carries_in_is_pulled_back_toward_the_first_pass_by_how_far_it_strays():
+    bounded = _bounded(*_straying((2, 2, 9, 9, 90), (2, 20, 9, 9, 40), (20, 2, 9, 9, 20)))
+    # Trust (48 - stray) / 32 within [0, 1], inside each 9x9 patch: 0, 1/4, 1 (a stray of 20 is no patch).
+    assert bounded.guess[0, 6, 6, 1] == 100 and bounded.guess[0, 6, 24, 1] == 110 and bounded.guess[0, 24, 6, 1] == 120
+    assert np.all(bounded.guess[..., 0] == 100)
+    assert bounded.validity[0, 6, 6] == bounded.validity[0, 6, 24] == False  # noqa: E712 (numpy bools)
+    assert bounded.validity[0, 24, 6] and bounded.validity[0, 30, 30]
+
+
+def test_a_thin_or_small_correction_stands_however_far_it_strays():
+    # A line two pixels wide down the frame and a 3x3 speck: no pixel of either is 3 px from its edge.
+    refined, anchor = _straying((0, 14, 32, 2, 90), (4, 4, 3, 3, 120))
     bounded = _bounded(refined, anchor)
-    # The largest channel's stray sets the trust: 1, 1, 1/2, 0, 0.
-    assert bounded.guess[0, 0, :, 1].tolist() == [100, 116, 116, 100, 100]
-    assert bounded.guess[0, 0, :, 0].tolist() == [100] * 5
-    assert bounded.validity[0, 0].tolist() == [True, True, True, False, False]
+    np.testing.assert_array_equal(bounded.guess, refined.guess)
+    assert bounded.validity.all()
 
 
 def test_a_negative_number_of_refinements_and_a_blend_outside_0_1_are_refused(damaged_clip):
