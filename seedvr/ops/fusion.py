@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 import torch
 
@@ -119,6 +120,7 @@ REFINEMENT_TRUST = (16, 48)
 # pass instead of after each, with radii of 2 and 5 and strays of 48: within 0.1 dB of it.
 CARRIED_STRAY = 32
 CARRIED_PATCH_RADIUS = 3.0
+FREE_REFINEMENT_DEPTH = 4.0
 
 # Weights chosen frame by frame flicker: the seam is averaged over the holes of the frames up
 # to this far on either side. On four real-footage cases (stroke, logo, object, scratch) the
@@ -214,7 +216,7 @@ def fused_propagation(
     fused = anchor = fusion.result()
     for _ in range(refinements):
         fused, default_flows = _refined(frames, masks, fusion.border, fused, measurements, first[0], device)
-        fused = _bounded(fused, anchor)
+        fused = _bounded(fused, anchor, masks)
     if fused.border_fill is not None:
         fused = fused._replace(guess=blended(fused.guess, frames, masks, fused.border_fill, blend))
     return fused._replace(forward_flow=default_flows[0], backward_flow=default_flows[1])
@@ -380,11 +382,11 @@ def _refined(
     return fusion.result(), default_flows
 
 
-def _bounded(refined: FusedPropagation, anchor: FusedPropagation) -> FusedPropagation:
-    """``refined`` blended back toward ``anchor`` inside the patches it carried in (:func:`_refinement_trust`),
+def _bounded(refined: FusedPropagation, anchor: FusedPropagation, masks: np.ndarray) -> FusedPropagation:
+    """``refined`` blended back toward ``anchor`` where it is not trusted as it is (:func:`_refinement_trust`),
     the ring's fill with the holes'."""
     # The ring's fill holds the holes' too: one trust map for both.
-    trust = _refinement_trust(_whole_fill(refined), _whole_fill(anchor))
+    trust = _refinement_trust(_whole_fill(refined), _whole_fill(anchor), masks)
     border_fill = None if refined.border_fill is None else _mixed(refined.border_fill, anchor.border_fill, trust)
     return refined._replace(
         guess=_mixed(refined.guess, anchor.guess, trust),
@@ -397,15 +399,21 @@ def _whole_fill(fused: FusedPropagation) -> np.ndarray:
     return fused.guess if fused.border_fill is None else fused.border_fill
 
 
-def _refinement_trust(refined: np.ndarray, anchor: np.ndarray) -> np.ndarray:
-    """``float32 [T, H, W]``: how much of ``refined`` to keep per pixel: 1, except inside the
-    patches where it strays from ``anchor`` by more than :data:`CARRIED_STRAY` levels and which
-    hold a pixel :data:`CARRIED_PATCH_RADIUS` from their edge; there by :data:`REFINEMENT_TRUST`."""
+def _refinement_trust(refined: np.ndarray, anchor: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``float32 [T, H, W]``: how much of ``refined`` to keep per pixel: 1 within
+    :data:`FREE_REFINEMENT_DEPTH` of the holes' border, except inside the patches where it
+    strays from ``anchor`` by more than :data:`CARRIED_STRAY` levels and which hold a pixel
+    :data:`CARRIED_PATCH_RADIUS` from their edge; there and deeper in the holes by
+    :data:`REFINEMENT_TRUST`."""
     trusted, distrusted = REFINEMENT_TRUST
     difference = _largest_channel_difference(refined, anchor)
     ramp = np.clip((distrusted - difference) / (distrusted - trusted), 0.0, 1.0).astype(np.float32)
-    carried = np.stack([thick_detections(frame > CARRIED_STRAY, CARRIED_PATCH_RADIUS) for frame in difference])
-    return np.where(carried, ramp, np.float32(1.0))
+    bounded = np.empty(masks.shape, dtype=bool)
+    for index, (frame_difference, holes) in enumerate(zip(difference, masks, strict=True)):
+        depth = cv2.distanceTransform(holes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        carried = thick_detections(frame_difference > CARRIED_STRAY, CARRIED_PATCH_RADIUS)
+        bounded[index] = carried | (depth > FREE_REFINEMENT_DEPTH)
+    return np.where(bounded, ramp, np.float32(1.0))
 
 
 def _largest_channel_difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ from seedvr.ops.fusion import (
     CARRIED_PATCH_RADIUS,
     CARRIED_STRAY,
     FLOW_HYPOTHESES,
+    FREE_REFINEMENT_DEPTH,
     REFINEMENT_TRUST,
     FusedPropagation,
     _bounded,
@@ -160,16 +162,22 @@ def test_a_refinement_propagates_along_the_flow_measured_on_the_fused_repair(dam
     guess, _ = propagation_guess(damaged, masks, flows=flows)
     np.testing.assert_array_equal(refined.forward_flow, flows[0])
     np.testing.assert_array_equal(refined.guess[~masks], damaged[~masks])
-    # Close to the first pass the refined pixel stands; inside a patch it carried in, the first pass does.
+    # Close to the first pass the refined pixel stands; far from it, inside a patch it carried in
+    # or deep in a hole, the first pass does.
     trusted, distrusted = REFINEMENT_TRUST
     difference = np.abs(guess.astype(int) - first.guess.astype(int)).max(axis=-1)
     near = masks & (difference <= trusted)
     assert near.any() and np.any(refined.guess[masks] != first.guess[masks])
     np.testing.assert_array_equal(refined.guess[near], guess[near])
     carried = np.stack([thick_detections(frame > CARRIED_STRAY, CARRIED_PATCH_RADIUS) for frame in difference])
-    np.testing.assert_array_equal(refined.guess[~carried], guess[~carried])
-    far = carried & (difference >= distrusted)
+    depth = np.stack([cv2.distanceTransform(holes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) for holes in masks])
+    held = carried | (depth > FREE_REFINEMENT_DEPTH)
+    np.testing.assert_array_equal(refined.guess[~held], guess[~held])
+    far = held & (difference >= distrusted)
     np.testing.assert_array_equal(refined.guess[far], first.guess[far])
+
+
+NO_HOLES = np.zeros((1, 32, 32), bool)
 
 
 def _straying(*strays: tuple[int, int, int, int, int]) -> tuple[FusedPropagation, FusedPropagation]:
@@ -183,7 +191,8 @@ def _straying(*strays: tuple[int, int, int, int, int]) -> tuple[FusedPropagation
 
 
 def test_a_patch_the_refinement_carries_in_is_pulled_back_toward_the_first_pass_by_how_far_it_strays():
-    bounded = _bounded(*_straying((2, 2, 9, 9, 90), (2, 20, 9, 9, 40), (20, 2, 9, 9, 20)))
+    # No hole: the strays lie on the ring of known pixels around one, where depth plays no part.
+    bounded = _bounded(*_straying((2, 2, 9, 9, 90), (2, 20, 9, 9, 40), (20, 2, 9, 9, 20)), NO_HOLES)
     # Trust (48 - stray) / 32 within [0, 1], inside each 9x9 patch: 0, 1/4, 1 (a stray of 20 is no patch).
     assert bounded.guess[0, 6, 6, 1] == 100 and bounded.guess[0, 6, 24, 1] == 110 and bounded.guess[0, 24, 6, 1] == 120
     assert np.all(bounded.guess[..., 0] == 100)
@@ -194,9 +203,22 @@ def test_a_patch_the_refinement_carries_in_is_pulled_back_toward_the_first_pass_
 def test_a_thin_or_small_correction_stands_however_far_it_strays():
     # A line two pixels wide down the frame and a 3x3 speck: no pixel of either is 3 px from its edge.
     refined, anchor = _straying((0, 14, 32, 2, 90), (4, 4, 3, 3, 120))
-    bounded = _bounded(refined, anchor)
+    bounded = _bounded(refined, anchor, NO_HOLES)
     np.testing.assert_array_equal(bounded.guess, refined.guess)
     assert bounded.validity.all()
+
+
+def test_deeper_in_a_hole_than_the_free_depth_the_refinement_is_held_near_the_first_pass():
+    # A checkerboard stray of 40 levels (no pixel of it 3 px from its edge: no carried patch)
+    # over a 20x20 hole: trusted within 4 px of the hole's border, a quarter of it deeper in.
+    refined, anchor = _straying()
+    checker = (np.indices((32, 32)).sum(axis=0) % 2 == 0)[None]
+    refined.guess[..., 1][checker] += 40
+    holes = np.zeros((1, 32, 32), bool)
+    holes[0, 6:26, 6:26] = True
+    bounded = _bounded(refined, anchor, holes)
+    assert bounded.guess[0, 16, 16, 1] == 110 and bounded.guess[0, 7, 7, 1] == 140 and bounded.guess[0, 0, 0, 1] == 140
+    assert bounded.guess[0, 16, 17, 1] == 100 == bounded.guess[0, 16, 16, 0]
 
 
 def test_a_negative_number_of_refinements_and_a_blend_outside_0_1_are_refused(damaged_clip):
