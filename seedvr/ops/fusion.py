@@ -21,9 +21,10 @@ a hole is a guess from around it; the flow measured through a plausible fill fol
 picture, and converges within a few passes (figures at :data:`FLOW_REFINEMENTS`).
 But the flow measured through a fill also follows the fill's own mistakes: where an object
 crossing a hole left a faint smear in the first pass, the flow tracks the smear and carries the
-object into frames where it is gone. So where the refined fill strays from the first pass over
-an object-sized patch (:data:`CARRIED_PATCH_RADIUS`), it is held near the first pass there
-(:data:`REFINEMENT_TRUST`); thin and scattered corrections (edges a pixel off) stand.
+object into frames where it is gone. So a refined pixel stands as measured only near its
+hole's border (:data:`FREE_REFINEMENT_DEPTH`) and outside the object-sized patches where the
+refined fill strays from the first pass (:data:`CARRIED_PATCH_RADIUS`); deeper in the hole and
+in such patches it is held near the first pass (:data:`REFINEMENT_TRUST`).
 
 Last, the fill is blended in the gradient domain (:mod:`seedvr.ops.blending`): every
 propagation also fills the ring of known pixels around the holes, fused the same way, and
