@@ -356,7 +356,7 @@ class DetectorParams(Section):
     crop_size: int = Field(96, ge=16)
     batch_size: int = Field(8, ge=1)
     steps: int = Field(10000, ge=1)
-    max_minutes: float = Field(42.0, gt=0)
+    max_minutes: float | None = Field(42.0, gt=0)
     lr: float = Field(2e-3, gt=0, lt=1)
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     grow_threshold: float | None = Field(None, gt=0.0, lt=1.0)
@@ -370,11 +370,13 @@ class DetectorParams(Section):
         DetectorLeg(seed=2, steps=3000, lr=5e-4, crop_size=128),
         DetectorLeg(seed=4, steps=2000, lr=2e-4, crop_size=160, sway_share=0.25),
     )
-    # The pipeline's train_detector stage: the detector it starts from, its steps, rate and budget.
+    # The pipeline's train_detector stage: the detector it starts from, its steps and rate, and an
+    # optional wall-clock ceiling (None: none). A stage stopped by the clock gives a different
+    # detector on a busier machine, and dvc.lock with it: the pipeline is bounded by steps alone.
     finetune_from: str = "models/seedvr-detector"
     finetune_steps: int = Field(300, ge=1)
     finetune_lr: float = Field(5e-5, gt=0, lt=1)
-    finetune_minutes: float = Field(1.5, gt=0)
+    finetune_minutes: float | None = Field(None, gt=0)
 
     @field_validator("mask_ratio")
     @classmethod

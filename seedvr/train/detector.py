@@ -26,6 +26,7 @@ AdamW with the learning rate decayed linearly to a tenth; seed-deterministic on 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,8 +250,9 @@ def train_detector(
     progress_every: int = 100,
     init: DamageDetector | None = None,
 ) -> DetectorTrainResult:
-    """Train a detector for ``params.steps`` steps or ``params.max_minutes``: a fresh one (seed
-    ``params.seed``), or ``init`` itself when given (fine-tuning, :mod:`seedvr.train.detector_finetune`)."""
+    """Train a detector for ``params.steps`` steps or ``params.max_minutes`` (``None``: no
+    wall-clock budget), whichever ends first: a fresh one (seed ``params.seed``), or ``init``
+    itself when given (fine-tuning, :mod:`seedvr.train.detector_finetune`)."""
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
     detector = new_detector(params.seed, channels=params.channels) if init is None else init
@@ -259,7 +261,7 @@ def train_detector(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: 1.0 - (1.0 - _FINAL_LR_SHARE) * min(step / max(params.steps, 1), 1.0)
     )
-    deadline = time.perf_counter() + params.max_minutes * 60.0
+    deadline = math.inf if params.max_minutes is None else time.perf_counter() + params.max_minutes * 60.0
     started = time.perf_counter()
     losses: list[float] = []
     for step in range(1, params.steps + 1):

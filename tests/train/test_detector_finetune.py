@@ -2,7 +2,8 @@
 damaged dataset's film damage, saved as a detector folder that loads back.
 
 A few steps on the tiny dataset: the weights move away from the start (they were trained,
-not copied), the start is the shipped detector (not a fresh net), and a train split with no
+not copied), the start is the shipped detector (not a fresh net), the steps bound it (two runs
+give the same weights; a wall-clock ceiling only when asked), and a train split with no
 film damage is one line.
 """
 
@@ -20,7 +21,7 @@ from seedvr.config import DetectorParams, Params
 from seedvr.errors import SeedVRError
 from seedvr.pipeline.detector_folder import load_detector
 from seedvr.pipeline.shipped import SHIPPED_DETECTOR
-from seedvr.train.detector import manifest_clips
+from seedvr.train.detector import manifest_clips, train_detector
 from seedvr.train.detector_finetune import finetune_detector, finetune_settings
 
 runner = CliRunner()
@@ -30,6 +31,19 @@ STEPS = 3
 def test_fine_tuning_settings_replace_the_full_trainings():
     settings = finetune_settings(DetectorParams(finetune_steps=7, finetune_lr=1e-5, finetune_minutes=0.5))
     assert (settings.steps, settings.lr, settings.max_minutes) == (7, 1e-5, 0.5)
+
+
+def test_the_fine_tuning_is_bounded_by_steps_unless_given_a_ceiling(tiny_dataset_dir):
+    # A clock-bounded stage gives another detector (and dvc.lock another hash) on a busy machine.
+    assert finetune_settings(DetectorParams()).max_minutes is None
+    clips = manifest_clips(tiny_dataset_dir, "train", with_clean=True)
+    small = {"finetune_steps": STEPS, "batch_size": 2, "crop_size": 32}
+    first, second = (finetune_detector(tiny_dataset_dir, DetectorParams(**small), init=load_detector()) for _ in range(2))
+    assert first.steps == second.steps == STEPS
+    weights, again = first.detector.state_dict(), second.detector.state_dict()
+    assert all(torch.equal(weights[name], again[name]) for name in weights)
+    ceiled = train_detector(clips, finetune_settings(DetectorParams(**small, finetune_minutes=1e-9)), init=load_detector())
+    assert ceiled.steps == 1  # the ceiling is checked after each step
 
 
 def test_the_train_split_gives_film_clips_and_their_clean_videos(tiny_dataset_dir):
