@@ -7,9 +7,9 @@ alone. So the detected region is repaired once by ``propagate`` (the motion-foll
 also the model's starting guess), and each detected pixel is kept only where that repair
 changed it by more than a tolerance (:func:`~seedvr.ops.damage_regions.confirmed_region`). Real
 damage (grey fill, paint, dust) differs from the picture the frames around it show; a pixel the
-repair leaves nearly unchanged agrees with them. Thin detections (scratch lines, specks) are
-repaired with a one-pixel rim, kept where the repair changes it by a lot: the detector often
-stops a pixel short of a thin damage's edge. The final repair then runs inside the confirmed
+repair leaves nearly unchanged agrees with them. Every detection is repaired with a one-pixel
+rim, kept where the repair changes it by a lot: the detector often stops a pixel short of the
+damage's edge (a line's, a blotch's soft one). The final repair then runs inside the confirmed
 region, with the dropped pixels as known picture around the damage.
 
 Streaming: the region (detections and rims) is written as a temporary mask, the confirming
@@ -26,7 +26,7 @@ from seedvr.engine.repair import repair_video
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import PendingOutput
-from seedvr.ops.damage_regions import confirmed_region, thin_rims
+from seedvr.ops.damage_regions import confirmed_region, detection_rims
 
 #: The method whose repair confirms a detection: it follows the motion, needs no model, and is
 #: what the model starts from.
@@ -53,7 +53,7 @@ def check_confirm_tolerance(tolerance: int | None) -> None:
 def confirm_mask_video(
     input_path: str | Path, detected_mask: str | Path, output_mask: str | Path, tolerance: int, **repair_options
 ) -> dict:
-    """Write to ``output_mask`` the pixels of ``detected_mask`` (and of its thin detections'
+    """Write to ``output_mask`` the pixels of ``detected_mask`` (and of its detections'
     rims) that ``propagate``, repairing ``input_path`` inside them, changes by more than
     ``tolerance`` grey levels (:func:`~seedvr.ops.damage_regions.confirmed_region`).
 
@@ -63,14 +63,14 @@ def confirm_mask_video(
     input_path, detected_mask, output_mask = Path(input_path), Path(detected_mask), Path(output_mask)
     check_confirm_tolerance(tolerance)
     info = probe(input_path)
-    # What the confirming repair repairs (the detections and their thin rims) and the lossless
+    # What the confirming repair repairs (the detections and their rims) and the lossless
     # video it writes, both read back chunk by chunk; never kept.
     region, confirming = scratch_beside(output_mask, "confirming-region"), scratch_beside(output_mask, "confirming")
     detected = confirmed = 0
     try:
         with MaskWriter(region.temp, info.fps, info.width, info.height) as writer:
             for masks in iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info):
-                writer.write(masks | thin_rims(masks))
+                writer.write(masks | detection_rims(masks))
         repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
         chunks = zip(
             iter_video_chunks(input_path, _COMPARE_FRAMES),

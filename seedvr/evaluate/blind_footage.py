@@ -29,7 +29,7 @@ from seedvr.metrics import psnr
 from seedvr.metrics.detection import detection_scores
 from seedvr.models.detector import DamageDetector
 from seedvr.ops.blending import DETECTED_MASK_BLEND
-from seedvr.ops.damage_regions import confirmed_region, thin_rims
+from seedvr.ops.damage_regions import confirmed_region, detection_rims
 from seedvr.train.detector import FILM_KINDS
 
 MASKS = ("true_mask", "detected_mask")
@@ -39,7 +39,7 @@ MASKS = ("true_mask", "detected_mask")
 class Confirmation:
     """How a detection is confirmed before it is repaired (:mod:`seedvr.engine.confirm`): the
     pixels ``method`` changes by more than ``tolerance`` grey levels, repairing the detections
-    and their thin rims (:func:`~seedvr.ops.damage_regions.confirmed_region`)."""
+    and their rims (:func:`~seedvr.ops.damage_regions.confirmed_region`)."""
 
     method: RepairMethod
     tolerance: int
@@ -88,7 +88,7 @@ def run_blind_case(
     detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
     if confirmation is not None:
         record["grown_mask"] = detection_scores(detected, case.mask).to_dict()
-        rims = thin_rims(detected)
+        rims = detection_rims(detected)
         confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), detected | rims))
         detected = confirmed_region(detected, rims, case.damaged, confirming, confirmation.tolerance)
     record["repair_mask"] = detection_scores(detected, case.mask).to_dict()

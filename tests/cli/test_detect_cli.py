@@ -74,7 +74,7 @@ def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, fi
 def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_file, film_clip, tmp_path):
     from seedvr.engine.auto_mask import CONFIRM_TOLERANCE
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD
-    from seedvr.ops.damage_regions import confirmed_region, thin_rims
+    from seedvr.ops.damage_regions import confirmed_region, detection_rims
 
     result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea")
     assert result.exit_code == 0, result.output
@@ -82,9 +82,9 @@ def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_fi
     grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
     assert _invoke("detect", damaged_file, "-o", tmp_path / "grown.mkv", *grown_args).exit_code == 0
     # The confirming repair, run by hand with the same streaming inside the detections and the
-    # rims of the thin ones: its changes decide.
+    # rims around them: its changes decide.
     grown = read_mask(tmp_path / "grown.mkv")
-    rims = thin_rims(grown)
+    rims = detection_rims(grown)
     assert rims.any()
     write_mask(tmp_path / "region.mkv", grown | rims, fps=24)
     confirming = ("--method", "propagate", "--mask", tmp_path / "region.mkv", "-o", tmp_path / "p.mkv")

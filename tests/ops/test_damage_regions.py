@@ -7,15 +7,15 @@ import numpy as np
 
 from seedvr.ops.damage_regions import (
     BLOTCH_RIM,
-    THIN_RIM_TOLERANCE,
+    RIM_TOLERANCE,
     close_blotches,
     confirmed_damage,
     confirmed_region,
+    detection_rims,
     fill_enclosed_holes,
     grown_damage,
     hysteresis_mask,
     thick_detections,
-    thin_rims,
     widen_blotches,
 )
 
@@ -173,27 +173,28 @@ def test_a_detection_is_confirmed_only_where_the_repair_changed_it_beyond_the_to
     assert np.array_equal(confirmed_damage(masks, frames, repaired, tolerance=0), expected)
 
 
-def test_thin_detections_get_a_rim_and_thick_ones_do_not():
+def test_every_detection_gets_a_rim_outside_it():
     masks = np.zeros((2, 60, 60), dtype=bool)
     masks[0, :, 10:12] = True  # a 2 px scratch line
     masks[0, 40, 40] = True  # a speck
-    masks[0, 5:25, 30:50] = True  # a blotch: thick, widened by its own rim, not here
-    rims = thin_rims(masks)
+    masks[0, 5:25, 30:50] = True  # a blotch: its soft edge is missed as often as a line's
+    rims = detection_rims(masks)
     assert not (rims & masks).any()
     assert rims[0, :, 9].all() and rims[0, :, 12].all() and not rims[0, :, 8].any() and not rims[0, :, 13].any()
     assert rims[0, 39:42, 39:42].sum() == 4  # the speck's four neighbours (a disc of radius 1)
-    assert not rims[0, 5:25, 26:54].any() and not rims[1].any()
-    assert not thin_rims(masks, rim=0).any()
+    assert rims[0, 4, 30:50].all() and rims[0, 25, 30:50].all() and rims[0, 5:25, 29].all() and rims[0, 5:25, 50].all()
+    assert not rims[0, 4, 29] and not rims[0, 3, 30:50].any() and not rims[1].any()  # one pixel, no corners
+    assert not detection_rims(masks, rim=0).any()
 
 
 def test_a_rim_pixel_needs_a_larger_change_than_a_detected_one():
     frames = np.full((1, 1, 4, 3), 100, dtype=np.uint8)
     repaired = frames.copy()
-    repaired[0, 0, :, 0] = (120, 120, 100 + THIN_RIM_TOLERANCE, 101 + THIN_RIM_TOLERANCE)
+    repaired[0, 0, :, 0] = (120, 120, 100 + RIM_TOLERANCE, 101 + RIM_TOLERANCE)
     masks = np.array([[[True, False, False, False]]])
     rims = ~masks
     confirmed = confirmed_region(masks, rims, frames, repaired, tolerance=10)
     # The detection changed by 20 stays; the rim changed by 20 or by exactly the rim tolerance does not.
     assert confirmed.tolist() == [[[True, False, False, True]]]
     # A tolerance above the rim's holds for the rim too.
-    assert not confirmed_region(masks, rims, frames, repaired, tolerance=THIN_RIM_TOLERANCE + 1)[0, 0, 3]
+    assert not confirmed_region(masks, rims, frames, repaired, tolerance=RIM_TOLERANCE + 1)[0, 0, 3]
