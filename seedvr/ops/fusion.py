@@ -223,9 +223,10 @@ def fused_propagation(
         if is_first:
             default_flows = flows
     fused = anchor = fusion.result()
+    deep = _deep_in_holes(masks) if refinements else None  # the holes do not change between passes
     for _ in range(refinements):
         fused, default_flows = _refined(frames, masks, fusion.border, fused, measurements, first[0], device)
-        fused = _bounded(fused, anchor, masks)
+        fused = _bounded(fused, anchor, deep)
     if fused.border_fill is not None:
         fused = fused._replace(guess=blended(fused.guess, frames, masks, fused.border_fill, blend))
     return fused._replace(forward_flow=default_flows[0], backward_flow=default_flows[1])
@@ -391,11 +392,11 @@ def _refined(
     return fusion.result(), default_flows
 
 
-def _bounded(refined: FusedPropagation, anchor: FusedPropagation, masks: np.ndarray) -> FusedPropagation:
-    """``refined`` blended back toward ``anchor`` where it is not trusted as it is (:func:`_refinement_trust`),
-    the ring's fill with the holes'."""
+def _bounded(refined: FusedPropagation, anchor: FusedPropagation, deep: np.ndarray) -> FusedPropagation:
+    """``refined`` blended back toward ``anchor`` where it is not trusted as it is (:func:`_refinement_trust`;
+    ``deep``: :func:`_deep_in_holes` of the masks), the ring's fill with the holes'."""
     # The ring's fill holds the holes' too: one trust map for both.
-    trust = _refinement_trust(_whole_fill(refined), _whole_fill(anchor), masks)
+    trust = _refinement_trust(_whole_fill(refined), _whole_fill(anchor), deep)
     border_fill = None if refined.border_fill is None else _mixed(refined.border_fill, anchor.border_fill, trust)
     return refined._replace(
         guess=_mixed(refined.guess, anchor.guess, trust),
@@ -408,20 +409,27 @@ def _whole_fill(fused: FusedPropagation) -> np.ndarray:
     return fused.guess if fused.border_fill is None else fused.border_fill
 
 
-def _refinement_trust(refined: np.ndarray, anchor: np.ndarray, masks: np.ndarray) -> np.ndarray:
+def _deep_in_holes(masks: np.ndarray) -> np.ndarray:
+    """``bool [T, H, W]``: the hole pixels farther than :data:`FREE_REFINEMENT_DEPTH` from their border."""
+    deep = np.empty(masks.shape, dtype=bool)
+    for index, holes in enumerate(masks):
+        depth = cv2.distanceTransform(holes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        deep[index] = depth > FREE_REFINEMENT_DEPTH
+    return deep
+
+
+def _refinement_trust(refined: np.ndarray, anchor: np.ndarray, deep: np.ndarray) -> np.ndarray:
     """``float32 [T, H, W]``: how much of ``refined`` to keep per pixel: 1 within
-    :data:`FREE_REFINEMENT_DEPTH` of the holes' border, except inside the patches where it
-    strays from ``anchor`` by more than :data:`CARRIED_STRAY` levels and which hold a pixel
-    :data:`CARRIED_PATCH_RADIUS` from their edge; there and deeper in the holes by
+    :data:`FREE_REFINEMENT_DEPTH` of the holes' border (outside ``deep``), except inside the
+    patches where it strays from ``anchor`` by more than :data:`CARRIED_STRAY` levels and which
+    hold a pixel :data:`CARRIED_PATCH_RADIUS` from their edge; there and deeper in the holes by
     :data:`REFINEMENT_TRUST`."""
     trusted, distrusted = REFINEMENT_TRUST
     difference = _largest_channel_difference(refined, anchor)
     ramp = np.clip((distrusted - difference) / (distrusted - trusted), 0.0, 1.0).astype(np.float32)
-    bounded = np.empty(masks.shape, dtype=bool)
-    for index, (frame_difference, holes) in enumerate(zip(difference, masks, strict=True)):
-        depth = cv2.distanceTransform(holes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        carried = thick_detections(frame_difference > CARRIED_STRAY, CARRIED_PATCH_RADIUS)
-        bounded[index] = carried | (depth > FREE_REFINEMENT_DEPTH)
+    bounded = np.array(deep, dtype=bool, copy=True)
+    for frame_bounded, frame_difference in zip(bounded, difference, strict=True):
+        frame_bounded |= thick_detections(frame_difference > CARRIED_STRAY, CARRIED_PATCH_RADIUS)
     return np.where(bounded, ramp, np.float32(1.0))
 
 

@@ -19,6 +19,7 @@ from seedvr.ops.fusion import (
     REFINEMENT_TRUST,
     FusedPropagation,
     _bounded,
+    _deep_in_holes,
     _spread_onto,
     fused_propagation,
     seam_borders,
@@ -192,7 +193,7 @@ def _straying(*strays: tuple[int, int, int, int, int]) -> tuple[FusedPropagation
 
 def test_a_patch_the_refinement_carries_in_is_pulled_back_toward_the_first_pass_by_how_far_it_strays():
     # No hole: the strays lie on the ring of known pixels around one, where depth plays no part.
-    bounded = _bounded(*_straying((2, 2, 9, 9, 90), (2, 20, 9, 9, 40), (20, 2, 9, 9, 20)), NO_HOLES)
+    bounded = _bounded(*_straying((2, 2, 9, 9, 90), (2, 20, 9, 9, 40), (20, 2, 9, 9, 20)), _deep_in_holes(NO_HOLES))
     # Trust (48 - stray) / 32 within [0, 1], inside each 9x9 patch: 0, 1/4, 1 (a stray of 20 is no patch).
     assert bounded.guess[0, 6, 6, 1] == 100 and bounded.guess[0, 6, 24, 1] == 110 and bounded.guess[0, 24, 6, 1] == 120
     assert np.all(bounded.guess[..., 0] == 100)
@@ -203,7 +204,7 @@ def test_a_patch_the_refinement_carries_in_is_pulled_back_toward_the_first_pass_
 def test_a_thin_or_small_correction_stands_however_far_it_strays():
     # A line two pixels wide down the frame and a 3x3 speck: no pixel of either is 3 px from its edge.
     refined, anchor = _straying((0, 14, 32, 2, 90), (4, 4, 3, 3, 120))
-    bounded = _bounded(refined, anchor, NO_HOLES)
+    bounded = _bounded(refined, anchor, _deep_in_holes(NO_HOLES))
     np.testing.assert_array_equal(bounded.guess, refined.guess)
     assert bounded.validity.all()
 
@@ -216,7 +217,7 @@ def test_deeper_in_a_hole_than_the_free_depth_the_refinement_is_held_near_the_fi
     refined.guess[..., 1][checker] += 40
     holes = np.zeros((1, 32, 32), bool)
     holes[0, 6:26, 6:26] = True
-    bounded = _bounded(refined, anchor, holes)
+    bounded = _bounded(refined, anchor, _deep_in_holes(holes))
     assert bounded.guess[0, 16, 16, 1] == 110 and bounded.guess[0, 7, 7, 1] == 140 and bounded.guess[0, 0, 0, 1] == 140
     assert bounded.guess[0, 16, 17, 1] == 100 == bounded.guess[0, 16, 16, 0]
 
