@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.blending import BORDER_BLEND
+from seedvr.ops.blending import BORDER_BLEND, Blend
 from seedvr.ops.flow import PairFlowMemo
 from seedvr.ops.fusion import fused_propagation
 from seedvr.video_contract import check_video_and_masks
@@ -64,7 +64,7 @@ def propagate_repair(
     frames: np.ndarray,
     masks: np.ndarray,
     memo: PairFlowMemo | None = None,
-    blend: float = BORDER_BLEND,
+    blend: Blend = BORDER_BLEND,
     device: torch.device | str | None = None,
 ) -> np.ndarray:
     """Known pixels carried along completed optical flow, fused over several flow hypotheses;
@@ -88,7 +88,7 @@ def classical_method(name: str) -> RepairMethod:
     return CLASSICAL_METHODS[name]
 
 
-def for_one_stream(method: RepairMethod, blend: float = BORDER_BLEND, device: torch.device | str | None = None) -> RepairMethod:
+def for_one_stream(method: RepairMethod, blend: Blend = BORDER_BLEND, device: torch.device | str | None = None) -> RepairMethod:
     """``method`` ready for one stream of overlapping windows (one video): ``propagate`` gets
     its own :class:`PairFlowMemo`, so the frame pairs two windows share are measured once;
     the result is the same, bit for bit, and ``blend`` (its blending's share) and ``device``

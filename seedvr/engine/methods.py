@@ -19,7 +19,7 @@ import torch
 from seedvr.baselines.classical import CLASSICAL_METHODS, for_one_stream
 from seedvr.errors import SeedVRError
 from seedvr.method_catalog import MODEL_METHOD, check_method
-from seedvr.ops.blending import BORDER_BLEND
+from seedvr.ops.blending import BORDER_BLEND, Blend, blend_record, check_blend
 from seedvr.ops.flow import PairFlowMemo
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
@@ -71,18 +71,17 @@ class RepairMethod:
     details: dict = field(default_factory=dict)
     # The same method (the same loaded model) with another share of gradient-domain blending;
     # None for a method built elsewhere (it is used as it is).
-    rebuild_with_blend: Callable[[float], RepairMethod] | None = None
+    rebuild_with_blend: Callable[[Blend], RepairMethod] | None = None
 
 
-def with_blend(method: RepairMethod, blend: float) -> RepairMethod:
+def with_blend(method: RepairMethod, blend: Blend) -> RepairMethod:
     """``method`` repairing with ``blend`` as its share of gradient-domain blending
     (:mod:`seedvr.ops.blending`; telea and ns do not blend and are unchanged)."""
-    if not 0.0 <= blend <= 1.0:
-        raise SeedVRError(f"blend must be in [0, 1], got {blend}")
+    check_blend(blend)
     if method.rebuild_with_blend is None:
         return method
     variant = method.rebuild_with_blend(blend)
-    variant.details = {**method.details, "blend": blend}
+    variant.details = {**method.details, "blend": blend_record(blend)}
     return variant
 
 
@@ -117,7 +116,7 @@ def make_method(
     device: str = "auto",
     precision: str = "fp32",
     seed: int = 0,
-    blend: float = BORDER_BLEND,
+    blend: Blend = BORDER_BLEND,
 ) -> RepairMethod:
     """Build the repair function for ``name`` (loading the model once for ``seedvr``);
     ``blend``: the share of gradient-domain blending of propagate's and the model's guess;
@@ -137,11 +136,11 @@ def make_method(
     return method
 
 
-def _classical_with_blend(name: str, device: str, blend: float) -> RepairMethod:
+def _classical_with_blend(name: str, device: str, blend: Blend) -> RepairMethod:
     return make_method(name, device=device, blend=blend)
 
 
-def pipeline_method(pipeline, steps: int | None = None, seed: int = 0, blend: float = BORDER_BLEND) -> RepairMethod:
+def pipeline_method(pipeline, steps: int | None = None, seed: int = 0, blend: Blend = BORDER_BLEND) -> RepairMethod:
     """The model's method (``seedvr``) around an already loaded pipeline (a served model loads once)."""
     check_sampling(steps, seed)
     # Windows share frames: their flows are measured once (the result does not depend on it).

@@ -58,6 +58,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, atomic_output, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.method_catalog import MODEL_METHOD, check_method
+from seedvr.ops.blending import Blend
 from seedvr.ops.flow import reduced_size
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
@@ -292,7 +293,7 @@ def repair_video(
     crop_margin: int | None = None,
     tile_pixels: int = REPAIR_DEFAULTS.tile_pixels,
     report_path: str | Path | None = None,
-    blend: float | None = None,
+    blend: Blend | None = None,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 

@@ -20,12 +20,15 @@ carry into the hole.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import cv2
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.linalg import splu
 
 from seedvr.errors import SeedVRError
+from seedvr.ops.damage_regions import BLOTCH_RADIUS, LINE_COMPACTNESS, thick_detections
 from seedvr.video_contract import check_video_and_masks
 
 # The share of the harmonic correction added to the fill. Chosen on 16 clips of real video
@@ -38,17 +41,67 @@ from seedvr.video_contract import check_video_and_masks
 # picture's own gradient, not the propagation's error.
 BORDER_BLEND = 0.75
 
-# The share used inside a *detected* mask (``seedvr repair --mask auto``, blind batch repair).
-# There the ring around a hole is where the confirmation stopped: pixels the detection grew
-# over but a propagated repair changed by less than its tolerance, often the faint rim of the
-# damage itself. Its offsets are then damage, not the propagation's error, and blending them
-# in spreads the damage's colour into the fill. On the real-footage benchmark's blind cases
-# (`propagate` in the detected mask, PSNR inside the true mask): megamind-blotch 29.72 dB with
-# the correction at 3/4, 30.70 without it; megamind-film 25.21 -> 25.33; tree-dust 23.39 ->
-# 23.26, the one case it costs. Clamping the ring's offsets instead (8 to 32 grey levels)
-# recovers less on the blotches and costs the true masks 0.15 to 0.33 dB on the 16 held-out
-# clips, where large offsets are the propagation's real error.
-DETECTED_MASK_BLEND = 0.0
+
+@dataclass(frozen=True)
+class ShapedBlend:
+    """Shares of the correction by the shape of the hole: ``lines`` for lines and specks,
+    ``blotches`` for the holes thick enough and compact enough to be blotches
+    (:func:`~seedvr.ops.damage_regions.thick_detections` at the radius and compactness that
+    tell a blotch from a wide scratch)."""
+
+    lines: float
+    blotches: float
+
+
+#: A share for every hole, or one per hole shape.
+Blend = float | ShapedBlend
+
+# What a *detected* mask is repaired with (``seedvr repair --mask auto``, blind batch repair).
+# Around a blotch the ring is where the confirmation stopped: pixels the detection grew over
+# but a propagated repair changed by less than its tolerance, often the blotch's faint rim.
+# Its offsets are then damage, not the propagation's error, and blending them spreads the
+# damage's colour into the fill. Around a line or a speck the ring is picture (the rim the
+# confirmation offered was left where the repair changed it little), and blending pays as
+# with a given mask. Measured 2026-12-05 (`propagate` in the confirmed mask, first 24 frames,
+# PSNR inside the true mask; the benchmark's 4 blind cases and 6 film clips of the same videos
+# outside its frames): unblended (shipped until then) 28.99 dB on average, every hole at 3/8
+# 28.99, at 3/4 28.86 (cup-blotch 27.93 -> 26.28, megamind-blotch -0.08; vtest-scratch +0.28,
+# vtest-film +0.24, tree-dust +0.17), lines at 3/4 and blotches unblended 29.04 (vtest-scratch
+# 25.77 -> 26.02, tree-dust 25.95 -> 26.11, vtest-film 23.89 -> 24.02, megamind-film +0.03,
+# box-film and box-dust -0.04, cup-blotch -0.02), the whole frame up on 8 of the 10. Before
+# the confirmation gave every detection a rim, blending every hole cost more (megamind-blotch
+# 29.72 dB against 30.70 unblended).
+DETECTED_MASK_BLEND = ShapedBlend(lines=BORDER_BLEND, blotches=0.0)
+
+
+def _shares(blend: Blend) -> tuple[float, ...]:
+    return (blend.lines, blend.blotches) if isinstance(blend, ShapedBlend) else (blend,)
+
+
+def check_blend(blend: Blend) -> None:
+    """Every share in [0, 1]; one clear line otherwise."""
+    if not all(isinstance(share, int | float) and 0.0 <= share <= 1.0 for share in _shares(blend)):
+        raise SeedVRError(f"blend must be in [0, 1], got {blend}")
+
+
+def blends_any_hole(blend: Blend) -> bool:
+    """Whether some hole gets a share of the correction (else the ring need not be propagated)."""
+    return max(_shares(blend)) > 0.0
+
+
+def blend_record(blend: Blend) -> float | dict:
+    """``blend`` as a report records it (a number, or its shares by name)."""
+    return asdict(blend) if isinstance(blend, ShapedBlend) else blend
+
+
+def hole_shares(blend: Blend, hole: np.ndarray) -> float | np.ndarray:
+    """The share of each pixel of ``hole`` (``bool [H, W]``, one frame): the one share, or
+    ``float32 [H, W]`` by the shape of the hole each pixel lies in."""
+    if not isinstance(blend, ShapedBlend):
+        return blend
+    blotches = thick_detections(hole, BLOTCH_RADIUS, LINE_COMPACTNESS)
+    return np.where(blotches, blend.blotches, blend.lines).astype(np.float32)
+
 
 _RING = np.ones((3, 3), dtype=np.uint8)
 _NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
@@ -105,27 +158,30 @@ def harmonic_inside(boundary_values: np.ndarray, hole: np.ndarray) -> np.ndarray
 
 
 def blended(
-    guess: np.ndarray, frames: np.ndarray, masks: np.ndarray, border_fill: np.ndarray, strength: float = BORDER_BLEND
+    guess: np.ndarray, frames: np.ndarray, masks: np.ndarray, border_fill: np.ndarray, strength: Blend = BORDER_BLEND
 ) -> np.ndarray:
     """``guess`` (``uint8 [T, H, W, 3]``, the fill of ``masks`` in ``frames``) corrected in the
     gradient domain; exact outside ``masks``.
 
     ``border_fill`` holds what the same propagation put on the ring of known pixels around
     the holes (:func:`border_ring`; elsewhere it is ignored). ``strength`` is the share of
-    the harmonic correction added (0 returns ``guess`` unchanged).
+    the harmonic correction added (0 returns ``guess`` unchanged), or a share per hole shape
+    (:class:`ShapedBlend`).
     """
     masks = check_video_and_masks(frames, masks)
-    if not 0.0 <= strength <= 1.0:
-        raise SeedVRError(f"strength must be in [0, 1], got {strength}")
+    check_blend(strength)
     if guess.shape != frames.shape or border_fill.shape != frames.shape:
         raise SeedVRError(f"guess and border_fill must have the frames' shape {frames.shape}")
     out = guess.copy()
-    if strength == 0.0:
+    if not blends_any_hole(strength):
         return out
     for index in np.flatnonzero(masks.reshape(len(masks), -1).any(axis=1)):
         hole = masks[index]
         offset = frames[index].astype(np.float32) - border_fill[index].astype(np.float32)
         correction = harmonic_inside(offset, hole)
-        filled = guess[index][hole].astype(np.float64) + strength * correction
+        shares = hole_shares(strength, hole)
+        if isinstance(shares, np.ndarray):
+            shares = shares[hole][:, None]
+        filled = guess[index][hole].astype(np.float64) + shares * correction
         out[index][hole] = np.clip(np.rint(filled), 0, 255).astype(np.uint8)
     return out

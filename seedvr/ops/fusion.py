@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
+from seedvr.ops.blending import BORDER_BLEND, Blend, blended, blends_any_hole, border_ring, check_blend
 from seedvr.ops.damage_regions import thick_detections
 from seedvr.ops.flow import (
     DEFAULT_FLOW_ESTIMATOR,
@@ -180,7 +180,7 @@ def fused_propagation(
     hypotheses: tuple[tuple[str, float, int], ...] = FLOW_HYPOTHESES,
     memo: PairFlowMemo | None = None,
     refinements: int = FLOW_REFINEMENTS,
-    blend: float = BORDER_BLEND,
+    blend: Blend = BORDER_BLEND,
     device: torch.device | str | None = None,
 ) -> FusedPropagation:
     """Propagate ``frames`` into ``masks`` (bool ``[T, H, W]``) under every flow hypothesis and fuse.
@@ -204,13 +204,12 @@ def fused_propagation(
     """
     if refinements < 0:
         raise SeedVRError(f"refinements must be 0 or more, got {refinements}")
-    if not 0.0 <= blend <= 1.0:
-        raise SeedVRError(f"blend must be in [0, 1], got {blend}")
+    check_blend(blend)
     height, width = frames.shape[1:3]
     measurements = _measurements(hypotheses, height, width, flow_max_side)
     first = (_measured_as(*hypotheses[0][:2], height, width, flow_max_side), hypotheses[0][2])
     masks = masks.astype(bool, copy=False)
-    fusion = _Fusion(frames, masks, border_ring(masks) if blend > 0 else None)
+    fusion = _Fusion(frames, masks, border_ring(masks) if blends_any_hole(blend) else None)
 
     def hypotheses_flows():
         for (estimator, size), by_dilation in measurements.items():

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from seedvr.baselines.classical import inpaint_frames
-from seedvr.ops.blending import BORDER_BLEND
+from seedvr.ops.blending import BORDER_BLEND, Blend
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.video_tensors import flows_to_tensor, frames_to_tensor, masks_to_tensor, resize_mask, resize_video
@@ -44,7 +44,7 @@ def compute_condition_arrays(
     masks: np.ndarray,
     flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
     flow_memo: PairFlowMemo | None = None,
-    blend: float = BORDER_BLEND,
+    blend: Blend = BORDER_BLEND,
     device: torch.device | str | None = None,
 ) -> ConditionArrays:
     """Flow, propagation guess, validity and spatial candidate of ``frames`` inside ``masks``

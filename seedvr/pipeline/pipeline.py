@@ -34,7 +34,7 @@ from seedvr.models.detail import DetailRestorationNetwork, TexturePreservationNe
 from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
-from seedvr.ops.blending import BORDER_BLEND
+from seedvr.ops.blending import BORDER_BLEND, Blend
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.ops.regions import plan_regions
 from seedvr.ops.settled import settled_pixels
@@ -119,7 +119,7 @@ class SeedVRPipeline(DiffusionPipeline):
         masks: np.ndarray,
         flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
         flow_memo: PairFlowMemo | None = None,
-        blend: float = BORDER_BLEND,
+        blend: Blend = BORDER_BLEND,
     ) -> tuple[RepairConditions, np.ndarray]:
         """Flow, propagation guess, validity and spatial fill; returns tensors and the uint8 guess."""
         arrays = compute_condition_arrays(frames, masks, flow_max_side, flow_memo, blend, self._execution_device)
@@ -252,14 +252,15 @@ class SeedVRPipeline(DiffusionPipeline):
         flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
         return_dict: bool = True,
         flow_memo: PairFlowMemo | None = None,
-        blend: float = BORDER_BLEND,
+        blend: Blend = BORDER_BLEND,
     ):
         """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
 
         Pixels outside the mask are returned unchanged, byte for byte. ``flow_memo``, shared by
         the overlapping windows of one video, spares re-measuring the flows of shared frames.
         ``blend``: the share of the guess's gradient-domain correction
-        (:mod:`seedvr.ops.blending`); 0 when the pixels around the holes may still be damaged.
+        (:mod:`seedvr.ops.blending`), or a share per hole shape (a detected mask's:
+        :data:`~seedvr.ops.blending.DETECTED_MASK_BLEND`).
         """
         masks = check_video_and_masks(frames, masks)
         if generator is None and seed is not None:

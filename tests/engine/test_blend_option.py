@@ -1,8 +1,9 @@
-"""The share of gradient-domain blending a method repairs with, and the detected masks' zero.
+"""The share of gradient-domain blending a method repairs with, and the detected masks' own.
 
-A detected mask's ring may still hold the damage's rim, so ``--mask auto``, blind batch
-repair and the blind benchmark repair it without blending
-(:data:`seedvr.ops.blending.DETECTED_MASK_BLEND`); a given mask keeps the default.
+Around a detected blotch the ring may still hold the blotch's faint rim, so ``--mask auto``,
+blind batch repair and the blind benchmark repair blotch-shaped holes without blending and
+lines and specks with it (:data:`seedvr.ops.blending.DETECTED_MASK_BLEND`); a given mask
+keeps the default.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ def test_the_model_is_rebuilt_around_the_same_pipeline(drifting_clip, tiny_pipel
     frames, masks = drifting_clip
     method = make_method("seedvr", tiny_pipeline_dir, steps=1, device="cpu")
     variant = with_blend(method, DETECTED_MASK_BLEND)
-    assert variant.details["model"] == tiny_pipeline_dir and variant.details["blend"] == DETECTED_MASK_BLEND
-    # An untrained pipeline returns its guess: the unblended propagation, here.
+    assert variant.details["model"] == tiny_pipeline_dir
+    assert variant.details["blend"] == {"lines": BORDER_BLEND, "blotches": 0.0}
+    # An untrained pipeline returns its guess: the unblended propagation, here (the hole is a
+    # square, blotch-shaped).
     assert np.array_equal(variant.repair(frames, masks), fused_propagation(frames, masks, blend=0.0).guess)
     assert np.array_equal(method.repair(frames, masks), fused_propagation(frames, masks).guess)
 

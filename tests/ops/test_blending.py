@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.blending import blended, border_ring, harmonic_inside
+from seedvr.ops.blending import ShapedBlend, blend_record, blended, border_ring, check_blend, harmonic_inside
 from seedvr.ops.propagation import propagation_guess
 
 
@@ -80,7 +80,46 @@ def test_a_fill_that_matches_its_ring_is_left_alone_and_strength_zero_changes_no
 
 def test_bad_strength_and_shapes_are_clear_errors(drifting_clip):
     _, damaged, masks, fill, with_ring = drifting_clip
-    with pytest.raises(SeedVRError, match="strength"):
+    with pytest.raises(SeedVRError, match=r"blend must be in \[0, 1\]"):
         blended(fill, damaged, masks, with_ring, strength=1.5)
     with pytest.raises(SeedVRError, match="shape"):
         blended(fill[:, :-1], damaged, masks, with_ring)
+
+
+def _uniformly_dark_fill():
+    """A frame with a blotch-shaped hole (a 12 px square) and a scratch-shaped one (a 1 px
+    line down the frame), filled 20 levels too dark everywhere, the ring included: the
+    harmonic correction is +20 on every hole pixel."""
+    rng = np.random.default_rng(5)
+    frames = rng.integers(40, 200, size=(1, 40, 60, 3)).astype(np.uint8)
+    masks = np.zeros((1, 40, 60), dtype=bool)
+    square, line = np.zeros_like(masks), np.zeros_like(masks)
+    square[0, 10:22, 8:20] = True
+    line[0, :, 40] = True
+    masks = square | line
+    dark = (frames.astype(np.int16) - 20).astype(np.uint8)
+    guess = np.where(masks[..., None], dark, frames)
+    return frames, masks, guess, dark, square, line
+
+
+def test_a_shaped_blend_corrects_lines_and_blotches_by_their_own_shares():
+    frames, masks, guess, ring_fill, square, line = _uniformly_dark_fill()
+    shaped = blended(guess, frames, masks, ring_fill, strength=ShapedBlend(lines=0.5, blotches=0.0))
+    np.testing.assert_array_equal(shaped[square], guess[square])
+    np.testing.assert_array_equal(shaped[line].astype(np.int16), guess[line].astype(np.int16) + 10)
+    np.testing.assert_array_equal(shaped[~masks], frames[~masks])
+    # One share for both shapes is the plain share, bit for bit.
+    even = blended(guess, frames, masks, ring_fill, strength=ShapedBlend(lines=0.5, blotches=0.5))
+    np.testing.assert_array_equal(even, blended(guess, frames, masks, ring_fill, strength=0.5))
+    assert not np.array_equal(even, shaped)
+
+
+@pytest.mark.parametrize("blend", [-0.5, 1.5, ShapedBlend(lines=0.75, blotches=-0.1), ShapedBlend(lines=2.0, blotches=0.0)])
+def test_a_share_outside_zero_to_one_is_refused(blend):
+    with pytest.raises(SeedVRError, match=r"blend must be in \[0, 1\]"):
+        check_blend(blend)
+
+
+def test_a_shaped_blend_is_recorded_by_name():
+    assert blend_record(ShapedBlend(lines=0.75, blotches=0.0)) == {"lines": 0.75, "blotches": 0.0}
+    assert blend_record(0.5) == 0.5
