@@ -9,10 +9,14 @@ changed it by more than a tolerance (:func:`~seedvr.ops.damage_regions.confirmed
 damage (grey fill, paint, dust) differs from the picture the frames around it show; a pixel the
 repair leaves nearly unchanged agrees with them. Every detection is repaired with a one-pixel
 rim, kept where the repair changes it by a lot: the detector often stops a pixel short of the
-damage's edge (a line's, a blotch's soft one). The final repair then runs inside the confirmed
-region, with the dropped pixels as known picture around the damage.
+damage's edge (a line's, a blotch's soft one). The lines and specks detected in the frames
+just before and after are repaired too, never kept for it: a persistent scratch whose detection
+has a gap in one frame would otherwise be copied back from that gap into the frames beside
+(:func:`~seedvr.ops.damage_regions.confirming_region`). The final repair then runs inside the
+confirmed region, with the dropped pixels as known picture around the damage.
 
-Streaming: the region (detections and rims) is written as a temporary mask, the confirming
+Streaming: the region (detections, rims and the neighbours' lines, the mask read one chunk
+ahead) is written as a temporary mask, the confirming
 repair is an ordinary streamed :func:`~seedvr.engine.repair.repair_video` into a lossless
 temporary video beside the mask, then input, that repair and the detected mask are read
 together a chunk at a time; memory stays that of one repair window.
@@ -20,13 +24,16 @@ together a chunk at a time; memory stays that of one repair window.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from seedvr.engine.repair import repair_video
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import PendingOutput
-from seedvr.ops.damage_regions import confirmed_region, detection_rims
+from seedvr.ops.damage_regions import confirmed_region, confirming_region, detection_rims
 
 #: The method whose repair confirms a detection: it follows the motion, needs no model, and is
 #: what the model starts from.
@@ -50,6 +57,19 @@ def check_confirm_tolerance(tolerance: int | None) -> None:
         raise SeedVRError(f"--confirm-tolerance must be a whole number of grey levels in [0, 254], got {tolerance!r}")
 
 
+def _with_neighbours(chunks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray | None, np.ndarray, np.ndarray | None]]:
+    """Each chunk of masks with the frame just before it and the one just after it (``None``
+    at the clip's ends), reading one chunk ahead."""
+    before, current = None, None
+    for chunk in chunks:
+        if current is not None:
+            yield before, current, chunk[0]
+            before = current[-1]
+        current = chunk
+    if current is not None:
+        yield before, current, None
+
+
 def confirm_mask_video(
     input_path: str | Path, detected_mask: str | Path, output_mask: str | Path, tolerance: int, **repair_options
 ) -> dict:
@@ -69,19 +89,18 @@ def confirm_mask_video(
     detected = confirmed = 0
     try:
         with MaskWriter(region.temp, info.fps, info.width, info.height) as writer:
-            for masks in iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info):
-                writer.write(masks | detection_rims(masks))
+            for before, masks, after in _with_neighbours(iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info)):
+                writer.write(confirming_region(masks, before, after))
         repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
         chunks = zip(
             iter_video_chunks(input_path, _COMPARE_FRAMES),
             iter_video_chunks(confirming.temp, _COMPARE_FRAMES),
             iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info),
-            iter_mask_chunks(region.temp, _COMPARE_FRAMES, info),
             strict=True,
         )
         with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
-            for frames, repaired, masks, repaired_region in chunks:
-                kept = confirmed_region(masks, repaired_region & ~masks, frames, repaired, tolerance)
+            for frames, repaired, masks in chunks:
+                kept = confirmed_region(masks, detection_rims(masks), frames, repaired, tolerance)
                 writer.write(kept)
                 detected += int(masks.sum())
                 confirmed += int(kept.sum())

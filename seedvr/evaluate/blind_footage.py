@@ -29,7 +29,7 @@ from seedvr.metrics import psnr
 from seedvr.metrics.detection import detection_scores
 from seedvr.models.detector import DamageDetector
 from seedvr.ops.blending import DETECTED_MASK_BLEND
-from seedvr.ops.damage_regions import confirmed_region, detection_rims
+from seedvr.ops.damage_regions import confirmed_region, confirming_region, detection_rims
 from seedvr.train.detector import FILM_KINDS
 
 MASKS = ("true_mask", "detected_mask")
@@ -88,9 +88,8 @@ def run_blind_case(
     detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
     if confirmation is not None:
         record["grown_mask"] = detection_scores(detected, case.mask).to_dict()
-        rims = detection_rims(detected)
-        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), detected | rims))
-        detected = confirmed_region(detected, rims, case.damaged, confirming, confirmation.tolerance)
+        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), confirming_region(detected)))
+        detected = confirmed_region(detected, detection_rims(detected), case.damaged, confirming, confirmation.tolerance)
     record["repair_mask"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
     for name, method in methods.items():

@@ -74,25 +74,27 @@ def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, fi
 def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_file, film_clip, tmp_path):
     from seedvr.engine.auto_mask import CONFIRM_TOLERANCE
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD
-    from seedvr.ops.damage_regions import confirmed_region, detection_rims
+    from seedvr.ops.damage_regions import confirmed_region, confirming_region, detection_rims
 
     result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea")
     assert result.exit_code == 0, result.output
     assert "changed by a propagated repair" in result.stdout
     grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
     assert _invoke("detect", damaged_file, "-o", tmp_path / "grown.mkv", *grown_args).exit_code == 0
-    # The confirming repair, run by hand with the same streaming inside the detections and the
-    # rims around them: its changes decide.
+    # The confirming repair, run by hand with the same streaming inside the detections, the
+    # rims around them and the lines of the frames beside: its changes decide.
     grown = read_mask(tmp_path / "grown.mkv")
     rims = detection_rims(grown)
     assert rims.any()
-    write_mask(tmp_path / "region.mkv", grown | rims, fps=24)
+    region = confirming_region(grown)
+    write_mask(tmp_path / "region.mkv", region, fps=24)
     confirming = ("--method", "propagate", "--mask", tmp_path / "region.mkv", "-o", tmp_path / "p.mkv")
     assert _invoke("repair", damaged_file, *confirming).exit_code == 0
     repaired_in, frames = read_mask(tmp_path / "r.mask.mkv"), read_video(damaged_file)
     expected = confirmed_region(grown, rims, frames, read_video(tmp_path / "p.mkv"), CONFIRM_TOLERANCE)
     assert np.array_equal(repaired_in, expected)
     assert np.all(repaired_in <= (grown | rims)) and repaired_in.sum() < grown.sum()
+    assert (region & ~(grown | rims)).any()  # the clip's scratches do reach the frames beside
     assert sorted(path.name for path in tmp_path.iterdir()) == ["grown.mkv", "p.mkv", "r.mask.mkv", "r.mkv", "region.mkv"]
 
 

@@ -11,10 +11,12 @@ from seedvr.ops.damage_regions import (
     close_blotches,
     confirmed_damage,
     confirmed_region,
+    confirming_region,
     detection_rims,
     fill_enclosed_holes,
     grown_damage,
     hysteresis_mask,
+    neighbour_lines,
     thick_detections,
     widen_blotches,
 )
@@ -198,3 +200,33 @@ def test_a_rim_pixel_needs_a_larger_change_than_a_detected_one():
     assert confirmed.tolist() == [[[True, False, False, True]]]
     # A tolerance above the rim's holds for the rim too.
     assert not confirmed_region(masks, rims, frames, repaired, tolerance=RIM_TOLERANCE + 1)[0, 0, 3]
+
+
+def _line_blotch_clip() -> np.ndarray:
+    """Five frames of 40x40: a scratch line in frames 0 and 2, a blotch in frame 1, a speck in frame 4."""
+    masks = np.zeros((5, 40, 40), dtype=bool)
+    masks[0, :, 10] = masks[2, :, 12] = True
+    masks[1, 5:25, 20:35] = True
+    masks[4, 30, 30] = True
+    return masks
+
+
+def test_each_frame_gets_the_lines_and_specks_of_the_frames_beside_it_not_their_blotches():
+    masks = _line_blotch_clip()
+    beside = neighbour_lines(masks)
+    assert beside[1, :, 10].all() and beside[1, :, 12].all()  # the lines of frames 0 and 2
+    assert not beside[0].any() and not beside[2, :, 10].any()  # frame 1 holds a blotch only
+    assert beside[3, :, 12].all() and beside[3, 30, 30] and beside[3].sum() == 41
+    assert not beside[4].any() and not beside[:, 5:25, 20:35].any()
+    region = confirming_region(masks)
+    assert np.all(region >= (masks | detection_rims(masks) | beside))
+    assert not (region & ~(masks | detection_rims(masks) | beside)).any()
+
+
+def test_the_lines_beside_a_chunk_come_from_the_frames_next_to_it():
+    masks = _line_blotch_clip()
+    whole = neighbour_lines(masks)
+    for cut in range(1, len(masks)):
+        first = neighbour_lines(masks[:cut], None, masks[cut])
+        second = neighbour_lines(masks[cut:], masks[cut - 1], None)
+        np.testing.assert_array_equal(np.concatenate([first, second]), whole)
