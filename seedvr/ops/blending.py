@@ -80,7 +80,7 @@ def _shares(blend: Blend) -> tuple[float, ...]:
 
 def check_blend(blend: Blend) -> None:
     """Every share in [0, 1]; one clear line otherwise."""
-    if not all(isinstance(share, int | float) and 0.0 <= share <= 1.0 for share in _shares(blend)):
+    if not all(0.0 <= share <= 1.0 for share in _shares(blend)):
         raise SeedVRError(f"blend must be in [0, 1], got {blend}")
 
 
