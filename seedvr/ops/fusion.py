@@ -23,8 +23,8 @@ But the flow measured through a fill also follows the fill's own mistakes: where
 crossing a hole left a faint smear in the first pass, the flow tracks the smear and carries the
 object into frames where it is gone. So a refined pixel stands as measured only near its
 hole's border (:data:`FREE_REFINEMENT_DEPTH`) and outside the object-sized patches where the
-refined fill strays from the first pass (:data:`CARRIED_PATCH_RADIUS`); deeper in the hole and
-in such patches it is held near the first pass (:data:`REFINEMENT_TRUST`).
+refined fill strays from the first pass (:data:`CARRIED_PATCH_RADIUS`) and the same place in the
+frames around them; deeper in the hole and in such patches it is held near the first pass (:data:`REFINEMENT_TRUST`).
 
 Last, the fill is blended in the gradient domain (:mod:`seedvr.ops.blending`): every
 propagation also fills the ring of known pixels around the holes, fused the same way, and
@@ -121,7 +121,8 @@ REFINEMENT_TRUST = (16, 48)
 #                                                                     in its second window: the cup
 #                                                                     carried into the wall)
 #   bound in carried patches only    27.31            27.13
-#   and deeper than 4 px (shipped)   27.17 / 3.45     26.95 / 3.38   (the worst -0.09 dB)
+#   and deeper than 4 px             27.17 / 3.45     26.95 / 3.38   (the worst -0.09 dB; shipped until
+#                                                                     2026-12-05, below)
 # The patches alone flicker: a patch is found in one frame and not the next, so the fill
 # alternates between the two passes (the 48-frame benchmark's E_warp inside the mask rose
 # 3.64 -> 3.84, and the make-run model lost its temporal gate). Applied once after the last
@@ -129,7 +130,24 @@ REFINEMENT_TRUST = (16, 48)
 # deeper than 2, 4, 8 px 27.07 / 3.39, 27.11 / 3.42, 27.20 / 3.47.
 CARRIED_STRAY = 32
 CARRIED_PATCH_RADIUS = 3.0
-FREE_REFINEMENT_DEPTH = 4.0
+FREE_REFINEMENT_DEPTH = 12.0
+# A carried patch bounds its place in the frames up to CARRIED_PATCH_FRAMES on either side too,
+# so the fill does not alternate between the two passes where a patch is found in one frame and
+# not the next (what made the patches alone flicker above); with that, the free depth could grow
+# from 4 to 12 px (2026-12-05). `propagate` on the same 34 windows, re-measured with the code
+# of that day (this run gives the rule before 26.84 where the table above has 27.17: compare
+# within a table, not across), PSNR / E_warp inside the mask (22 benchmark windows; 12 clips
+# outside its frames):
+#   depth 4, no frames (before)      26.84 / 3.39     26.95 / 3.38
+#   depth 12, +-6 frames (shipped)   26.90 / 3.38     27.11 / 3.41
+# better on 17 windows, worse on 8 (cup stroke clip +1.72, cup-object's first window +0.62,
+# megamind-logo's second +0.26; the worst box-stroke's first, -0.17). Chosen with the rule
+# applied once after the last pass (all 34 windows; before 26.89 / 3.42): depth 12 with +-1,
+# +-3, +-6 frames 26.97 / 3.46, 26.96 / 3.43, 26.97 / 3.42; +-6 frames with depth 8 or 16
+# 26.94 / 3.41 and 26.97 / 3.43, with no depth bound 26.96 / 3.45. A bound by the flow instead
+# (deep pixels whose refined flow is 0.5-4 px off the first pass's completed flow): 26.92-26.97
+# dB with E_warp 3.49-3.60.
+CARRIED_PATCH_FRAMES = 6
 
 # Weights chosen frame by frame flicker: the seam is averaged over the holes of the frames up
 # to this far on either side. On four real-footage cases (stroke, logo, object, scratch) the
@@ -421,15 +439,22 @@ def _refinement_trust(refined: np.ndarray, anchor: np.ndarray, deep: np.ndarray)
     """``float32 [T, H, W]``: how much of ``refined`` to keep per pixel: 1 within
     :data:`FREE_REFINEMENT_DEPTH` of the holes' border (outside ``deep``), except inside the
     patches where it strays from ``anchor`` by more than :data:`CARRIED_STRAY` levels and which
-    hold a pixel :data:`CARRIED_PATCH_RADIUS` from their edge; there and deeper in the holes by
-    :data:`REFINEMENT_TRUST`."""
+    hold a pixel :data:`CARRIED_PATCH_RADIUS` from their edge, in its frame or within
+    :data:`CARRIED_PATCH_FRAMES` of it; there and deeper in the holes by :data:`REFINEMENT_TRUST`."""
     trusted, distrusted = REFINEMENT_TRUST
     difference = _largest_channel_difference(refined, anchor)
     ramp = np.clip((distrusted - difference) / (distrusted - trusted), 0.0, 1.0).astype(np.float32)
-    bounded = np.array(deep, dtype=bool, copy=True)
-    for frame_bounded, frame_difference in zip(bounded, difference, strict=True):
-        frame_bounded |= thick_detections(frame_difference > CARRIED_STRAY, CARRIED_PATCH_RADIUS)
-    return np.where(bounded, ramp, np.float32(1.0))
+    carried = np.stack([thick_detections(frame > CARRIED_STRAY, CARRIED_PATCH_RADIUS) for frame in difference])
+    return np.where(deep | _held_over_frames(carried, CARRIED_PATCH_FRAMES), ramp, np.float32(1.0))
+
+
+def _held_over_frames(masks: np.ndarray, reach: int) -> np.ndarray:
+    """``masks`` (``bool [T, H, W]``) with each pixel also set where it is set within ``reach`` frames."""
+    held = np.array(masks, copy=True)
+    for shift in range(1, reach + 1):
+        held[shift:] |= masks[:-shift]
+        held[:-shift] |= masks[shift:]
+    return held
 
 
 def _largest_channel_difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:

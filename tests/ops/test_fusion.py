@@ -12,6 +12,7 @@ from seedvr.ops.blending import BORDER_BLEND, blended, border_ring
 from seedvr.ops.damage_regions import thick_detections
 from seedvr.ops.flow import PairFlowMemo, estimate_video_flows
 from seedvr.ops.fusion import (
+    CARRIED_PATCH_FRAMES,
     CARRIED_PATCH_RADIUS,
     CARRIED_STRAY,
     FLOW_HYPOTHESES,
@@ -172,6 +173,8 @@ def test_a_refinement_propagates_along_the_flow_measured_on_the_fused_repair(dam
     np.testing.assert_array_equal(refined.guess[near], guess[near])
     carried = np.stack([thick_detections(frame > CARRIED_STRAY, CARRIED_PATCH_RADIUS) for frame in difference])
     depth = np.stack([cv2.distanceTransform(holes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) for holes in masks])
+    reach = CARRIED_PATCH_FRAMES
+    carried = np.stack([carried[max(0, index - reach) : index + reach + 1].any(axis=0) for index in range(len(carried))])
     held = carried | (depth > FREE_REFINEMENT_DEPTH)
     np.testing.assert_array_equal(refined.guess[~held], guess[~held])
     far = held & (difference >= distrusted)
@@ -209,14 +212,30 @@ def test_a_thin_or_small_correction_stands_however_far_it_strays():
     assert bounded.validity.all()
 
 
+def test_a_carried_patch_bounds_its_place_in_the_frames_around_it():
+    # A patch straying 90 levels in the middle frame; the same place strays 24 levels in every
+    # other frame (no patch there by itself): held there by its stray, trust (48 - 24) / 32,
+    # within CARRIED_PATCH_FRAMES of the patch's frame, standing as refined beyond.
+    frames = 2 * CARRIED_PATCH_FRAMES + 3
+    refined, anchor = (fused._replace(guess=np.repeat(fused.guess, frames, axis=0)) for fused in _straying((2, 2, 9, 9, 24)))
+    middle = frames // 2
+    refined.guess[middle, 2:11, 2:11, 1] = 190
+    bounded = _bounded(refined, anchor, np.zeros((frames, 32, 32), bool))
+    expected = np.where(np.abs(np.arange(frames) - middle) <= CARRIED_PATCH_FRAMES, 118, 124)
+    expected[middle] = 100
+    np.testing.assert_array_equal(bounded.guess[:, 6, 6, 1], expected)
+    assert expected[0] == expected[-1] == 124
+
+
 def test_deeper_in_a_hole_than_the_free_depth_the_refinement_is_held_near_the_first_pass():
     # A checkerboard stray of 40 levels (no pixel of it 3 px from its edge: no carried patch)
-    # over a 20x20 hole: trusted within 4 px of the hole's border, a quarter of it deeper in.
+    # over a 28x28 hole: trusted within 12 px of the hole's border, a quarter of it deeper in.
+    assert FREE_REFINEMENT_DEPTH == 12.0
     refined, anchor = _straying()
     checker = (np.indices((32, 32)).sum(axis=0) % 2 == 0)[None]
     refined.guess[..., 1][checker] += 40
     holes = np.zeros((1, 32, 32), bool)
-    holes[0, 6:26, 6:26] = True
+    holes[0, 2:30, 2:30] = True
     bounded = _bounded(refined, anchor, _deep_in_holes(holes))
     assert bounded.guess[0, 16, 16, 1] == 110 and bounded.guess[0, 7, 7, 1] == 140 and bounded.guess[0, 0, 0, 1] == 140
     assert bounded.guess[0, 16, 17, 1] == 100 == bounded.guess[0, 16, 16, 0]
