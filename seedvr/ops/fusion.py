@@ -23,8 +23,9 @@ But the flow measured through a fill also follows the fill's own mistakes: where
 crossing a hole left a faint smear in the first pass, the flow tracks the smear and carries the
 object into frames where it is gone. So a refined pixel stands as measured only near its
 hole's border (:data:`FREE_REFINEMENT_DEPTH`) and outside the object-sized patches where the
-refined fill strays from the first pass (:data:`CARRIED_PATCH_RADIUS`) and the same place in the
-frames around them; deeper in the hole and in such patches it is held near the first pass (:data:`REFINEMENT_TRUST`).
+refined fill strays from the first pass (:data:`CARRIED_PATCH_RADIUS`) and their place in the
+frames around (:data:`CARRIED_PATCH_FRAMES`); deeper in the hole and in such patches it is held
+near the first pass (:data:`REFINEMENT_TRUST`).
 
 Last, the fill is blended in the gradient domain (:mod:`seedvr.ops.blending`): every
 propagation also fills the ring of known pixels around the holes, fused the same way, and
