@@ -306,6 +306,8 @@ class DetectorLeg(Section):
     lr: float | None = Field(None, gt=0, lt=1)
     crop_size: int | None = Field(None, ge=16)
     sway_share: float | None = Field(None, ge=0.0, le=1.0)
+    faint_share: float | None = Field(None, ge=0.0, le=1.0)
+    visible_level: int | None = Field(None, ge=0, le=255)
     batch_size: int | None = Field(None, ge=1)
     max_minutes: float | None = Field(None, gt=0)
 
@@ -333,7 +335,10 @@ class DetectorParams(Section):
     detections grown down to ``auto_grow_threshold`` (see :mod:`seedvr.ops.damage_regions`): a
     damaged pixel left out costs more than a clean one repaired; of those, only the pixels a
     propagated repair changes by more than ``confirm_tolerance`` grey levels (``None``: all; see
-    :mod:`seedvr.engine.confirm`). Training runs in legs: the first with this section's settings,
+    :mod:`seedvr.engine.confirm`). ``faint_share`` of the damaged clips carry their damage at a
+    fraction of its opacity (:data:`~seedvr.train.detector.FAINT_OPACITY`); a damaged pixel is
+    labelled damage only where it differs from the clean picture by ``visible_level`` grey levels
+    or more (0: wherever the mask is). Training runs in legs: the first with this section's settings,
     from scratch or from the detector folder ``init``, then each of ``legs`` in turn.
     """
 
@@ -351,6 +356,8 @@ class DetectorParams(Section):
     clean_share: float = Field(0.3, ge=0.0, lt=1.0)
     destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
     sway_share: float = Field(0.0, ge=0.0, le=1.0)
+    faint_share: float = Field(0.0, ge=0.0, le=1.0)
+    visible_level: int = Field(0, ge=0, le=255)
     footage_clips: int = Field(0, ge=0)
     footage_sources: tuple[str, ...] = ("vtest", "box", "cup")
     crop_size: int = Field(96, ge=16)

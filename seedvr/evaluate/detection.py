@@ -31,6 +31,7 @@ from seedvr.pipeline.detector_folder import load_detector
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
+    FAINT_OPACITY,
     ClipRecipe,
     DetectorTrainResult,
     LabelledClip,
@@ -127,10 +128,15 @@ def seconds_per_frame(
 def _leg_line(leg: TrainedLeg, name: str, threads: str) -> str:
     params, training = leg.params, leg.result
     start = "from scratch" if leg.init is None else f"from {leg.init}"
-    sway = f", {params.sway_share:.0%} of its clips swaying as foliage does" if params.sway_share else ""
+    clips = f", {params.sway_share:.0%} of its clips swaying as foliage does" if params.sway_share else ""
+    if params.faint_share:
+        low, high = FAINT_OPACITY
+        clips += f", the damage of {params.faint_share:.0%} of its clips painted at {low:g}-{high:g} of its opacity"
+    if params.visible_level:
+        clips += f", damage labelled where it stands {params.visible_level} grey levels or more off the picture"
     return (
         f"- {name}: {start}, {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} "
-        f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}{sway}, wall time "
+        f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}{clips}, wall time "
         f"{training.seconds / 60:.1f} min on {threads}; loss {np.mean(training.losses[:50]):.3f} (first 50 steps) -> "
         f"{np.mean(training.losses[-50:]):.3f} (last 50)"
     )

@@ -46,6 +46,26 @@ def test_same_generator_state_same_damage_other_differs(clip):
     assert not np.array_equal(first.mask, other.mask)
 
 
+def test_a_fainter_paint_draws_the_same_damage_and_moves_the_picture_less(clip):
+    full = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9))
+    faint = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9), opacity=0.3)
+    assert np.array_equal(faint.mask, full.mask)
+    assert np.array_equal(faint.damaged[~faint.mask], clip[~faint.mask])
+    mask = full.mask
+    full_shift = np.abs(full.damaged.astype(np.int16) - clip)[mask].mean()
+    faint_shift = np.abs(faint.damaged.astype(np.int16) - clip)[mask].mean()
+    # Each damaged pixel moves towards the paint by the opacity: a third of the way here.
+    assert 0.2 * full_shift < faint_shift < 0.4 * full_shift
+    same = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9), opacity=1.0)
+    assert np.array_equal(same.damaged, full.damaged)
+
+
+@pytest.mark.parametrize("opacity", [0.0, -0.5, 1.5])
+def test_an_opacity_factor_outside_the_unit_interval_is_refused(clip, opacity):
+    with pytest.raises(ValueError, match="opacity factor"):
+        apply_damage(clip, ["dust"], np.random.default_rng(0), opacity=opacity)
+
+
 def test_several_kinds_share_the_ratio(clip):
     kinds = ["scratch", "blotch", "object"]
     damaged, mask, info = apply_damage(clip, kinds, np.random.default_rng(3), (0.1, 0.2))

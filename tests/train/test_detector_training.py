@@ -136,3 +136,23 @@ def test_swaying_clips_change_the_picture_and_leave_the_other_clips_as_they_were
     assert all(np.array_equal(a.frames, b.frames) for a, b in zip(unchanged, tiny_clips, strict=True))
     # With every clip swaying, the first clip is no longer the still one.
     assert not np.array_equal(swaying[0].frames, tiny_clips[0].frames)
+
+
+def test_faint_clips_keep_their_labels_and_leave_the_other_clips_as_they_were(tiny_clips):
+    kinds = clip_kinds(TINY.clips, TINY.clean_share)
+    faint = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"faint_share": 1.0})))
+    unchanged = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"faint_share": 0.0})))
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(unchanged, tiny_clips, strict=True))
+    for clip in faint:
+        assert clip.mask.any() == (clip.kind != CLEAN)
+    assert not np.array_equal(faint[0].frames, tiny_clips[0].frames)
+
+
+def test_only_visible_damage_is_labelled_when_asked(tiny_clips):
+    kinds = clip_kinds(TINY.clips, TINY.clean_share)
+    visible = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"visible_level": 40})))
+    for every, seen in zip(tiny_clips, visible, strict=True):
+        # The same damage drawn and painted; its labels only lose the pixels that barely show.
+        assert np.array_equal(seen.frames, every.frames)
+        assert not (seen.mask & ~every.mask).any()
+    assert sum(int(seen.mask.sum()) for seen in visible) < sum(int(every.mask.sum()) for every in tiny_clips)

@@ -196,12 +196,14 @@ def apply_damage(
     kinds: Sequence[str],
     rng: np.random.Generator,
     mask_ratio: tuple[float, float] = (0.01, 0.25),
+    opacity: float = 1.0,
 ) -> DamageResult:
     """Damage a clip: returns ``(damaged, mask, info)``.
 
     ``frames``: ``uint8 [T, H, W, 3]``. ``kinds``: names from :data:`DAMAGE_KINDS`, painted
     in order (later kinds over earlier ones). The mean fraction of damaged pixels lands in
-    ``mask_ratio``; ``damaged == frames`` exactly wherever ``mask`` is False.
+    ``mask_ratio``; ``damaged == frames`` exactly wherever ``mask`` is False. ``opacity``
+    scales every kind's opacity range (:meth:`~seedvr.data.damage.base.PaintStyle.fainter`).
     """
     frames = np.asarray(frames)
     check_video(frames)
@@ -210,7 +212,7 @@ def apply_damage(
     total = drawn.mask.size
     kind_ratios: dict[str, float] = {}
     for name, canvas in drawn.layers:
-        paint_damage(damaged, canvas, rng, KIND_REGISTRY[name].style)
+        paint_damage(damaged, canvas, rng, KIND_REGISTRY[name].style.fainter(opacity))
         kind_ratios[name] = np.count_nonzero(canvas) / total
     info = DamageInfo(
         kinds=tuple(name for name, _ in drawn.layers),

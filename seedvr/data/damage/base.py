@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -24,6 +24,14 @@ class PaintStyle:
     grain: float
     colourful: bool
     edge_blur: int
+
+    def fainter(self, factor: float) -> PaintStyle:
+        """The same style with its opacity range scaled by ``factor`` (in (0, 1]): damage that
+        only tints the picture, as a speck whose grey is near the picture's or a worn blotch."""
+        if not 0.0 < factor <= 1.0:
+            raise ValueError(f"an opacity factor must be in (0, 1], got {factor}")
+        low, high = self.opacity
+        return replace(self, opacity=(low * factor, high * factor))
 
 
 class DamageKind(abc.ABC):
