@@ -308,6 +308,7 @@ class DetectorLeg(Section):
     sway_share: float | None = Field(None, ge=0.0, le=1.0)
     faint_share: float | None = Field(None, ge=0.0, le=1.0)
     visible_level: int | None = Field(None, ge=0, le=255)
+    footage_clips: int | None = Field(None, ge=0)
     batch_size: int | None = Field(None, ge=1)
     max_minutes: float | None = Field(None, gt=0)
 

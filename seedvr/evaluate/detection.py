@@ -134,6 +134,12 @@ def _leg_line(leg: TrainedLeg, name: str, threads: str) -> str:
         clips += f", the damage of {params.faint_share:.0%} of its clips painted at {low:g}-{high:g} of its opacity"
     if params.visible_level:
         clips += f", damage labelled where it stands {params.visible_level} grey levels or more off the picture"
+    if params.footage_clips:
+        # Per leg: a leg may add real video the section's first leg did without.
+        clips += (
+            f", plus {params.footage_clips} clips of real video ({', '.join(params.footage_sources)}; frames no "
+            "benchmark case reads) damaged or left clean in the same proportions"
+        )
     return (
         f"- {name}: {start}, {training.steps} steps, batch {params.batch_size} of {params.crop_size}x{params.crop_size} "
         f"crops, AdamW lr {params.lr:g}, BCE (class-balanced) + Dice, seed {params.seed}{clips}, wall time "
@@ -182,12 +188,6 @@ def _card(
             + f" over {photos} photographs, damaged with the project's own generators (scratch, blotch, dust, or all "
             f"three; mask ratio {list(params.mask_ratio)}), {params.clean_share:.0%} left clean, "
             f"{params.destroyed_share:.0%} damaged over a destroyed hole (grey + noise); the masks are the labels"
-            + (
-                f"; plus {params.footage_clips} clips of real video ({', '.join(params.footage_sources)}; frames no "
-                "benchmark case reads), damaged or left clean in the same proportions"
-                if params.footage_clips
-                else ""
-            )
             + (f"; plus {extra} film-damage clips of a damaged dataset (`--data`)" if extra else "")
             + (f"; new clips in each leg (seeds {seeds})" if several else ""),
             *(

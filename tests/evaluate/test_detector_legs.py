@@ -3,6 +3,7 @@ and the card and scores say what every leg did, so the command reproduces the sh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -67,6 +68,19 @@ def test_the_saved_folder_is_the_last_legs_detector(two_legs):
         assert saved.equal(trained)
 
 
+def test_a_leg_may_add_real_video_and_its_card_line_says_so(two_legs):
+    from seedvr.evaluate.detection import _leg_line
+
+    leg = DetectorLeg(seed=7, footage_clips=40)
+    assert leg.model_dump() == {"seed": 7, "footage_clips": 40}
+    params = leg.applied_to(TINY)
+    assert (params.footage_clips, params.seed, params.steps, params.crop_size) == (40, 7, TINY.steps, TINY.crop_size)
+    trained = two_legs.legs[1]
+    line = _leg_line(dataclasses.replace(trained, params=params), "training, leg 2", "2 CPU threads")
+    assert "seed 7, plus 40 clips of real video (vtest, box, cup; frames no benchmark case reads)" in line
+    assert "real video" not in _leg_line(trained, "training, leg 2", "2 CPU threads")
+
+
 def test_an_init_folder_is_continued(two_legs, tmp_path):
     params = TINY.model_copy(update={"legs": (), "steps": 5, "init": str(two_legs.out_dir), "out": str(tmp_path / "on")})
     continued = train_shipped_detector(params, TRAINING_PHOTOS, HELDOUT_PHOTOS)
@@ -108,6 +122,9 @@ def test_legs_must_draw_new_clips(tmp_path):
         load_params(path)
 
 
+COMPARED_LEG_SETTINGS = ("seed", "steps", "lr", "crop_size", "batch_size", "sway_share", "footage_clips")
+
+
 def test_the_shipped_settings_name_the_shipped_legs():
     from seedvr.pipeline.shipped import SHIPPED_DETECTOR
 
@@ -117,5 +134,5 @@ def test_the_shipped_settings_name_the_shipped_legs():
     for leg, params in zip(shipped, (settings, *(leg.applied_to(settings) for leg in settings.legs)), strict=True):
         # Legs 1-3 were trained before sway_share existed: their clips did not sway.
         trained_with = {"sway_share": 0.0, **leg["params"]}
-        trained_with = {key: trained_with[key] for key in ("seed", "steps", "lr", "crop_size", "batch_size", "sway_share")}
+        trained_with = {key: trained_with[key] for key in COMPARED_LEG_SETTINGS}
         assert trained_with == {key: getattr(params, key) for key in trained_with}
