@@ -8,9 +8,11 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from seedvr.config import DetectorParams
 from seedvr.engine.detect import (
+    EDGE_MIRROR,
     MIN_SCALED_SIDE,
     check_detection_options,
     check_scales,
@@ -163,3 +165,24 @@ def test_the_shipped_detector_finds_the_inside_of_a_large_flat_blotch(shipped, s
     region = grown_damage(damage_probabilities(frames, shipped), 0.5, DetectorParams().auto_grow_threshold)
     assert region[2][inside].mean() >= 0.9
     assert region[[0, 1, 3, 4]].mean() < 0.01
+
+
+def test_frames_are_detected_mirrored_past_their_edges(shipped, damaged_clip):
+    # What the net sees at the edge is the picture reflected, not its zero padding: the result is
+    # the crop of detecting frames the caller mirrored, with nothing mirrored again.
+    from seedvr.engine import detect
+
+    frames = damaged_clip[:4]
+    mirror = EDGE_MIRROR
+    mirrored = np.pad(frames, ((0, 0), (mirror, mirror), (mirror, mirror), (0, 0)), mode="reflect")
+    with torch.no_grad():
+        by_hand = detect._probabilities_of(mirrored, shipped)[:, mirror:-mirror, mirror:-mirror]
+        unmirrored = detect._probabilities_of(frames, shipped)
+    assert np.array_equal(damage_probabilities(frames, shipped), by_hand)
+    assert not np.array_equal(by_hand, unmirrored)
+
+
+def test_frames_smaller_than_the_mirror_are_detected(shipped):
+    frames = np.random.default_rng(0).integers(0, 255, (3, 12, 20, 3), dtype=np.uint8)
+    probabilities = damage_probabilities(frames, shipped)
+    assert probabilities.shape == (3, 12, 20) and np.isfinite(probabilities).all()
