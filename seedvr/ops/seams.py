@@ -7,6 +7,13 @@ difference between the fill and the known pixels just outside, on the hole's inn
 spread over the hole by a normalised Gaussian so each hole pixel reads the seam of the border
 nearest to it. Deep inside a wide hole, far from every border, the measure falls to zero for
 every fill alike, so it decides nothing there.
+
+A seam also reads the picture's own gradient across the border: an edge that meets the hole
+looks like a seam to every fill. A propagation that also filled the ring of known pixels
+around the hole (as if the hole were a pixel wider) says more: there it predicted pixels whose
+true colour is known. :class:`RingPredictions` measures that prediction error per hole pixel,
+spread over the hole the same way; a flow that carries the hole wrongly carries its ring wrongly
+too, and an edge costs the right flow nothing.
 """
 
 from __future__ import annotations
@@ -60,16 +67,72 @@ class HoleBorders:
         ``fill`` and the known colour outside; spread over the hole, normalised by the border's
         own spread weight.
         """
-        if fill.shape != self.shape or fill.dtype != np.uint8:
-            raise SeedVRError(f"fill must be uint8 {self.shape}, got {fill.dtype} {fill.shape}")
-        seam = np.zeros(self.masks.shape, dtype=np.float32)
-        for index, (rows, cols, outside) in self.borders.items():
-            difference = np.zeros(self.masks.shape[1:], dtype=np.float32)
-            difference[rows, cols] = np.abs(fill[index, rows, cols].astype(np.float32) - outside).mean(axis=-1)
-            weight = self.weight[index]
-            spread_difference = cv2.GaussianBlur(difference, (0, 0), self.spread)
-            seam[index] = (
-                np.where(weight > _MIN_BORDER_WEIGHT, spread_difference / np.maximum(weight, _MIN_BORDER_WEIGHT), 0.0)
-                * self.masks[index]
+        _check_fill(fill, self.shape)
+        return _spread_over_holes(self.borders, fill, self.weight, self.masks, self.spread)
+
+
+class RingPredictions:
+    """The known pixels around a clip's holes that a propagation also filled (the ring), measured
+    once so that many fills (the flow hypotheses) are judged by how well they predicted them.
+
+    ``frames`` ``uint8 [T, H, W, 3]``, ``masks`` (bool ``[T, H, W]``, True = hole) and ``ring``
+    (bool ``[T, H, W]``, known pixels only, as :func:`seedvr.ops.blending.border_ring` draws it);
+    ``spread`` (pixels) is the Gaussian that carries a ring pixel's error into the hole.
+    """
+
+    def __init__(self, frames: np.ndarray, masks: np.ndarray, ring: np.ndarray, spread: float):
+        self.masks = check_video_and_masks(frames, masks)
+        ring = np.asarray(ring, dtype=bool)
+        if ring.shape != self.masks.shape:
+            raise SeedVRError(f"ring must have shape {self.masks.shape}, got {ring.shape}")
+        if (ring & self.masks).any():
+            raise SeedVRError("the ring must hold known pixels only, not hole pixels")
+        if spread <= 0:
+            raise SeedVRError(f"spread must be positive, got {spread}")
+        self.spread = spread
+        self.shape = frames.shape
+        self.weight = np.zeros(self.masks.shape, dtype=np.float32)
+        self.rings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for index in np.flatnonzero(self.masks.reshape(len(self.masks), -1).any(axis=1)):
+            rows, cols = np.nonzero(ring[index])
+            self.rings[int(index)] = (rows, cols, frames[index, rows, cols].astype(np.float32))
+            self.weight[index] = cv2.GaussianBlur(ring[index].astype(np.float32), (0, 0), spread)
+
+    def error(self, fill: np.ndarray) -> np.ndarray:
+        """How far ``fill``'s ring is from the known pixels there, per hole pixel, ``float32
+        [T, H, W]`` in grey levels (0 outside the holes): on every ring pixel the mean absolute
+        difference over the colour channels, spread over the hole, normalised by the ring's own
+        spread weight."""
+        _check_fill(fill, self.shape)
+        return _spread_over_holes(self.rings, fill, self.weight, self.masks, self.spread)
+
+
+def _check_fill(fill: np.ndarray, shape: tuple[int, ...]) -> None:
+    if fill.shape != shape or fill.dtype != np.uint8:
+        raise SeedVRError(f"fill must be uint8 {shape}, got {fill.dtype} {fill.shape}")
+
+
+def _spread_over_holes(
+    sites: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    fill: np.ndarray,
+    weight: np.ndarray,
+    masks: np.ndarray,
+    spread: float,
+) -> np.ndarray:
+    """Per frame of ``sites`` (``{frame: (rows, cols, reference colours)}``), the mean absolute
+    difference between ``fill`` and the references at the sites, spread by a Gaussian of
+    ``spread`` px, divided by the sites' own spread ``weight`` and kept on the hole pixels."""
+    spread_difference = np.zeros(masks.shape, dtype=np.float32)
+    for index, (rows, cols, reference) in sites.items():
+        difference = np.zeros(masks.shape[1:], dtype=np.float32)
+        difference[rows, cols] = np.abs(fill[index, rows, cols].astype(np.float32) - reference).mean(axis=-1)
+        frame_weight = weight[index]
+        spread_difference[index] = (
+            np.where(
+                frame_weight > _MIN_BORDER_WEIGHT,
+                cv2.GaussianBlur(difference, (0, 0), spread) / np.maximum(frame_weight, _MIN_BORDER_WEIGHT),
+                0.0,
             )
-        return seam
+            * masks[index]
+        )
+    return spread_difference

@@ -51,10 +51,12 @@ def test_the_model_is_rebuilt_around_the_same_pipeline(drifting_clip, tiny_pipel
     variant = with_blend(method, DETECTED_MASK_BLEND)
     assert variant.details["model"] == tiny_pipeline_dir
     assert variant.details["blend"] == {"lines": BORDER_BLEND, "blotches": 0.0}
-    # An untrained pipeline returns its guess: the unblended propagation, here (the hole is a
-    # square, blotch-shaped).
-    assert np.array_equal(variant.repair(frames, masks), fused_propagation(frames, masks, blend=0.0).guess)
+    # An untrained pipeline returns its guess: the propagation with the shape-aware share, which
+    # leaves this square (blotch-shaped) hole unblended, so not the default blended guess.
+    shaped = fused_propagation(frames, masks, blend=DETECTED_MASK_BLEND).guess
+    assert np.array_equal(variant.repair(frames, masks), shaped)
     assert np.array_equal(method.repair(frames, masks), fused_propagation(frames, masks).guess)
+    assert not np.array_equal(shaped, fused_propagation(frames, masks).guess)
 
 
 def test_a_method_without_blending_or_built_elsewhere_is_used_as_it_is(drifting_clip):

@@ -18,6 +18,8 @@ from seedvr.ops.fusion import (
     FLOW_HYPOTHESES,
     FREE_REFINEMENT_DEPTH,
     REFINEMENT_TRUST,
+    SEAM_FRAMES,
+    SEAM_SPREAD,
     FusedPropagation,
     _bounded,
     _deep_in_holes,
@@ -27,6 +29,7 @@ from seedvr.ops.fusion import (
     seam_weight,
 )
 from seedvr.ops.propagation import propagation_guess
+from seedvr.ops.seams import RingPredictions
 
 
 @pytest.fixture(scope="module")
@@ -142,17 +145,36 @@ def test_a_fill_that_leaves_a_seam_weighs_less_than_one_that_continues_the_pictu
     np.testing.assert_array_equal(right_weight[~masks], 1.0)
 
 
-def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
-    # A static hole over a ramp; the fill is wrong in frame 3 only.
+def test_a_fill_that_predicts_the_ring_wrongly_weighs_less_though_its_hole_is_the_same():
+    # Two fills alike inside the hole: the seam cannot tell them apart; the ring they predicted can.
     ramp = np.tile(np.linspace(0, 255, 48, dtype=np.float32).astype(np.uint8)[None, :, None], (40, 1, 3))
-    frames = np.repeat(ramp[None], 8, axis=0)
-    masks = np.zeros((8, 40, 48), dtype=bool)
+    frames = np.repeat(ramp[None], 2, axis=0)
+    masks = np.zeros((2, 40, 48), dtype=bool)
+    masks[:, 12:28, 16:32] = True
+    ring = border_ring(masks)
+    right, wrong = frames.copy(), frames.copy()
+    wrong[ring] = 128
+    borders, predictions = seam_borders(frames, masks), RingPredictions(frames, masks, ring, SEAM_SPREAD)
+    np.testing.assert_array_equal(seam_weight(right, borders), seam_weight(wrong, borders))
+    right_weight, wrong_weight = seam_weight(right, borders, predictions), seam_weight(wrong, borders, predictions)
+    np.testing.assert_array_equal(right_weight, seam_weight(right, borders))  # a perfect ring costs nothing
+    assert np.all(wrong_weight[masks] < right_weight[masks])
+    # Near the ring's left and right sides the grey is far from the ramp.
+    assert np.all(wrong_weight[:, 12:28, 16] < 1e-3 * right_weight[:, 12:28, 16])
+
+
+def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
+    # A static hole over a ramp; the fill is wrong in frame 6 only.
+    ramp = np.tile(np.linspace(0, 255, 48, dtype=np.float32).astype(np.uint8)[None, :, None], (40, 1, 3))
+    frames = np.repeat(ramp[None], 2 * SEAM_FRAMES + 6, axis=0)
+    masks = np.zeros((len(frames), 40, 48), dtype=bool)
     masks[:, 12:28, 16:32] = True
     fill = frames.copy()
-    fill[3][masks[3]] = 128
+    fill[6][masks[6]] = 128
     weight = seam_weight(fill, seam_borders(frames, masks))[:, 20, 16]
-    assert weight[1] < weight[0] and weight[5] < weight[6]  # frames 1-5 read frame 3's seam
-    assert weight[0] == pytest.approx(weight[7]) and weight[0] == pytest.approx(weight[6])
+    first, last = 6 - SEAM_FRAMES, 6 + SEAM_FRAMES  # the frames that read frame 6's seam
+    assert weight[first] < weight[first - 1] and weight[last] < weight[last + 1]
+    assert weight[first - 1] == pytest.approx(weight[-1]) and weight[0] == pytest.approx(weight[-1])
 
 
 def test_a_refinement_propagates_along_the_flow_measured_on_the_fused_repair(damaged_clip):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.seams import HoleBorders
+from seedvr.ops.blending import border_ring
+from seedvr.ops.seams import HoleBorders, RingPredictions
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +52,38 @@ def test_a_fill_of_another_shape_is_refused(textured_clip):
     frames, masks = textured_clip
     with pytest.raises(SeedVRError, match="fill must be uint8"):
         HoleBorders(frames, masks, 2.0).mismatch(frames[:, :16])
+
+
+def test_a_fill_that_predicts_the_ring_right_has_no_ring_error_and_a_wrong_one_a_large_one(textured_clip):
+    frames, masks = textured_clip
+    predictions = RingPredictions(frames, masks, border_ring(masks), spread=4.0)
+    right = predictions.error(frames)
+    wrong_fill = frames.copy()
+    wrong_fill[border_ring(masks)] = 255
+    wrong = predictions.error(wrong_fill)
+    assert right.dtype == np.float32 and right.shape == masks.shape
+    assert not right.any()
+    assert wrong[masks].min() > 100
+    # Only the hole pixels carry the error, and a frame without a hole has none.
+    assert not wrong[~masks].any() and not wrong[1].any()
+
+
+def test_the_ring_error_ignores_the_hole_itself(textured_clip):
+    # The seam reads the fill inside the hole; the ring error reads only what was predicted around it.
+    frames, masks = textured_clip
+    fill = frames.copy()
+    fill[masks] = 0
+    assert not RingPredictions(frames, masks, border_ring(masks), spread=4.0).error(fill).any()
+    assert HoleBorders(frames, masks, spread=4.0).mismatch(fill)[masks].min() > 50
+
+
+def test_a_ring_over_the_holes_or_of_another_shape_is_refused(textured_clip):
+    frames, masks = textured_clip
+    with pytest.raises(SeedVRError, match="known pixels only"):
+        RingPredictions(frames, masks, border_ring(masks) | masks, 2.0)
+    with pytest.raises(SeedVRError, match="ring must have shape"):
+        RingPredictions(frames, masks, border_ring(masks)[:, :16], 2.0)
+    with pytest.raises(SeedVRError, match="spread must be positive"):
+        RingPredictions(frames, masks, border_ring(masks), 0.0)
+    with pytest.raises(SeedVRError, match="fill must be uint8"):
+        RingPredictions(frames, masks, border_ring(masks), 2.0).error(frames[:, :16])
