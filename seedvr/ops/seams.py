@@ -42,22 +42,19 @@ class HoleBorders:
 
     def __init__(self, frames: np.ndarray, masks: np.ndarray, spread: float):
         self.masks = check_video_and_masks(frames, masks)
-        if spread <= 0:
-            raise SeedVRError(f"spread must be positive, got {spread}")
-        self.spread = spread
-        self.shape = frames.shape
+        self.spread, self.shape = _checked_spread(spread), frames.shape
         self.weight = np.zeros(self.masks.shape, dtype=np.float32)
         # Per frame with a hole: the border pixels' rows and columns, and the mean colour of
         # their known 3x3 neighbours.
         self.borders: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for index in np.flatnonzero(self.masks.reshape(len(self.masks), -1).any(axis=1)):
+        for index in _frames_with_holes(self.masks):
             hole = self.masks[index].astype(np.uint8)
             known = 1 - hole
             border = hole & cv2.dilate(known, _NEIGHBOURHOOD)
             rows, cols = np.nonzero(border)
             known_weight = cv2.blur(known.astype(np.float32), (3, 3))[rows, cols]
             known_sum = cv2.blur(frames[index].astype(np.float32) * known[..., None], (3, 3))[rows, cols]
-            self.borders[int(index)] = (rows, cols, known_sum / np.maximum(known_weight, 1e-6)[:, None])
+            self.borders[index] = (rows, cols, known_sum / np.maximum(known_weight, 1e-6)[:, None])
             self.weight[index] = cv2.GaussianBlur(border.astype(np.float32), (0, 0), spread)
 
     def mismatch(self, fill: np.ndarray) -> np.ndarray:
@@ -87,15 +84,12 @@ class RingPredictions:
             raise SeedVRError(f"ring must have shape {self.masks.shape}, got {ring.shape}")
         if (ring & self.masks).any():
             raise SeedVRError("the ring must hold known pixels only, not hole pixels")
-        if spread <= 0:
-            raise SeedVRError(f"spread must be positive, got {spread}")
-        self.spread = spread
-        self.shape = frames.shape
+        self.spread, self.shape = _checked_spread(spread), frames.shape
         self.weight = np.zeros(self.masks.shape, dtype=np.float32)
         self.rings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for index in np.flatnonzero(self.masks.reshape(len(self.masks), -1).any(axis=1)):
+        for index in _frames_with_holes(self.masks):
             rows, cols = np.nonzero(ring[index])
-            self.rings[int(index)] = (rows, cols, frames[index, rows, cols].astype(np.float32))
+            self.rings[index] = (rows, cols, frames[index, rows, cols].astype(np.float32))
             self.weight[index] = cv2.GaussianBlur(ring[index].astype(np.float32), (0, 0), spread)
 
     def error(self, fill: np.ndarray) -> np.ndarray:
@@ -105,6 +99,16 @@ class RingPredictions:
         spread weight."""
         _check_fill(fill, self.shape)
         return _spread_over_holes(self.rings, fill, self.weight, self.masks, self.spread)
+
+
+def _checked_spread(spread: float) -> float:
+    if spread <= 0:
+        raise SeedVRError(f"spread must be positive, got {spread}")
+    return spread
+
+
+def _frames_with_holes(masks: np.ndarray) -> list[int]:
+    return [int(index) for index in np.flatnonzero(masks.reshape(len(masks), -1).any(axis=1))]
 
 
 def _check_fill(fill: np.ndarray, shape: tuple[int, ...]) -> None:
