@@ -1,4 +1,4 @@
-"""Fused propagation: exact outside the holes, deterministic, the seam-weighted mean of its hypotheses."""
+"""Fused propagation: exact outside the holes, deterministic, the seam- and consensus-weighted mean of its hypotheses."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from seedvr.ops.fusion import (
     _bounded,
     _deep_in_holes,
     _spread_onto,
+    consensus_weights,
     fused_propagation,
     seam_borders,
     seam_weight,
@@ -76,10 +77,12 @@ def test_fused_guess_is_the_seam_weighted_mean_and_validity_the_majority(damaged
     parts = [propagation_guess(damaged, masks, flows=estimate_video_flows(damaged, masks, dilation=d)) for _, _, d in hypotheses]
     fused = fused_propagation(damaged, masks, hypotheses=hypotheses, refinements=0, blend=0)
     borders = seam_borders(damaged, masks)
-    weights = [seam_weight(guess, borders) for guess, _ in parts]
-    total = sum(weight[..., None] * guess.astype(np.float32) for weight, (guess, _) in zip(weights, parts))
-    mean = np.rint(total / sum(weights)[..., None]).astype(np.uint8)
-    np.testing.assert_array_equal(fused.guess[masks], mean[masks])
+    weights = np.stack([seam_weight(guess, borders)[masks] for guess, _ in parts])
+    guesses = np.stack([guess[masks] for guess, _ in parts])
+    weights = weights * consensus_weights(guesses, weights, masks)
+    total = sum(weight[:, None] * guess.astype(np.float32) for weight, guess in zip(weights, guesses))
+    mean = np.rint(total / weights.sum(axis=0)[:, None]).astype(np.uint8)
+    np.testing.assert_array_equal(fused.guess[masks], mean)
     # The weights differ where the hypotheses' seams do: not the plain mean.
     plain = np.rint(np.mean([guess.astype(np.float32) for guess, _ in parts], axis=0)).astype(np.uint8)
     assert np.any(fused.guess[masks] != plain[masks])
@@ -161,6 +164,57 @@ def test_a_fill_that_predicts_the_ring_wrongly_weighs_less_though_its_hole_is_th
     assert np.all(wrong_weight[masks] < right_weight[masks])
     # Near the ring's left and right sides the grey is far from the ramp.
     assert np.all(wrong_weight[:, 12:28, 16] < 1e-3 * right_weight[:, 12:28, 16])
+
+
+def test_a_hypothesis_that_strays_from_the_others_weighs_less_around_where_it_strays():
+    # Three hypotheses agree on a flat grey; a fourth carries a dark patch into part of the hole.
+    filled = np.zeros((3, 16, 16), dtype=bool)
+    filled[:, 2:14, 2:14] = True
+    pixels = int(filled.sum())
+    guesses = np.full((4, pixels, 3), 120, dtype=np.uint8)
+    patch = np.zeros(filled.shape, dtype=bool)
+    patch[:, 3:8, 3:8] = True
+    guesses[3, patch[filled]] = 20
+    factors = consensus_weights(guesses, np.ones((4, pixels), dtype=np.float32), filled)
+    assert factors.shape == (4, pixels) and np.all(factors > 0) and np.all(factors <= 1)
+    np.testing.assert_array_equal(factors[:3], 1.0)
+    centre = np.zeros(filled.shape, dtype=bool)
+    centre[:, 5, 5] = True
+    assert factors[3, centre[filled]].max() < 0.01
+    far = np.zeros(filled.shape, dtype=bool)
+    far[1, 13, 13] = True
+    assert factors[3, far[filled]][0] > 0.5 > factors[3, centre[filled]].max()
+    # A patch in one frame is felt in the frames around it too (the weights do not flicker).
+    once = np.full((4, pixels, 3), 120, dtype=np.uint8)
+    once[3, (patch & (np.arange(3) == 1)[:, None, None])[filled]] = 20
+    factors = consensus_weights(once, np.ones((4, pixels), dtype=np.float32), filled)
+    np.testing.assert_allclose(factors[3, centre[filled]], factors[3, centre[filled]][0])
+    assert factors[3, centre[filled]][0] < 0.5
+    # Agreeing hypotheses keep their weights whatever they are.
+    np.testing.assert_array_equal(consensus_weights(guesses[:3], np.ones((3, pixels), dtype=np.float32), filled), 1.0)
+
+
+def test_where_every_hypothesis_strays_the_weights_stay_even():
+    filled = np.ones((2, 8, 8), dtype=bool)
+    guesses = np.stack([np.full((filled.sum(), 3), value, dtype=np.uint8) for value in (0, 60, 120, 180)])
+    factors = consensus_weights(guesses, np.ones(guesses.shape[:2], dtype=np.float32), filled)
+    # Distances to the median (60): 60, 0, 60, 120; their median 60 sets the scale (6 + 2 * 60).
+    np.testing.assert_allclose(factors[:, 0], np.exp(-np.array([60.0, 0.0, 60.0, 120.0]) / 126.0), rtol=1e-5)
+    assert factors.min() > 0.3
+
+
+def test_the_fused_mean_keeps_no_faint_copy_of_what_one_hypothesis_carries_in(damaged_clip):
+    damaged, masks = damaged_clip
+    honest = fused_propagation(damaged, masks, hypotheses=(("farneback", 1.0, 9),) * 3, refinements=0, blend=0)
+    carried = honest.guess.copy()
+    carried[masks] = 0  # a hypothesis whose fill is a dark object everywhere in the holes
+    guesses = np.stack([honest.guess[masks]] * 3 + [carried[masks]])
+    weights = np.ones(guesses.shape[:2], dtype=np.float32)
+    weights = weights * consensus_weights(guesses, weights, masks)
+    fused = (weights[..., None] * guesses).sum(axis=0) / weights.sum(axis=0)[:, None]
+    plain = guesses.astype(np.float32).mean(axis=0)
+    truth = honest.guess[masks].astype(np.float32)
+    assert np.abs(fused - truth).mean() < 0.1 * np.abs(plain - truth).mean()
 
 
 def test_a_seam_counts_in_the_frames_around_it_so_the_weights_do_not_flicker():
