@@ -406,7 +406,9 @@ class _Weighed(NamedTuple):
 
 
 class _Fusion:
-    """The seam-weighted mean of hypotheses' guesses, accumulated one hypothesis at a time.
+    """The seam-, ring- and consensus-weighted mean of hypotheses' guesses. Each hypothesis'
+    fill of the holes is kept as it comes in (the work overlaps the next one's flows) and fused
+    when the last is in: the consensus weighs each against the median of them all.
 
     With a ``border`` (the ring of known pixels around the holes, propagated into too), the
     mean covers the ring as well, each ring pixel weighted like the hole pixels it touches.
