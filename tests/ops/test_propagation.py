@@ -9,7 +9,7 @@ import torch
 
 from seedvr.errors import SeedVRError
 from seedvr.ops.flow import estimate_video_flows, harmonic_fill
-from seedvr.ops.propagation import propagate_known_pixels, propagation_guess
+from seedvr.ops.propagation import HOP_WEIGHT_POWER, propagate_known_pixels, propagation_guess
 
 
 def _psnr_in_mask(repaired: np.ndarray, truth: np.ndarray, masks: np.ndarray) -> float:
@@ -102,6 +102,23 @@ def test_exact_flows_copy_source_pixels_exactly():
     # Integer motion: every filled pixel is a copy of the true scene pixel (no blur from
     # resampling along the chain).
     np.testing.assert_array_equal(propagated[0].permute(0, 2, 3, 1).numpy()[reached], frames[reached])
+
+
+def test_both_passes_are_averaged_weighted_by_their_hops():
+    # A still scene whose colour differs before and after three damaged frames: frame 1 sees
+    # frame 0 one hop back and frame 4 three hops on, frame 2 both two hops away.
+    frames = np.zeros((5, 8, 8, 3), dtype=np.uint8)
+    frames[:3], frames[3:] = 40, 200
+    masks = np.zeros(frames.shape[:3], dtype=bool)
+    masks[1:4, 2:6, 2:6] = True
+    forward, backward = _translation_flows(5, 8, 8, 0.0, 0.0)
+    propagated, validity = propagate_known_pixels(*_to_tensors(frames, masks, forward, backward))
+    fill = propagated[0, :, 0, 3, 3].numpy()
+    assert (validity[0, :, 0].numpy() > 0.5).all()
+    assert 40 < fill[1] < 120 < fill[3] < 200  # both sources felt, the nearer one more
+    near, far = 1.0, 3.0**-HOP_WEIGHT_POWER  # frame 1's and frame 3's two sources
+    expected = [(near * 40 + far * 200) / (near + far), 120.0, (far * 40 + near * 200) / (near + far)]
+    np.testing.assert_allclose(fill[1:4], expected, rtol=1e-6)
 
 
 def test_inconsistent_flows_are_rejected():
