@@ -49,7 +49,7 @@ class SeedVRLoss(nn.Module):
         content: float = 1.0,
         perceptual: float = 0.5,
         style: float = 0.2,
-        temporal: float = 0.3,
+        temporal: float = 3.0,
         edge: float = 0.1,
         adversarial: float = 0.0,
         adversarial_mode: AdversarialMode = "hinge",

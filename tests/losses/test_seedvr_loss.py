@@ -40,12 +40,12 @@ def test_default_weights_come_from_params():
         1.0,
         0.5,
         0.2,
-        0.3,
+        3.0,
         0.1,
         0.0,
     )
     loss = SeedVRLoss.from_params(params)
-    assert loss.weights == {"content": 1.0, "perceptual": 0.5, "style": 0.2, "temporal": 0.3, "edge": 0.1, "adversarial": 0.0}
+    assert loss.weights == {"content": 1.0, "perceptual": 0.5, "style": 0.2, "temporal": 3.0, "edge": 0.1, "adversarial": 0.0}
 
 
 def test_every_term_is_zero_for_a_perfect_prediction(clip, hole_mask):
