@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from seedvr.config import LossParams
 from seedvr.errors import SeedVRError
 from seedvr.losses.adversarial import AdversarialMode, check_adversarial_mode, generator_adversarial_loss
 from seedvr.losses.mask_terms import border_edge_smoothness, content_l1
@@ -34,6 +35,10 @@ from seedvr.losses.perceptual import build_perceptual_backend
 from seedvr.losses.temporal import temporal_consistency
 
 LOSS_TERMS: tuple[str, ...] = ("content", "perceptual", "style", "temporal", "edge", "adversarial")
+
+# The default weights are params.yaml's schema defaults, so a loss built without arguments is
+# the one the pipeline trains with.
+_DEFAULTS = LossParams()
 
 
 def composite(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -46,15 +51,15 @@ class SeedVRLoss(nn.Module):
 
     def __init__(
         self,
-        content: float = 1.0,
-        perceptual: float = 0.5,
-        style: float = 0.2,
-        temporal: float = 3.0,
-        edge: float = 0.1,
-        adversarial: float = 0.0,
-        adversarial_mode: AdversarialMode = "hinge",
-        edge_band: int = 3,
-        vgg16_weights: str | Path | None = None,
+        content: float = _DEFAULTS.content,
+        perceptual: float = _DEFAULTS.perceptual,
+        style: float = _DEFAULTS.style,
+        temporal: float = _DEFAULTS.temporal,
+        edge: float = _DEFAULTS.edge,
+        adversarial: float = _DEFAULTS.adversarial,
+        adversarial_mode: AdversarialMode = _DEFAULTS.adversarial_mode,
+        edge_band: int = _DEFAULTS.edge_band,
+        vgg16_weights: str | Path | None = _DEFAULTS.vgg16_weights,
     ) -> None:
         super().__init__()
         self.weights: dict[str, float] = {

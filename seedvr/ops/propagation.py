@@ -206,7 +206,9 @@ def _gather_sources(
     return colours, valid, pointers["hops"]
 
 
-def _earlier_share(later_valid, later_hops, earlier_valid, earlier_hops) -> torch.Tensor:
+def _earlier_share(
+    later_valid: torch.Tensor, later_hops: torch.Tensor, earlier_valid: torch.Tensor, earlier_hops: torch.Tensor
+) -> torch.Tensor:
     """``[K, 1]``: how much of each hole pixel's colour comes from the earlier pass' source
     (0 where only the later pass reached it, 1 where only the earlier one did)."""
     later = later_valid * later_hops.clamp_min(1).float().pow(-HOP_WEIGHT_POWER)

@@ -34,18 +34,12 @@ class TinyDiscriminator(nn.Module):
         return self.score(clip.mean(dim=(-2, -1)))
 
 
-def test_default_weights_come_from_params():
-    params = Params().loss
-    assert (params.content, params.perceptual, params.style, params.temporal, params.edge, params.adversarial) == (
-        1.0,
-        0.5,
-        0.2,
-        3.0,
-        0.1,
-        0.0,
-    )
-    loss = SeedVRLoss.from_params(params)
-    assert loss.weights == {"content": 1.0, "perceptual": 0.5, "style": 0.2, "temporal": 3.0, "edge": 0.1, "adversarial": 0.0}
+def test_a_loss_built_without_arguments_is_the_one_params_yaml_trains_with():
+    from_params = SeedVRLoss.from_params(Params().loss)
+    default = SeedVRLoss()
+    assert default.weights == from_params.weights
+    assert (default.adversarial_mode, default.edge_band) == (from_params.adversarial_mode, from_params.edge_band)
+    assert default.perceptual_backend == from_params.perceptual_backend
 
 
 def test_every_term_is_zero_for_a_perfect_prediction(clip, hole_mask):
