@@ -12,7 +12,10 @@ four ways from them:
 - ``seedvr``: both, as ``seedvr repair`` runs the model (the same figures as
   ``bench_quality.py``'s ``seedvr``, same seed and steps).
 
-Each variant's gain over ``guess`` says which stage earns its keep and on which case it costs.
+The three model variants are composited as the pipeline composites a repair
+(``SeedVRPipeline.composite``: each correction of the guess bounded by the guess' temporal
+envelope). Each variant's gain over ``guess`` says which stage earns its keep and on which case
+it costs.
 From the project root:
 
     .venv/bin/python benchmarks/bench_stages.py
@@ -49,10 +52,8 @@ def stage_repairs(pipeline, damaged: np.ndarray, masks: np.ndarray, steps: int |
     seconds of each part: conditions, diffusion passes, refinement of their result."""
     import torch
 
-    from seedvr.pipeline.video_tensors import tensor_to_frames
-
     def composited(estimate: torch.Tensor) -> np.ndarray:
-        return np.where(masks[..., None], tensor_to_frames(estimate.clamp(-1.0, 1.0)), damaged)
+        return pipeline.composite(estimate, damaged, masks, guess)
 
     seconds = {}
     with torch.no_grad():

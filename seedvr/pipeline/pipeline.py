@@ -35,6 +35,7 @@ from seedvr.models.temporal_encoder import TemporalConsistencyEncoder
 from seedvr.modelstore.folder import ModelLoadError
 from seedvr.modelstore.registered import first_line
 from seedvr.ops.blending import BORDER_BLEND, Blend
+from seedvr.ops.envelope import bound_by_temporal_envelope
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, PairFlowMemo
 from seedvr.ops.regions import plan_regions
 from seedvr.ops.settled import settled_pixels
@@ -241,6 +242,20 @@ class SeedVRPipeline(DiffusionPipeline):
             previous_start = start
         return previous_result
 
+    @staticmethod
+    def composite(
+        estimate: torch.Tensor,
+        frames: np.ndarray,
+        masks: np.ndarray,
+        guess: np.ndarray,
+        flow_max_side: int = DEFAULT_FLOW_MAX_SIDE,
+    ) -> np.ndarray:
+        """The repaired clip (``uint8``) from an estimate ``[1, T, 3, H, W]`` in [-1, 1]: its
+        correction of ``guess`` bounded by the guess' temporal envelope
+        (:mod:`seedvr.ops.envelope`) inside ``masks``, ``frames`` byte for byte outside."""
+        repaired = bound_by_temporal_envelope(tensor_to_frames(estimate), guess, masks, flow_max_side=flow_max_side)
+        return np.where(masks[..., None], repaired, frames)
+
     @torch.no_grad()
     def __call__(
         self,
@@ -256,7 +271,9 @@ class SeedVRPipeline(DiffusionPipeline):
     ):
         """Repair ``frames`` (``uint8 [T, H, W, 3]``) inside ``masks`` (``[T, H, W]``, true = hole).
 
-        Pixels outside the mask are returned unchanged, byte for byte. ``flow_memo``, shared by
+        Pixels outside the mask are returned unchanged, byte for byte. Inside it the model's
+        correction of the guess is bounded by the guess' temporal envelope
+        (:mod:`seedvr.ops.envelope`). ``flow_memo``, shared by
         the overlapping windows of one video, spares re-measuring the flows of shared frames.
         ``blend``: the share of the guess's gradient-domain correction
         (:mod:`seedvr.ops.blending`), or a share per hole shape (a detected mask's:
@@ -269,8 +286,8 @@ class SeedVRPipeline(DiffusionPipeline):
             repaired = frames.copy()
             return SeedVRPipelineOutput(frames=repaired, guess=repaired) if return_dict else (repaired,)
         conditions, guess = self.prepare_conditions(frames, masks, flow_max_side, flow_memo, blend)
-        repaired = tensor_to_frames(self.repair_tensors(conditions, num_inference_steps, generator))
-        repaired = np.where(masks[..., None], repaired, frames)
+        estimate = self.repair_tensors(conditions, num_inference_steps, generator)
+        repaired = self.composite(estimate, frames, masks, guess, flow_max_side)
         if not return_dict:
             return (repaired,)
         return SeedVRPipelineOutput(frames=repaired, guess=guess)
