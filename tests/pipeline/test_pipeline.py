@@ -10,8 +10,10 @@ import torch
 from media_samples import make_panning_clip
 
 from seedvr.errors import SeedVRError
+from seedvr.ops.envelope import bound_by_temporal_envelope
 from seedvr.ops.fusion import fused_propagation
 from seedvr.pipeline.pipeline import SeedVRPipeline
+from seedvr.pipeline.video_tensors import tensor_to_frames
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,20 @@ def test_output_equals_input_outside_the_mask_bit_for_bit(trained_like_dir, smal
     assert repaired.dtype == np.uint8 and repaired.shape == frames.shape
     np.testing.assert_array_equal(repaired[~masks], frames[~masks])
     assert not np.array_equal(repaired[masks], frames[masks])
+
+
+def test_the_models_correction_stays_within_the_guess_temporal_envelope(trained_like_dir, small_clip):
+    frames, masks = small_clip
+    pipeline = SeedVRPipeline.from_pretrained(str(trained_like_dir))
+    result = pipeline(frames, masks, num_inference_steps=4, seed=0)
+    # Bounding the repair again changes nothing: every hole pixel already lies within the bound.
+    assert np.array_equal(bound_by_temporal_envelope(result.frames, result.guess, masks), result.frames)
+    # And the bound is doing work here: the networks' own estimate strays beyond it.
+    conditions, _ = pipeline.prepare_conditions(frames, masks)
+    with torch.no_grad():
+        unbounded = tensor_to_frames(pipeline.repair_tensors(conditions, 4, torch.Generator("cpu").manual_seed(0)))
+    unbounded = np.where(masks[..., None], unbounded, frames)
+    assert not np.array_equal(bound_by_temporal_envelope(unbounded, result.guess, masks), unbounded)
 
 
 def test_save_load_round_trip_gives_identical_output(trained_like_dir, small_clip, tmp_path):
