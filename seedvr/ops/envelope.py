@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows
+from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, farneback_flow
 from seedvr.ops.warp import backward_warp
 
 #: Share of the way from the guess to the envelope's edges the repair may go. Measured as
@@ -37,8 +37,8 @@ def _frame(video: np.ndarray, index: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(video[index], dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
 
 
-def _flow(flows: np.ndarray, index: int) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(flows[index], dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
+def _flow(flow: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(flow, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
 
 
 def bound_by_temporal_envelope(
@@ -54,26 +54,31 @@ def bound_by_temporal_envelope(
     than ``share`` of the way to the edges of the guess' temporal envelope (see the module
     doc). Pixels outside the holes, and hole pixels within the bound, are returned as they are.
     ``flows``: the guess' ``(forward, backward)`` flows when at hand (as
-    :func:`~seedvr.ops.flow.estimate_video_flows` gives them); measured at ``flow_max_side``
-    otherwise.
+    :func:`~seedvr.ops.flow.estimate_video_flows` gives them); otherwise each frame with holes
+    has its two flows measured (:func:`~seedvr.ops.flow.farneback_flow` at ``flow_max_side``,
+    the default estimator), one frame at a time, so memory holds two flows, not the clip's.
     """
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"share must be in [0, 1], got {share}")
     count = guess.shape[0]
     if count < 2 or not masks.any():
         return repaired.copy()  # a single frame has no motion to bound the correction by
-    forward, backward = flows if flows is not None else estimate_video_flows(guess, max_side=flow_max_side)
+
+    def flow_to(t: int, other: int) -> np.ndarray:
+        """The flow from frame t that samples frame ``other`` (one step away)."""
+        if flows is None:
+            return farneback_flow(guess[t], guess[other], flow_max_side)
+        forward, backward = flows
+        return forward[t] if other > t else backward[other]
+
     bounded = repaired.copy()
     for t in np.flatnonzero(masks.reshape(count, -1).any(axis=1)):
         centre = _frame(guess, t)
         low, high = centre.clone(), centre.clone()
-        neighbours = []
-        if t > 0:
-            neighbours.append(backward_warp(_frame(guess, t - 1), _flow(backward, t - 1))[0])
-        if t + 1 < count:
-            neighbours.append(backward_warp(_frame(guess, t + 1), _flow(forward, t))[0])
-        for warped in neighbours:
-            low, high = torch.minimum(low, warped), torch.maximum(high, warped)
+        for other in (t - 1, t + 1):
+            if 0 <= other < count:
+                warped, _ = backward_warp(_frame(guess, other), _flow(flow_to(t, other)))
+                low, high = torch.minimum(low, warped), torch.maximum(high, warped)
         low = centre + share * (low - centre)
         high = centre + share * (high - centre)
         clipped = torch.maximum(torch.minimum(_frame(repaired, t), high), low)
