@@ -33,12 +33,9 @@ from seedvr.ops.warp import backward_warp
 CORRECTION_SHARE = 0.5
 
 
-def _frame(video: np.ndarray, index: int) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(video[index], dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
-
-
-def _flow(flow: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(flow, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    """``[H, W, C]`` (a frame or a flow) -> float32 ``[1, C, H, W]``."""
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
 
 
 def bound_by_temporal_envelope(
@@ -73,15 +70,15 @@ def bound_by_temporal_envelope(
 
     bounded = repaired.copy()
     for t in np.flatnonzero(masks.reshape(count, -1).any(axis=1)):
-        centre = _frame(guess, t)
+        centre = _tensor(guess[t])
         low, high = centre.clone(), centre.clone()
         for other in (t - 1, t + 1):
             if 0 <= other < count:
-                warped, _ = backward_warp(_frame(guess, other), _flow(flow_to(t, other)))
+                warped, _ = backward_warp(_tensor(guess[other]), _tensor(flow_to(t, other)))
                 low, high = torch.minimum(low, warped), torch.maximum(high, warped)
         low = centre + share * (low - centre)
         high = centre + share * (high - centre)
-        clipped = torch.maximum(torch.minimum(_frame(repaired, t), high), low)
+        clipped = torch.maximum(torch.minimum(_tensor(repaired[t]), high), low)
         values = clipped.round().clamp(0, 255)[0].permute(1, 2, 0).numpy().astype(np.uint8)
         bounded[t] = np.where(masks[t][..., None], values, repaired[t])
     return bounded
