@@ -23,7 +23,7 @@ From the project root:
 
 ``--blind`` runs only the film-damage cases (scratch, blotch, dust) and repairs each with the
 mask ``repair --mask auto`` repairs (the detections grown, then confirmed by a propagated
-repair: ``--confirm-tolerance``, ``--no-confirm``) and with the true one
+repair: ``--confirm-tolerance``, ``--no-confirm``, over ``--detect-looks`` looks) and with the true one
 (:mod:`seedvr.evaluate.blind_footage`; into ``results/bench_quality_blind.json``):
 PSNR of the whole frame and inside the true mask, and the clean pixels the repair changed.
 """
@@ -98,6 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="--blind: repair a detected pixel only where propagate changes it by more than this (repair --confirm-tolerance)",
     )
     parser.add_argument("--no-confirm", action="store_true", help="--blind: repair every detected pixel (repair --no-confirm)")
+    parser.add_argument("--detect-looks", type=int, default=None, help="--blind: times to look for damage (repair --looks)")
     parser.add_argument("--detect-scales", default=None, help="--blind: detection scales, e.g. 1,0.4 (seedvr detect --scales)")
     parser.add_argument("--out", default=None, help="JSON to write (default: results/bench_quality[_blind].json)")
     args = parser.parse_args(argv)
@@ -309,7 +310,7 @@ def run(args: argparse.Namespace) -> dict:
 
 def _run_blind(args, specs, videos, repairers, methods, frames, model, progress, started) -> dict:
     """``--blind``: the film-damage cases, each method with the detected and the true mask."""
-    from seedvr.engine.auto_mask import CONFIRM_TOLERANCE
+    from seedvr.engine.auto_mask import CONFIRM_TOLERANCE, DETECTION_LOOKS, check_looks
     from seedvr.engine.confirm import CONFIRMING_METHOD, check_confirm_tolerance
     from seedvr.engine.detect import (
         AUTO_GROW_THRESHOLD,
@@ -330,9 +331,10 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
     check_detection_options(DEFAULT_THRESHOLD, dilate, grow)
     tolerance = None if args.no_confirm else CONFIRM_TOLERANCE if args.confirm_tolerance is None else args.confirm_tolerance
     check_confirm_tolerance(tolerance)
-    confirmation = None
-    if tolerance is not None:
-        confirmation = blind_footage.Confirmation(repairers.get(CONFIRMING_METHOD) or make_method(CONFIRMING_METHOD), tolerance)
+    look_count = DETECTION_LOOKS if args.detect_looks is None else args.detect_looks
+    check_looks(look_count)
+    confirming_method = repairers.get(CONFIRMING_METHOD) or make_method(CONFIRMING_METHOD)
+    confirmation = None if tolerance is None else blind_footage.Confirmation(confirming_method, tolerance)
     detector = load_detector(args.detector)
     records = blind_footage.run_blind_cases(
         specs,
@@ -346,6 +348,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
         progress,
         grow_threshold=grow,
         confirmation=confirmation,
+        looks=blind_footage.Looks(look_count, confirming_method),
     )
     report = {
         **provenance("quality_real_footage_blind"),
@@ -358,6 +361,7 @@ def _run_blind(args, specs, videos, repairers, methods, frames, model, progress,
             "dilate": dilate,
             "scales": list(scales),
             "confirm_tolerance": tolerance,
+            "looks": look_count,
         },
         "methods": list(methods),
         "frames_per_case": frames,

@@ -31,6 +31,9 @@ DAMAGE_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust", "stroke", "object"
 # "v_prediction" convert its x0 error into the noise or v error, i.e. weight the timesteps as
 # a noise- or v-predicting model's loss would (seedvr.train.module.diffusion_error).
 PREDICTION_TYPES: tuple[str, ...] = ("sample", "epsilon", "v_prediction")
+# Blind mode looks for damage at most this many times (each look one more detection and two
+# more propagated repairs of the whole clip).
+MAX_DETECTION_LOOKS = 4
 
 
 def detection_scales(scales) -> tuple[float, ...]:
@@ -339,7 +342,9 @@ class DetectorParams(Section):
     detections grown down to ``auto_grow_threshold`` (see :mod:`seedvr.ops.damage_regions`): a
     damaged pixel left out costs more than a clean one repaired; of those, only the pixels a
     propagated repair changes by more than ``confirm_tolerance`` grey levels (``None``: all; see
-    :mod:`seedvr.engine.confirm`). ``faint_share`` of the damaged clips carry their damage at a
+    :mod:`seedvr.engine.confirm`), looked for ``looks`` times: each look after the first detects
+    and confirms again on the clip repaired inside what the looks before found, and adds what it
+    finds (:mod:`seedvr.engine.auto_mask`). ``faint_share`` of the damaged clips carry their damage at a
     fraction of its opacity (:data:`~seedvr.train.detector.FAINT_OPACITY`); a damaged pixel is
     labelled damage only where it differs from the clean picture by ``visible_level`` grey levels
     or more (0: wherever the mask is). Training runs in legs: the first with this section's settings,
@@ -374,6 +379,7 @@ class DetectorParams(Section):
     dilate: int = Field(0, ge=0, le=32)
     auto_grow_threshold: float = Field(0.05, gt=0.0, lt=1.0)
     confirm_tolerance: int | None = Field(10, ge=0, le=254)
+    looks: int = Field(2, ge=1, le=MAX_DETECTION_LOOKS)
     scales: tuple[float, ...] = (1.0,)
     seed: int = Field(0, ge=0)
     legs: tuple[DetectorLeg, ...] = (

@@ -45,8 +45,8 @@ def run_detector(settings: RepairSettings) -> DamageDetector:
 def detect_mask(video: Path, target: Path, settings: RepairSettings) -> dict:
     """Find the film damage of ``video`` into the mask video ``target`` (atomic), as
     ``seedvr repair --mask auto`` finds what it repairs: detected, grown and confirmed by a
-    propagated repair streamed as the run streams. Its summary (flagged fraction, whether the
-    temporal cue was used, the confirmation)."""
+    propagated repair streamed as the run streams, over ``detector.looks`` looks. Its summary
+    (flagged fraction, whether the temporal cue was used, the confirmation, the looks)."""
     with atomic_output(target) as pending:
         return detect_repair_region(
             video, pending, run_detector(settings), chunk=settings.chunk, overlap=settings.overlap, max_side=settings.max_side

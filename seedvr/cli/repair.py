@@ -78,17 +78,24 @@ def repair(
         f"many grey levels, 0-254 (default {_DETECTOR_DEFAULTS.confirm_tolerance}); the rest is left as it was.",
     ),
     no_confirm: bool = typer.Option(False, "--no-confirm", help="With --mask auto: repair every detected pixel."),
+    looks: int = typer.Option(
+        None,
+        help="With --mask auto: how many times to look for damage, 1-4; each look after the first detects again on "
+        f"the clip repaired inside what was found (default {_DETECTOR_DEFAULTS.looks}).",
+    ),
 ) -> None:
     """Repair the masked region of a video; everything outside the mask is kept bit for bit."""
-    from seedvr.engine.auto_mask import AUTO_MASK, CONFIRM_TOLERANCE, repair_with_detected_mask
+    from seedvr.engine.auto_mask import AUTO_MASK, CONFIRM_TOLERANCE, DETECTION_LOOKS, repair_with_detected_mask
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD, DEFAULT_DILATE, DEFAULT_SCALES, DEFAULT_THRESHOLD, check_scales
     from seedvr.engine.repair import repair_video
     from seedvr.errors import SeedVRError
 
     auto = str(mask) == AUTO_MASK
-    if not auto and ((threshold, dilate, grow_threshold, scales, detector, confirm_tolerance) != (None,) * 6 or no_confirm):
+    detection_options = (threshold, dilate, grow_threshold, scales, detector, confirm_tolerance, looks)
+    if not auto and (detection_options != (None,) * len(detection_options) or no_confirm):
         raise SeedVRError(
-            "--threshold, --dilate, --grow-threshold, --scales, --detector, --confirm-tolerance and --no-confirm need --mask auto"
+            "--threshold, --dilate, --grow-threshold, --scales, --detector, --confirm-tolerance, --no-confirm and --looks "
+            "need --mask auto"
         )
     if no_confirm and confirm_tolerance is not None:
         raise SeedVRError("--no-confirm and --confirm-tolerance exclude each other")
@@ -106,6 +113,7 @@ def repair(
             grow_threshold=AUTO_GROW_THRESHOLD if grow_threshold is None else grow_threshold,
             scales=DEFAULT_SCALES if scales is None else check_scales(scales),
             confirm_tolerance=tolerance,
+            looks=DETECTION_LOOKS if looks is None else looks,
             **options,
         )
 

@@ -11,6 +11,14 @@ What is repaired is wider than what ``seedvr detect`` reports by default: each d
 to its extent (``grow_threshold``, params.yaml's ``detector.auto_grow_threshold``;
 :mod:`seedvr.ops.damage_regions`). Detection is scored pixel for pixel; a repair is judged
 inside the damage, where a pixel missed keeps its damage whole.
+
+Blind mode looks more than once (``looks``, params.yaml's ``detector.looks``). Damage next to
+damage stands out once that is repaired: the faint edge of a line beside its core, a blotch's
+soft rim, a scratch in frame t that frames t-1 and t+1 carried too, so the temporal cue saw
+nothing there. So each look after the first repairs the input inside the region the looks
+before confirmed (``propagate``, blended as the final repair is), detects and confirms again on
+that repair, and adds what it finds; the final repair then runs on the input, inside the union.
+Each look streams as the first does and costs a detection and two propagated repairs.
 """
 
 from __future__ import annotations
@@ -18,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from seedvr.config import REPAIR_DEFAULTS
-from seedvr.engine.confirm import check_confirm_tolerance, confirm_mask_video, scratch_beside
+import numpy as np
+
+from seedvr.config import MAX_DETECTION_LOOKS, REPAIR_DEFAULTS
+from seedvr.engine.confirm import CONFIRMING_METHOD, check_confirm_tolerance, confirm_mask_video, scratch_beside
 from seedvr.engine.detect import (
     AUTO_GROW_THRESHOLD,
     DEFAULT_DILATE,
@@ -33,7 +43,8 @@ from seedvr.engine.detect import (
 )
 from seedvr.engine.repair import RepairReport, check_repair_paths, repair_video
 from seedvr.engine.streaming import check_chunking
-from seedvr.io import PendingOutput
+from seedvr.errors import SeedVRError
+from seedvr.io import MaskWriter, PendingOutput, iter_mask_chunks, probe
 from seedvr.io.atomic import check_outputs_apart
 from seedvr.models.detector import DamageDetector
 from seedvr.ops.blending import DETECTED_MASK_BLEND
@@ -45,6 +56,10 @@ CONFIRM_TOLERANCE = DETECTOR_DEFAULTS.confirm_tolerance
 #: What the confirming repair is given of the final repair's options: how it streams and how
 #: large a window it repairs at once; the method, model and output settings are its own.
 _CONFIRMING_OPTIONS = ("chunk", "overlap", "max_side", "crop", "crop_margin", "tile_pixels")
+#: How many times blind mode looks for damage (params.yaml ``detector.looks``).
+DETECTION_LOOKS = DETECTOR_DEFAULTS.looks
+#: Mask frames united at a time (per pixel: the result does not depend on it).
+_UNION_FRAMES = 8
 #: The ``--mask`` value that asks for detection instead of a mask file.
 AUTO_MASK = "auto"
 #: Suffix of the detected mask kept beside the output (a lossless FFV1 grey video).
@@ -62,6 +77,55 @@ def _confirming_options(repair_options: dict) -> dict:
     return {name: value for name, value in repair_options.items() if name in _CONFIRMING_OPTIONS}
 
 
+def check_looks(looks: int) -> None:
+    """A whole number of looks in [1, :data:`~seedvr.config.MAX_DETECTION_LOOKS`]."""
+    if isinstance(looks, bool) or not isinstance(looks, int) or not 1 <= looks <= MAX_DETECTION_LOOKS:
+        raise SeedVRError(f"--looks must be a whole number in [1, {MAX_DETECTION_LOOKS}], got {looks!r}")
+
+
+def _look(source: Path, target: Path, detector: DamageDetector, options: dict, tolerance, confirming: dict) -> dict:
+    """Detect on ``source``, confirm (unless ``tolerance`` is ``None``), write the region to ``target``."""
+    if tolerance is None:
+        return {**detect_video(source, target, detector, **options), "confirmation": None}
+    # The detections before confirmation, beside the mask; never kept.
+    detected = scratch_beside(target, "detected")
+    try:
+        found = detect_video(source, detected.temp, detector, **options)
+        confirmation = confirm_mask_video(source, detected.temp, target, tolerance, **confirming)
+    finally:
+        detected.discard()
+    return {**found, "confirmation": confirmation}
+
+
+def _union_of_masks(first: Path, second: Path, output_mask: Path, info) -> float:
+    """Write ``first | second`` (mask videos of ``info``'s size) to ``output_mask``; the share of
+    the pixels ``second`` adds."""
+    added = 0
+    chunks = zip(iter_mask_chunks(first, _UNION_FRAMES, info), iter_mask_chunks(second, _UNION_FRAMES, info), strict=True)
+    with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
+        for before, found in chunks:
+            writer.write(before | found)
+            added += int(np.count_nonzero(found & ~before))
+    return added / max(1, info.frames * info.width * info.height)
+
+
+def _look_again(
+    source: Path, region: Path, target: Path, detector: DamageDetector, options: dict, tolerance, confirming: dict
+) -> dict:
+    """One more look: ``source`` repaired inside ``region`` as a blind repair repairs it
+    (``propagate``), detected and confirmed on that repair; ``region`` and what this look found
+    written to ``target``."""
+    repaired, found = scratch_beside(target, "look-repaired"), scratch_beside(target, "look-found")
+    try:
+        repair_video(source, region, repaired.temp, method=CONFIRMING_METHOD, blend=DETECTED_MASK_BLEND, **confirming)
+        look = _look(repaired.temp, found.temp, detector, options, tolerance, confirming)
+        look["added_fraction"] = _union_of_masks(region, found.temp, target, probe(source))
+    finally:
+        found.discard()
+        repaired.discard()
+    return look
+
+
 def detect_repair_region(
     input_path: str | Path,
     output_mask: str | Path,
@@ -71,29 +135,39 @@ def detect_repair_region(
     scales: Sequence[float] = DEFAULT_SCALES,
     grow_threshold: float | None = AUTO_GROW_THRESHOLD,
     confirm_tolerance: int | None = CONFIRM_TOLERANCE,
+    looks: int = DETECTION_LOOKS,
     **confirming_options,
 ) -> dict:
     """Write to ``output_mask`` the region a blind repair of ``input_path`` repairs: the
     detections grown to their extent, then confirmed by a propagated repair
-    (:mod:`seedvr.engine.confirm`; ``confirm_tolerance`` ``None``: not confirmed).
+    (:mod:`seedvr.engine.confirm`; ``confirm_tolerance`` ``None``: not confirmed), over
+    ``looks`` looks (see the module doc).
 
-    ``confirming_options`` go to the confirming repair (chunk, overlap, max_side, crop...).
-    Returns what detection found (``flagged_fraction``: the share of pixels detected and grown;
-    ``temporal_cue``) and ``confirmation`` (``None`` when not confirmed).
+    ``confirming_options`` go to the confirming repairs (chunk, overlap, max_side, crop...).
+    Returns what the first look's detection found (``flagged_fraction``: the share of pixels
+    detected and grown; ``temporal_cue``), its ``confirmation`` (``None`` when not confirmed),
+    and ``looks``: per look, the share of pixels it flagged and, after the first, added.
     """
-    output_mask = Path(output_mask)
+    input_path, output_mask = Path(input_path), Path(output_mask)
+    check_looks(looks)
     options = {"threshold": threshold, "dilate": dilate, "scales": scales, "grow_threshold": grow_threshold}
-    if confirm_tolerance is None:
-        found, confirmation = detect_video(input_path, output_mask, detector, **options), None
-    else:
-        # The detections before confirmation, beside the mask; never kept.
-        detected = scratch_beside(output_mask, "detected")
-        try:
-            found = detect_video(input_path, detected.temp, detector, **options)
-            confirmation = confirm_mask_video(input_path, detected.temp, output_mask, confirm_tolerance, **confirming_options)
-        finally:
-            detected.discard()
-    return {"flagged_fraction": found["flagged_fraction"], "temporal_cue": found["temporal_cue"], "confirmation": confirmation}
+    # The region after each look but the last, beside the mask; never kept.
+    regions = [scratch_beside(output_mask, f"look{look}") for look in range(1, looks)]
+    targets = [region.temp for region in regions] + [output_mask]
+    try:
+        found = [_look(input_path, targets[0], detector, options, confirm_tolerance, confirming_options)]
+        for before, target in zip(targets, targets[1:], strict=False):
+            found.append(_look_again(input_path, before, target, detector, options, confirm_tolerance, confirming_options))
+    finally:
+        for region in regions:
+            region.discard()
+    first = found[0]
+    return {
+        "flagged_fraction": first["flagged_fraction"],
+        "temporal_cue": first["temporal_cue"],
+        "confirmation": first["confirmation"],
+        "looks": [{key: look[key] for key in ("flagged_fraction", "added_fraction") if key in look} for look in found],
+    }
 
 
 def repair_with_detected_mask(
@@ -105,6 +179,7 @@ def repair_with_detected_mask(
     scales: Sequence[float] = DEFAULT_SCALES,
     grow_threshold: float | None = AUTO_GROW_THRESHOLD,
     confirm_tolerance: int | None = CONFIRM_TOLERANCE,
+    looks: int = DETECTION_LOOKS,
     report_path: str | Path | None = None,
     **repair_options,
 ) -> RepairReport:
@@ -112,7 +187,7 @@ def repair_with_detected_mask(
 
     ``detector``: a loaded detector, a detector folder, or ``None``: the one a registered
     ``model`` (``models:/...``) carries, else the shipped one.
-    ``confirm_tolerance``: see :func:`detect_repair_region`.
+    ``confirm_tolerance``, ``looks``: see :func:`detect_repair_region`.
     ``repair_options`` are :func:`repair_video`'s (method, model, chunk, ...); the repair's
     ``blend`` defaults to :data:`~seedvr.ops.blending.DETECTED_MASK_BLEND`. The report's
     ``mask`` is the kept mask; ``details["detection"]`` says what detection found.
@@ -122,6 +197,7 @@ def repair_with_detected_mask(
     check_detection_options(threshold, dilate, grow_threshold)
     check_scales(scales)
     check_confirm_tolerance(confirm_tolerance)
+    check_looks(looks)
     check_repair_paths(input_path, mask_path, output_path, None if report_path is None else Path(report_path))
     check_outputs_apart({"the detected mask": mask_path}, {"the input": input_path})
     check_chunking(repair_options.get("chunk", REPAIR_DEFAULTS.chunk), repair_options.get("overlap", REPAIR_DEFAULTS.overlap))
@@ -139,6 +215,7 @@ def repair_with_detected_mask(
             scales=scales,
             grow_threshold=grow_threshold,
             confirm_tolerance=confirm_tolerance,
+            looks=looks,
             **_confirming_options(repair_options),
         )
         report = repair_video(input_path, pending.temp, output_path, **{"blend": DETECTED_MASK_BLEND, **repair_options})

@@ -1,4 +1,4 @@
-"""Blind mode's second look: a detection stays in the repair region only where repairing it matters.
+"""Blind mode's check: a detection stays in the repair region only where repairing it matters.
 
 The detector flags picture too: people walking, foliage, a pole that looks like a scratch. A
 repair inside such a region is wasted at best; worse, a false detection touching real damage

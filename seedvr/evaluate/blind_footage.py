@@ -6,7 +6,9 @@ all film damage (scratch, blotch, dust: what the detector finds). The detector r
 damaged input once; its probabilities give the mask ``seedvr detect`` reports (``detection``:
 its scores) and the wider one ``seedvr repair --mask auto`` repairs (``repair_mask``: how much
 of the damage it covers), grown as the caller says, then confirmed by a propagated repair when
-asked (``grown_mask``: the scores before confirmation). Per method and mask: PSNR of the whole
+asked (``grown_mask``: the scores before confirmation), over as many looks as asked
+(:mod:`seedvr.engine.auto_mask`: each look after the first detects and confirms again on the
+clip repaired inside what the looks before found). Per method and mask: PSNR of the whole
 frame and inside the true mask against the clean clip, and the number of clean pixels the
 repair changed (pixels outside the true mask that differ from the input: false detections
 repaired; zero with the true mask, by the lossless invariant). The detection's own scores
@@ -44,6 +46,20 @@ class Confirmation:
     method: RepairMethod
     tolerance: int
 
+    def confirmed(self, frames: np.ndarray, detected: np.ndarray) -> np.ndarray:
+        """The pixels of ``detected`` (and of its rims) that the confirming repair of ``frames`` changes."""
+        confirming = np.asarray(self.method.repair(frames.copy(), confirming_region(detected)))
+        return confirmed_region(detected, detection_rims(detected), frames, confirming, self.tolerance)
+
+
+@dataclass(frozen=True)
+class Looks:
+    """How many times blind mode looks, and the method whose repair (blended as the detected
+    mask is) each look after the first detects on (:mod:`seedvr.engine.auto_mask`)."""
+
+    count: int
+    method: RepairMethod
+
 
 FIGURES = ("psnr", "psnr_true_mask", "clean_pixels_changed")
 
@@ -76,10 +92,11 @@ def run_blind_case(
     progress: Progress | None = None,
     grow_threshold: float | None = None,
     confirmation: Confirmation | None = None,
+    looks: Looks | None = None,
 ) -> dict:
     """Detect the case's damage, then every method with the true mask and with the detected one
     grown by ``grow_threshold`` and ``dilate`` and kept where ``confirmation`` (when given)
-    changes it: what ``--mask auto`` repairs."""
+    changes it, over ``looks`` (``None``: one): what ``--mask auto`` repairs."""
     probabilities = damage_probabilities(case.damaged, detector, scales)
     record = case_record(case)
     record["detection"] = detection_scores(
@@ -88,8 +105,11 @@ def run_blind_case(
     detected = damage_mask(probabilities, threshold, dilate, grow_threshold)
     if confirmation is not None:
         record["grown_mask"] = detection_scores(detected, case.mask).to_dict()
-        confirming = np.asarray(confirmation.method.repair(case.damaged.copy(), confirming_region(detected)))
-        detected = confirmed_region(detected, detection_rims(detected), case.damaged, confirming, confirmation.tolerance)
+        detected = confirmation.confirmed(case.damaged, detected)
+    for _ in range(1, 1 if looks is None else looks.count):
+        repaired = np.asarray(with_blend(looks.method, DETECTED_MASK_BLEND).repair(case.damaged.copy(), detected.copy()))
+        found = damage_mask(damage_probabilities(repaired, detector, scales), threshold, dilate, grow_threshold)
+        detected = detected | (found if confirmation is None else confirmation.confirmed(repaired, found))
     record["repair_mask"] = detection_scores(detected, case.mask).to_dict()
     record["methods"] = {}
     for name, method in methods.items():
@@ -120,11 +140,21 @@ def run_blind_cases(
     progress: Progress | None = None,
     grow_threshold: float | None = None,
     confirmation: Confirmation | None = None,
+    looks: Looks | None = None,
 ) -> list[dict]:
     """Build each film-damage case in turn (one clip in memory at a time) and run it blind."""
     return [
         run_blind_case(
-            load_case(spec, videos, frames), methods, detector, threshold, dilate, scales, progress, grow_threshold, confirmation
+            load_case(spec, videos, frames),
+            methods,
+            detector,
+            threshold,
+            dilate,
+            scales,
+            progress,
+            grow_threshold,
+            confirmation,
+            looks,
         )
         for spec in film_cases(specs)
     ]

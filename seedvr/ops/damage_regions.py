@@ -27,7 +27,7 @@ keeps its damage *and* is read as picture by the repair of the blotch next to it
 enough to be blotches are widened by a rim (:func:`widen_blotches`); lines (thin or wide
 scratches) and specks, found to their edge, are not.
 
-Last, a second look decides (:func:`confirmed_region`, used by :mod:`seedvr.engine.confirm`): a
+Last, a check decides (:func:`confirmed_region`, used by :mod:`seedvr.engine.confirm`): a
 detected pixel stays only where a repair along the motion changes it. Every detection is offered
 to that repair with a one-pixel rim (:func:`detection_rims`): its edge is uncertain by a pixel,
 and a rim pixel the repair changes by a lot (grey fill or paint, far from the picture) is damage.

@@ -60,7 +60,7 @@ def test_repair_with_an_auto_mask_is_lossless_outside_what_was_found(damaged_fil
 def test_auto_repairs_the_detections_grown_as_detect_grows_them(damaged_file, film_clip, tmp_path):
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD
 
-    unconfirmed = ("--method", "telea", "--no-confirm")
+    unconfirmed = ("--method", "telea", "--no-confirm", "--looks", "1")
     assert _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", *unconfirmed).exit_code == 0
     assert _invoke("detect", damaged_file, "-o", tmp_path / "plain.mkv").exit_code == 0
     grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
@@ -76,7 +76,7 @@ def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_fi
     from seedvr.engine.detect import AUTO_GROW_THRESHOLD
     from seedvr.ops.damage_regions import confirmed_region, confirming_region, detection_rims
 
-    result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea")
+    result = _invoke("repair", damaged_file, "--mask", "auto", "-o", tmp_path / "r.mkv", "--method", "telea", "--looks", "1")
     assert result.exit_code == 0, result.output
     assert "changed by a propagated repair" in result.stdout
     grown_args = ("--grow-threshold", AUTO_GROW_THRESHOLD)
@@ -96,6 +96,25 @@ def test_auto_repairs_only_the_detections_a_propagated_repair_changes(damaged_fi
     assert np.all(repaired_in <= (grown | rims)) and repaired_in.sum() < grown.sum()
     assert (region & ~(grown | rims)).any()  # the clip's scratches do reach the frames beside
     assert sorted(path.name for path in tmp_path.iterdir()) == ["grown.mkv", "p.mkv", "r.mask.mkv", "r.mkv", "region.mkv"]
+
+
+def test_a_second_look_adds_what_detection_finds_on_the_first_looks_repair(damaged_file, tmp_path):
+    from seedvr.engine.repair import repair_video
+    from seedvr.ops.blending import DETECTED_MASK_BLEND
+
+    once = ("--mask", "auto", "--method", "telea", "--looks", "1")
+    assert _invoke("repair", damaged_file, *once, "-o", tmp_path / "one.mkv").exit_code == 0
+    # The second look by hand: the input repaired inside the first look's region as blind mode
+    # repairs it, then looked at once more.
+    first = tmp_path / "one.mask.mkv"
+    repair_video(damaged_file, first, tmp_path / "first.mkv", method="propagate", blend=DETECTED_MASK_BLEND)
+    assert _invoke("repair", tmp_path / "first.mkv", *once, "-o", tmp_path / "again.mkv").exit_code == 0
+    result = _invoke("repair", damaged_file, "--mask", "auto", "--method", "telea", "-o", tmp_path / "two.mkv", "--looks", "2")
+    assert result.exit_code == 0, result.output
+    expected = read_mask(first) | read_mask(tmp_path / "again.mask.mkv")
+    np.testing.assert_array_equal(read_mask(tmp_path / "two.mask.mkv"), expected)
+    names = ["again.mask.mkv", "again.mkv", "first.mkv", "one.mask.mkv", "one.mkv", "two.mask.mkv", "two.mkv"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == names
 
 
 def test_a_clean_clip_is_almost_untouched(clean_file, clean_film_clip, tmp_path):
@@ -132,6 +151,8 @@ def test_a_two_frame_clip_warns_and_still_works(film_clip, tmp_path, caplog):
         ("repair", "--grow-threshold", "0"),
         ("repair", "--confirm-tolerance", "255"),
         ("repair", "--confirm-tolerance", "-1"),
+        ("repair", "--looks", "0"),
+        ("repair", "--looks", "5"),
     ],
 )
 def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, value, damaged_file, tmp_path):
@@ -145,7 +166,8 @@ def test_a_bad_detection_option_is_one_line_and_leaves_nothing(command, option, 
 
 
 @pytest.mark.parametrize(
-    "options", [("--threshold", "0.5"), ("--grow-threshold", "0.5"), ("--confirm-tolerance", "5"), ("--no-confirm",)]
+    "options",
+    [("--threshold", "0.5"), ("--grow-threshold", "0.5"), ("--confirm-tolerance", "5"), ("--no-confirm",), ("--looks", "2")],
 )
 def test_detection_options_need_the_auto_mask(damaged_file, tmp_path, options):
     result = _invoke("repair", damaged_file, "--mask", damaged_file, "-o", tmp_path / "o.mkv", *options)

@@ -108,3 +108,32 @@ def test_the_detected_mask_is_repaired_as_mask_auto_repairs_it(film_footage):
     case = bench.load_case(film_footage[0], footage_videos(), 8)
     record = run_blind_case(case, {"spy": method}, load_detector(None), DEFAULT_THRESHOLD, 0, DEFAULT_SCALES)
     assert shares == [DETECTED_MASK_BLEND] and set(record["methods"]["spy"]) == {"true_mask", "detected_mask"}
+
+
+def test_a_second_look_only_adds_to_the_repaired_mask(film_footage):
+    from seedvr.data.footage import footage_videos
+    from seedvr.engine.detect import AUTO_GROW_THRESHOLD, DEFAULT_SCALES, DEFAULT_THRESHOLD, load_detector
+    from seedvr.engine.methods import make_method
+    from seedvr.evaluate.blind_footage import Confirmation, Looks, run_blind_case
+
+    propagate = make_method("propagate")
+    case = bench.load_case(film_footage[0], footage_videos(), 8)
+    detector, confirmation = load_detector(None), Confirmation(propagate, 10)
+    records = [
+        run_blind_case(
+            case,
+            {},
+            detector,
+            DEFAULT_THRESHOLD,
+            0,
+            DEFAULT_SCALES,
+            None,
+            AUTO_GROW_THRESHOLD,
+            confirmation,
+            Looks(count, propagate),
+        )
+        for count in (1, 2)
+    ]
+    one, two = (record["repair_mask"] for record in records)
+    assert two["recall"] >= one["recall"]
+    assert records[0]["grown_mask"] == records[1]["grown_mask"]  # the first look is the same
