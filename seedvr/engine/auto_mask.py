@@ -24,6 +24,7 @@ Each look streams as the first does and costs a detection and two propagated rep
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ from seedvr.engine.detect import (
     load_detector,
 )
 from seedvr.engine.repair import RepairReport, check_repair_paths, repair_video
-from seedvr.engine.streaming import check_chunking
+from seedvr.engine.streaming import READ_FRAMES, check_chunking
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, PendingOutput, iter_mask_chunks, probe
 from seedvr.io.atomic import check_outputs_apart
@@ -58,8 +59,6 @@ CONFIRM_TOLERANCE = DETECTOR_DEFAULTS.confirm_tolerance
 _CONFIRMING_OPTIONS = ("chunk", "overlap", "max_side", "crop", "crop_margin", "tile_pixels")
 #: How many times blind mode looks for damage (params.yaml ``detector.looks``).
 DETECTION_LOOKS = DETECTOR_DEFAULTS.looks
-#: Mask frames united at a time (per pixel: the result does not depend on it).
-_UNION_FRAMES = 8
 #: The ``--mask`` value that asks for detection instead of a mask file.
 AUTO_MASK = "auto"
 #: Suffix of the detected mask kept beside the output (a lossless FFV1 grey video).
@@ -101,7 +100,7 @@ def _union_of_masks(first: Path, second: Path, output_mask: Path, info) -> float
     """Write ``first | second`` (mask videos of ``info``'s size) to ``output_mask``; the share of
     the pixels ``second`` adds."""
     added = 0
-    chunks = zip(iter_mask_chunks(first, _UNION_FRAMES, info), iter_mask_chunks(second, _UNION_FRAMES, info), strict=True)
+    chunks = zip(iter_mask_chunks(first, READ_FRAMES, info), iter_mask_chunks(second, READ_FRAMES, info), strict=True)
     with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:
         for before, found in chunks:
             writer.write(before | found)
@@ -156,7 +155,7 @@ def detect_repair_region(
     targets = [region.temp for region in regions] + [output_mask]
     try:
         found = [_look(input_path, targets[0], detector, options, confirm_tolerance, confirming_options)]
-        for before, target in zip(targets, targets[1:], strict=False):
+        for before, target in pairwise(targets):
             found.append(_look_again(input_path, before, target, detector, options, confirm_tolerance, confirming_options))
     finally:
         for region in regions:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from seedvr.engine.repair import repair_video
+from seedvr.engine.streaming import READ_FRAMES
 from seedvr.errors import SeedVRError
 from seedvr.io import MaskWriter, iter_mask_chunks, iter_video_chunks, probe
 from seedvr.io.atomic import PendingOutput
@@ -38,8 +39,6 @@ from seedvr.ops.damage_regions import confirmed_region, confirming_region, detec
 #: The method whose repair confirms a detection: it follows the motion, needs no model, and is
 #: what the model starts from.
 CONFIRMING_METHOD = "propagate"
-#: Frames compared at a time (the comparison is per pixel: the result does not depend on it).
-_COMPARE_FRAMES = 8
 
 
 def scratch_beside(mask_path: Path, tag: str) -> PendingOutput:
@@ -89,13 +88,13 @@ def confirm_mask_video(
     detected = confirmed = 0
     try:
         with MaskWriter(region.temp, info.fps, info.width, info.height) as writer:
-            for before, masks, after in _with_neighbours(iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info)):
+            for before, masks, after in _with_neighbours(iter_mask_chunks(detected_mask, READ_FRAMES, info)):
                 writer.write(confirming_region(masks, before, after))
         repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
         chunks = zip(
-            iter_video_chunks(input_path, _COMPARE_FRAMES),
-            iter_video_chunks(confirming.temp, _COMPARE_FRAMES),
-            iter_mask_chunks(detected_mask, _COMPARE_FRAMES, info),
+            iter_video_chunks(input_path, READ_FRAMES),
+            iter_video_chunks(confirming.temp, READ_FRAMES),
+            iter_mask_chunks(detected_mask, READ_FRAMES, info),
             strict=True,
         )
         with MaskWriter(output_mask, info.fps, info.width, info.height) as writer:

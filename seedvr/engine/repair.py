@@ -52,7 +52,7 @@ from seedvr.engine.methods import (
     resolve_dtype,
     with_blend,
 )
-from seedvr.engine.streaming import check_chunking, stream_repair
+from seedvr.engine.streaming import READ_FRAMES, check_chunking, stream_repair
 from seedvr.engine.tiles import check_tile_options, tiled
 from seedvr.errors import SeedVRError
 from seedvr.io import VideoInfo, VideoWriter, atomic_output, iter_mask_chunks, iter_video_chunks, probe
@@ -67,10 +67,6 @@ ProgressHook = Callable[[int, int], None]  # (frames done, total frames)
 
 # Frames decoded at a time while picking the adaptation frames (memory: one such chunk).
 _ADAPT_READ_CHUNK = 16
-
-# Frames decoded at a time for the repair; the streaming windows are assembled from these
-# pieces, so decoding holds a few frames beside the window, not a second window (4K: 200 MB).
-_READ_FRAMES = 8
 
 
 @dataclass
@@ -378,7 +374,7 @@ def repair_video(
 
     def pairs():
         nonlocal masked_pixels
-        pieces = min(chunk, _READ_FRAMES)
+        pieces = min(chunk, READ_FRAMES)
         for frames, masks in zip(iter_video_chunks(input_path, pieces), iter_mask_chunks(mask_path, pieces, info)):
             masks = dilate_masks(masks, mask_dilate)
             masked_pixels += int(masks.sum())

@@ -17,6 +17,12 @@ from seedvr.errors import SeedVRError
 
 ChunkRepair = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
+#: Frames a streamed pass decodes at a time: a repair's input (its windows are assembled from
+#: these pieces, so decoding holds a few frames beside the window, not a second window: 4K,
+#: 200 MB) and blind mode's per-pixel passes over videos and masks (whose results do not
+#: depend on it).
+READ_FRAMES = 8
+
 
 def check_chunking(chunk: int, overlap: int) -> None:
     if chunk < 1:
