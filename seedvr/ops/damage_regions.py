@@ -21,11 +21,16 @@ no hole is enclosed. Compact detections (blotch-shaped, not lines) are closed fi
 (:func:`close_blotches`): pieces a few pixels apart are joined and the inside they bound is
 filled as an enclosed hole.
 
-Then one step for what none of these finds, the soft edge of a blotch: where an opaque blotch
-fades into the picture its probability falls under any threshold, yet each rim pixel left there
-keeps its damage *and* is read as picture by the repair of the blotch next to it. Detections thick
-enough to be blotches are widened by a rim (:func:`widen_blotches`); lines (thin or wide
-scratches) and specks, found to their edge, are not.
+The soft edge of a blotch, where its probability falls under any threshold, is left to the
+check below (a one-pixel rim offered to it) and to blind mode's second look, which finds what is
+left beside the repaired damage (:mod:`seedvr.engine.auto_mask`). Widening every blotch-thick
+detection by a fixed rim, shipped before the second look, cost more than it found once that look
+was there (measured 2026-12-06: no widening against 4 px, two looks, ``propagate``, PSNR inside the
+true mask; the real-footage benchmark's four blind cases at 48 frames: megamind-film 30.76 -> 31.42
+dB, vtest-scratch 27.05 -> 28.43, tree-dust 25.89 -> 26.00, megamind-blotch %BLOTCH%; twelve
+24-frame film clips 33.51 -> 33.59, the whole frame 1.4 dB up, single clips from -1.79 to +2.84;
+1 px: 33.44, 2 px: 33.46): the margin widened the holes around the damage, and on people and
+foliage read as blotches it was false detection.
 
 Last, a check decides (:func:`confirmed_region`, used by :mod:`seedvr.engine.confirm`): a
 detected pixel stays only where a repair along the motion changes it. Every detection is offered
@@ -65,25 +70,13 @@ BLOTCH_COMPACTNESS = 6.0
 #: 1.4 dB: its scratches are joined.
 BLOTCH_CLOSING_SHARE = 0.05
 #: A thick detection whose area is more than this many times the disc of its thickness radius
-#: is a line (a wide scratch, found to its edge), not a blotch with a soft rim: it is not
-#: widened. Measured like :data:`BLOTCH_CLOSING_SHARE` (2026-12-03, ``propagate``): PSNR inside
+#: is a line (a wide scratch, found to its edge), not a blotch: the frames beside repair it as a
+#: line (:func:`neighbour_lines`) and blending treats it as one (``seedvr.ops.blending``).
+#: Measured 2026-12-03 when blotches were widened and lines not (``propagate``): PSNR inside
 #: the true mask vtest-scratch 20.38 -> 21.05 dB, megamind-film 24.12 -> 24.51, cup-scratch
-#: 22.75 -> 24.09; vtest-film and box-film -0.10 and -0.08; the blotch and dust cases unchanged;
-#: the whole frame up on every clip with scratches (0.05 to 1.5 dB: fewer clean pixels
-#: repaired). At 6, as for closing, rims of wider pieces are missed: vtest-scratch 20.68 dB.
+#: 22.75 -> 24.09 against widening every thick detection; at 6, as for closing, rims of wider
+#: pieces are missed: vtest-scratch 20.68 dB.
 LINE_COMPACTNESS = 20.0
-#: Pixels a blotch is widened by. Measured on the real-footage benchmark's blind cases
-#: (``bench_quality.py --blind``, propagate, 2026-12-02): PSNR inside the true mask 22.73 ->
-#: 23.47 dB on average (megamind-blotch +1.8, megamind-film +1.2), of the whole frame 31.59 ->
-#: 31.33; widening every detection by 1 px instead gives 23.42 and 31.15 dB (the thin false
-#: detections grow too). vtest-scratch loses 0.3 dB: people walking are found as thick regions.
-#: Since a propagated repair confirms each detected pixel (``seedvr.engine.confirm``), a wider rim
-#: costs few clean pixels: the picture in it is left as it was. Re-measured then (2026-12-03,
-#: propagate, first 24 frames, PSNR inside the true mask, confirmed masks, 2 -> 4 px):
-#: megamind-blotch 33.11 -> 34.53 dB, cup-blotch 17.13 -> 17.54, vtest-film 17.60 -> 17.76,
-#: box-film 28.11 -> 28.21, megamind-film 25.59 -> 25.63, tree-dust 23.74 -> 23.76,
-#: vtest-scratch 21.16 -> 20.89.
-BLOTCH_RIM = 4
 #: Pixels around each detection that its confirming repair is also given (:func:`detection_rims`),
 #: and the grey levels that repair must change a rim pixel by for it to be repaired (higher than
 #: the detection's own tolerance: a rim pixel is picture until it is shown to be far from it).
@@ -174,28 +167,10 @@ def close_blotches(
     return closed
 
 
-def widen_blotches(
-    masks: np.ndarray, radius: float = BLOTCH_RADIUS, rim: int = BLOTCH_RIM, compactness: float = LINE_COMPACTNESS
-) -> np.ndarray:
-    """``masks`` (``bool [T, H, W]``) with every detection (8-connected, in its own frame) that
-    holds a pixel ``radius`` or more from its edge and is not a line (``compactness``, see
-    :func:`thick_detections`) widened by ``rim`` pixels (elliptic kernel)."""
-    widened = np.array(masks, dtype=bool, copy=True)
-    if rim <= 0:
-        return widened
-    for frame in widened:
-        thick = thick_detections(frame, radius, compactness)
-        if thick.any():
-            frame |= cv2.dilate(thick.astype(np.uint8), _disc(rim)) > 0
-    return widened
-
-
 def grown_damage(probabilities: np.ndarray, threshold: float, grow_threshold: float) -> np.ndarray:
     """The detections above ``threshold`` grown to their extent: hysteresis down to
-    ``grow_threshold``, the pieces of each blotch joined, the holes they enclose filled, and the
-    blotches among them widened by their soft rim."""
-    grown = hysteresis_mask(probabilities, threshold, grow_threshold)
-    return widen_blotches(fill_enclosed_holes(close_blotches(grown)))
+    ``grow_threshold``, the pieces of each blotch joined, and the holes they enclose filled."""
+    return fill_enclosed_holes(close_blotches(hysteresis_mask(probabilities, threshold, grow_threshold)))
 
 
 def detection_rims(masks: np.ndarray, rim: int = DETECTION_RIM) -> np.ndarray:

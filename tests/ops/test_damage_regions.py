@@ -1,4 +1,4 @@
-"""Growing detections to the damage's extent (hysteresis, blotches closed, enclosed holes, rims),
+"""Growing detections to the damage's extent (hysteresis, blotches closed, enclosed holes),
 then confirming them by what a repair changes."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from seedvr.ops.damage_regions import (
-    BLOTCH_RIM,
     RIM_TOLERANCE,
     close_blotches,
     confirmed_damage,
@@ -16,9 +15,9 @@ from seedvr.ops.damage_regions import (
     fill_enclosed_holes,
     grown_damage,
     hysteresis_mask,
+    line_detections,
     neighbour_lines,
     thick_detections,
-    widen_blotches,
 )
 
 
@@ -81,21 +80,7 @@ def test_grown_damage_recovers_a_blotch_whose_middle_looks_like_picture():
     blotch = np.zeros((1, 20, 20), dtype=bool)
     blotch[0, 4:14, 4:14] = True
     assert np.count_nonzero((probabilities > 0.5) & blotch) == 64
-    assert np.array_equal(grown_damage(probabilities, 0.5, 0.05), widen_blotches(blotch))
-
-
-def test_blotches_are_widened_by_their_rim_and_lines_and_specks_are_not():
-    masks = np.zeros((1, 40, 40), dtype=bool)
-    masks[0, 5:15, 5:15] = True  # a blotch: 10 px across
-    masks[0, :, 30:32] = True  # a scratch: a 2 px line down the frame
-    masks[0, 30:33, 10:13] = True  # a speck of dust
-    widened = widen_blotches(masks)
-    assert np.array_equal(widened[0, :, 20:], masks[0, :, 20:])  # the line is untouched
-    assert np.array_equal(widened[0, 25:, :20], masks[0, 25:, :20])  # so is the speck
-    assert widened[0, 5:15, 5 - BLOTCH_RIM : 15 + BLOTCH_RIM].all()  # the blotch grows on each side
-    assert widened[0, 5 - BLOTCH_RIM : 15 + BLOTCH_RIM, 5:15].all()
-    assert not widened[0, 5:15, 5 - BLOTCH_RIM - 1].any()  # by the rim, no more
-    assert np.array_equal(widen_blotches(masks, rim=0), masks)
+    assert np.array_equal(grown_damage(probabilities, 0.5, 0.05), blotch)  # the noise far off starts nothing
 
 
 def _broken_ring(size: int, centre: int, outer: int, inner: int, gap: int) -> np.ndarray:
@@ -131,8 +116,8 @@ def test_closing_joins_the_pieces_of_a_blotch_so_its_inside_is_filled():
     assert fill_enclosed_holes(closed)[distance <= 18].all()  # the gaps' outer tips are the rim's
     probabilities = np.where(pieces, 0.9, 0.0).astype(np.float32)
     grown = grown_damage(probabilities, 0.5, 0.05)
-    assert grown[blotch].all()
-    assert not (grown & (distance > 21 + BLOTCH_RIM)).any()  # widened by its rim (1 px of grid), no further
+    assert grown[distance <= 18].all()  # the gaps' outer tips lie outside the closed pieces
+    assert not (grown & (distance > 21)).any()  # the blotch, no further (1 px of grid)
 
 
 def test_closing_leaves_neighbouring_scratches_apart():
@@ -145,15 +130,14 @@ def test_closing_leaves_neighbouring_scratches_apart():
     assert np.array_equal(close_blotches(masks, compactness=1e9)[0, :, 48:54], np.ones((120, 6), bool))
 
 
-def test_wide_scratches_are_lines_and_keep_their_edge():
+def test_wide_scratches_are_lines_and_blotches_are_not():
     # A 6 px scratch down a 240 px frame is as thick as a small blotch but 50 times its disc.
     masks = np.zeros((1, 240, 80), dtype=bool)
     masks[0, :, 20:26] = True
     masks[0, 100:112, 50:62] = True  # a 12 px blotch beside it
-    widened = widen_blotches(masks)
-    assert np.array_equal(widened[0, :, :40], masks[0, :, :40])
-    assert widened[0, 100:112, 50 - BLOTCH_RIM : 62 + BLOTCH_RIM].all()
-    assert widen_blotches(masks, compactness=1e9)[0, :, 20 - BLOTCH_RIM : 26 + BLOTCH_RIM].all()
+    lines = line_detections(masks)
+    assert np.array_equal(lines[0, :, :40], masks[0, :, :40])
+    assert not lines[0, :, 40:].any()
 
 
 def test_a_detection_is_confirmed_only_where_the_repair_changed_it_beyond_the_tolerance():
