@@ -110,7 +110,6 @@ def test_closing_joins_the_pieces_of_a_blotch_so_its_inside_is_filled():
     # A blotch of radius 20 found at its rim only, in four pieces 4 px apart: no hole is enclosed.
     pieces = _broken_ring(120, 60, outer=20, inner=12, gap=4)[None]
     distance = np.hypot(*(np.mgrid[:120, :120] - 60))[None]
-    blotch = distance <= 20
     assert np.array_equal(fill_enclosed_holes(pieces), pieces)
     closed = close_blotches(pieces)  # reach: 5 % of 120 px, 6 px
     assert fill_enclosed_holes(closed)[distance <= 18].all()  # the gaps' outer tips are the rim's
