@@ -27,9 +27,9 @@ left beside the repaired damage (:mod:`seedvr.engine.auto_mask`). Widening every
 detection by a fixed rim, shipped before the second look, cost more than it found once that look
 was there (measured 2026-12-06: no widening against 4 px, two looks, ``propagate``, PSNR inside the
 true mask; the real-footage benchmark's four blind cases at 48 frames: megamind-film 30.76 -> 31.42
-dB, vtest-scratch 27.05 -> 28.43, tree-dust 25.89 -> 26.00, megamind-blotch %BLOTCH%; twelve
-24-frame film clips 33.51 -> 33.59, the whole frame 1.4 dB up, single clips from -1.79 to +2.84;
-1 px: 33.44, 2 px: 33.46): the margin widened the holes around the damage, and on people and
+dB, vtest-scratch 27.05 -> 28.43, tree-dust 25.89 -> 26.00, megamind-blotch 33.11 -> 33.27; twelve
+24-frame film clips 33.51 -> 33.59 (the whole frame 44.82 dB, the single look at 4 px 43.35),
+single clips from -1.79 to +2.84; 1 px: 33.44, 2 px: 33.46): the margin widened the holes around the damage, and on people and
 foliage read as blotches it was false detection.
 
 Last, a check decides (:func:`confirmed_region`, used by :mod:`seedvr.engine.confirm`): a
