@@ -18,9 +18,8 @@ inverse search); they fail in different places, which the fusion of
 Flow measured across a hole describes the damage (a static logo, a scratch), not the scene.
 :func:`complete_flow` therefore discards it inside the (slightly dilated) hole and replaces
 it with a smooth harmonic interpolation of the flow around the hole. Over a whole clip,
-:func:`temporal_completion` then prefers what the neighbouring frame pairs measured where the
-damage let them see the place (blotches and dust last a frame), read where the content had moved
-to by then.
+:func:`temporal_completion` then prefers what the neighbouring frame pairs measured at the
+same place, where the damage let them see it (blotches and dust last a frame).
 """
 
 from __future__ import annotations
@@ -242,24 +241,17 @@ def temporal_completion(
     """Each pair's flow inside its hole taken from the nearest pair in time that measured it.
 
     Per frame pair ``i``: ``measured[i]`` and ``completed[i]`` (its spatial completion) are
-    ``float32 [h, w, 4]`` (the forward flow, in the pair's first frame, beside the backward
-    flow, in its second), ``holes[i]`` bool ``[h, w]`` (the pair's holes, grown). Damage that
+    ``float32 [h, w, C]``, ``holes[i]`` bool ``[h, w]`` (the pair's holes, grown). Damage that
     lasts a frame (a blotch, dust) hides a place from one or two pairs only, and the pairs
     around them measured the motion there. Pixel by pixel, the nearest pair within ``reach``
     whose hole leaves the pixel uncovered gives its measured flow (the earlier one first at
     equal distance); where none does (a logo, a static square) the spatial completion stays.
 
-    The neighbour's flow is read where the content moves to by then, at constant velocity
-    (:func:`_along_the_motion`), when that place is uncovered too; else at the same place.
-
     The interpolation from the hole's border is wrong wherever the motion inside differs from
     the motion around; a neighbour's measurement is wrong only where the motion changes within
     a frame or two. On the real-footage benchmark's 12 cases, fused propagation gains 0.22 dB
     inside the mask on average (+1.8 dB on blotches, +0.6 dB on a large moving object; the
-    worst case, an object on a turning cup, loses 0.16 dB). Read along the motion (2026-12-06,
-    48 frames, the true mask): one flow megamind-blotch 31.84 -> 32.06 dB inside the mask, the
-    other eleven cases within 0.01; the fused `propagate` megamind-blotch 32.97 -> 33.03,
-    megamind-film 33.69 -> 33.74.
+    worst case, an object on a turning cup, loses 0.16 dB).
     """
     result = []
     for index, hole in enumerate(holes):
@@ -269,60 +261,10 @@ def temporal_completion(
             other = index + offset
             if 0 <= other < len(holes) and still_open.any():
                 seen = still_open & ~holes[other]
-                if seen.any():
-                    _take_from_neighbour(flow, seen, measured[other], holes[other], offset)
+                flow[seen] = measured[other][seen]
                 still_open &= holes[other]
         result.append(flow)
     return result
-
-
-#: The forward flow's channels, then the backward flow's, in a pair's 4-channel field, with the
-#: sign that turns each into the motion forward in time.
-_FLOW_CHANNELS = ((slice(0, 2), 1.0), (slice(2, 4), -1.0))
-#: Fixed-point steps of :func:`_along_the_motion`: each reads the neighbour's flow where the
-#: previous estimate of the motion says the content went.
-MOTION_STEPS = 2
-
-
-def _take_from_neighbour(
-    flow: np.ndarray, seen: np.ndarray, neighbour: np.ndarray, neighbour_hole: np.ndarray, offset: int
-) -> None:
-    """Set ``flow`` (``[h, w, 4]``) at the ``seen`` pixels to the neighbouring pair's measured
-    flow ``neighbour``, read along the motion where that place is seen, else at the same place."""
-    # From the spatial completion (or a farther pair's): the motion is not known better yet.
-    moves = [
-        (channels, *_along_the_motion(neighbour[..., channels], neighbour_hole, flow[..., channels], offset, sign))
-        for channels, sign in _FLOW_CHANNELS
-    ]
-    flow[seen] = neighbour[seen]
-    for channels, moved, place_seen in moves:
-        taken = seen & place_seen
-        flow[..., channels][taken] = moved[taken]
-
-
-def _along_the_motion(
-    neighbour: np.ndarray, neighbour_hole: np.ndarray, estimate: np.ndarray, offset: int, velocity_sign: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """A neighbouring pair's flow ``neighbour`` (``[h, w, 2]``, ``offset`` pairs away) read at
-    the place each pixel's content reaches by then at constant velocity, starting from the
-    flow ``estimate``; and where that place is outside ``neighbour_hole``.
-
-    ``velocity_sign`` is 1 for forward flows (the motion itself) and -1 for backward ones (the
-    motion reversed), so the content at ``p`` is at ``p + offset * velocity_sign * flow(p)``.
-    A blotch on a moving picture hides the place the content passes through; the neighbour
-    measured that content elsewhere, where it was then.
-    """
-    height, width = neighbour_hole.shape
-    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
-    neighbour = np.ascontiguousarray(neighbour, dtype=np.float32)
-    flow = estimate
-    for _ in range(MOTION_STEPS):
-        place_x = columns + offset * velocity_sign * flow[..., 0]
-        place_y = rows + offset * velocity_sign * flow[..., 1]
-        flow = cv2.remap(neighbour, place_x, place_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    inside_x = np.clip(np.rint(place_x), 0, width - 1).astype(np.intp)
-    inside_y = np.clip(np.rint(place_y), 0, height - 1).astype(np.intp)
-    return flow, ~neighbour_hole[inside_y, inside_x]
 
 
 # -- whole videos ------------------------------------------------------------------------------
