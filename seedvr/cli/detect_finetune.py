@@ -25,15 +25,10 @@ def detect_finetune(
     """Fine-tune the damage detector on a damaged dataset's film damage (the pipeline's train_detector stage)."""
     from seedvr.config import load_params
     from seedvr.train.detector_finetune import finetune_detector, save_detector
-    from seedvr.train.numerics import pinned_cpu_numerics
 
     settings = load_params(params).detector
     if init is not None:
         settings = settings.model_copy(update={"finetune_from": str(init)})
-    # Its output is hashed into dvc.lock: the same bytes on every host (seedvr/train/numerics.py).
-    with pinned_cpu_numerics():
-        result = finetune_detector(
-            data, settings, progress=lambda step, loss: typer.echo(f"step {step}  loss {loss:.4f}", err=True)
-        )
+    result = finetune_detector(data, settings, progress=lambda step, loss: typer.echo(f"step {step}  loss {loss:.4f}", err=True))
     out_dir = save_detector(result.detector, out if out is not None else settings.out)
     typer.echo(f"fine-tuned {settings.finetune_from} for {result.steps} steps ({result.seconds:.1f} s) -> {out_dir}")
