@@ -32,7 +32,7 @@ install: $(BIN)/seedvr
 # dvc.lock holds the hashes of trained weights, so the stages run on pinned CPU numerics: on one
 # host (2026-12-06) capping oneDNN's convolution kernels at AVX2 changed both the fine-tuned
 # detector and the repair model, and so did 1 torch thread against 2 (2, 3 and 4 agreed); the
-# cap costs no time there (training 498 s capped, 517 s not). AVX2 is what every x86-64 host
+# cap costs no time there (make run's training 494 s capped, 517 s not). AVX2 is what every x86-64 host
 # of the last decade has. See docs/data.md.
 run: export ONEDNN_MAX_CPU_ISA := AVX2
 run: export OMP_NUM_THREADS := 2
