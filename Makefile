@@ -29,13 +29,7 @@ install: $(BIN)/seedvr
 
 # The training pipeline (Prefect tasks over the DVC stages), then a demo batch repair with the
 # promoted model; prints where to look. A second `make run` skips every unchanged stage.
-# dvc.lock holds the hashes of trained weights, so the stages run on pinned CPU numerics: on one
-# host (2026-12-06) capping oneDNN's convolution kernels at AVX2 changed both the fine-tuned
-# detector and the repair model, and so did 1 torch thread against 2 (2, 3 and 4 agreed); the
-# cap costs no time there (make run's training 494 s capped, 517 s not). AVX2 is what every x86-64 host
-# of the last decade has. See docs/data.md.
-run: export ONEDNN_MAX_CPU_ISA := AVX2
-run: export OMP_NUM_THREADS := 2
+# Every stage runs on pinned CPU numerics (seedvr/versioning/dvc_commands.py, STAGE_NUMERICS).
 run: install
 	$(BIN)/python -m flows.main
 

@@ -33,12 +33,28 @@ def is_dvc_repo(repo_root: str | Path) -> bool:
     return (Path(repo_root) / ".dvc").is_dir()
 
 
+# The CPU numerics every stage runs on. dvc.lock holds the hashes of trained weights, and the
+# float sums of training follow the host: on one host (2026-12-06) capping oneDNN's convolution
+# kernels at AVX2 changed both the fine-tuned detector and the repair model, and so did 1 torch
+# thread against 2 (2, 3 and 4 agreed), while the cap cost no time (make run's training 494 s
+# capped, 517 s not). AVX2 is what every x86-64 host of the last decade has; 2 threads are the
+# cores of the machines `make run` is made for. So a pipeline run writes the committed dvc.lock
+# on any such host (docs/data.md; docs/architecture.md has what else was measured).
+STAGE_NUMERICS = {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "2"}
+
+
 def _dvc_environment() -> dict[str, str]:
-    """No analytics, and this interpreter's scripts folder first on PATH: the stage commands
-    call ``seedvr``, which a flow started as ``.venv/bin/python -m flows.training`` must find."""
+    """No analytics, the pinned :data:`STAGE_NUMERICS`, and this interpreter's scripts folder
+    first on PATH: the stage commands call ``seedvr``, which a flow started as
+    ``.venv/bin/python -m flows.training`` must find."""
     scripts = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
-    return {**os.environ, "DVC_NO_ANALYTICS": "1", "PATH": f"{scripts}{os.pathsep}{path}" if path else scripts}
+    return {
+        **os.environ,
+        **STAGE_NUMERICS,
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{scripts}{os.pathsep}{path}" if path else scripts,
+    }
 
 
 def _dvc_command(args: list[str]) -> list[str]:

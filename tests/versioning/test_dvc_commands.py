@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from seedvr.errors import SeedVRError
-from seedvr.versioning.dvc_commands import reproduce_stage, stage_changes
+from seedvr.versioning.dvc_commands import STAGE_NUMERICS, reproduce_stage, stage_changes
 
 
 def _write_stages(repo, stages: dict) -> None:
@@ -27,6 +27,17 @@ def test_a_changed_stage_is_reproduced_with_polls_and_its_output_then_up_to_date
     assert (dvc_repo / "out.txt").read_text() == "done"
     assert polls and len(outputs) == 1 and "stage says hello" in outputs[0]
     assert stage_changes("hello", dvc_repo) == []
+
+
+def test_a_stage_runs_on_the_pinned_cpu_numerics_whatever_the_callers_environment(dvc_repo, monkeypatch):
+    # dvc.lock holds trained weights' hashes: the stage's kernels and threads may not follow the host.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    script = "import os; print('numerics', os.environ['ONEDNN_MAX_CPU_ISA'], os.environ['OMP_NUM_THREADS'])"
+    _write_stages(dvc_repo, {"numerics": {"cmd": f'"{sys.executable}" -c "{script}"'}})
+    outputs = []
+    reproduce_stage("numerics", dvc_repo, on_output=outputs.append)
+    assert f"numerics {STAGE_NUMERICS['ONEDNN_MAX_CPU_ISA']} {STAGE_NUMERICS['OMP_NUM_THREADS']}" in outputs[0]
 
 
 def test_a_failed_stage_is_one_error_ending_with_its_output(dvc_repo):
