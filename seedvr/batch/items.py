@@ -118,6 +118,8 @@ def repair_item(
         crf=settings.crf,
         # A detected mask's ring may still hold the damage's rim: see DETECTED_MASK_BLEND.
         blend=None if detected is None else DETECTED_MASK_BLEND,
+        # A clean video is detected clean and passes through; a given mask must mark something.
+        allow_empty_mask=detected is not None,
     )
     finished = _now()
     report_data = {

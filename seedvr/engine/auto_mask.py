@@ -116,7 +116,15 @@ def _look_again(
     written to ``target``."""
     repaired, found = scratch_beside(target, "look-repaired"), scratch_beside(target, "look-found")
     try:
-        repair_video(source, region, repaired.temp, method=CONFIRMING_METHOD, blend=DETECTED_MASK_BLEND, **confirming)
+        repair_video(
+            source,
+            region,
+            repaired.temp,
+            method=CONFIRMING_METHOD,
+            blend=DETECTED_MASK_BLEND,
+            allow_empty_mask=True,
+            **confirming,
+        )
         look = _look(repaired.temp, found.temp, detector, options, tolerance, confirming)
         look["added_fraction"] = _union_of_masks(region, found.temp, target, probe(source))
     finally:
@@ -217,7 +225,10 @@ def repair_with_detected_mask(
             looks=looks,
             **_confirming_options(repair_options),
         )
-        report = repair_video(input_path, pending.temp, output_path, **{"blend": DETECTED_MASK_BLEND, **repair_options})
+        # A clean video is detected clean: its empty mask repairs nothing, the frames pass through.
+        report = repair_video(
+            input_path, pending.temp, output_path, allow_empty_mask=True, **{"blend": DETECTED_MASK_BLEND, **repair_options}
+        )
     except BaseException:
         pending.discard()
         raise

@@ -90,7 +90,7 @@ def confirm_mask_video(
         with MaskWriter(region.temp, info.fps, info.width, info.height) as writer:
             for before, masks, after in _with_neighbours(iter_mask_chunks(detected_mask, READ_FRAMES, info)):
                 writer.write(confirming_region(masks, before, after))
-        repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, **repair_options)
+        repair_video(input_path, region.temp, confirming.temp, method=CONFIRMING_METHOD, allow_empty_mask=True, **repair_options)
         chunks = zip(
             iter_video_chunks(input_path, READ_FRAMES),
             iter_video_chunks(confirming.temp, READ_FRAMES),

@@ -82,6 +82,7 @@ class RepairReport:
     height: int
     fps: str
     masked_fraction: float
+    masked_pixels: int
     seconds: float
     frames_per_second: float
     chunk: int
@@ -290,6 +291,7 @@ def repair_video(
     tile_pixels: int = REPAIR_DEFAULTS.tile_pixels,
     report_path: str | Path | None = None,
     blend: Blend | None = None,
+    allow_empty_mask: bool = False,
 ) -> RepairReport:
     """Repair ``input_path`` inside ``mask_path`` into ``output_path`` (format by extension).
 
@@ -312,6 +314,9 @@ def repair_video(
     ``blend`` sets the method's share of gradient-domain blending (``None``: the method's
     own, :data:`~seedvr.ops.blending.BORDER_BLEND` when built here); a detected mask is
     repaired with :data:`~seedvr.ops.blending.DETECTED_MASK_BLEND`.
+
+    A mask that marks no pixel is refused (a user's mask that would repair nothing is a
+    mistake); ``allow_empty_mask`` lets a detected one through, the output then equal to the input.
 
     Every argument is checked before any decoding; the paths first (:func:`check_repair_paths`).
     """
@@ -336,8 +341,9 @@ def repair_video(
     check_tile_options(tile_pixels, tile_overlap)
     adapting = check_adapt_options(method, model, adapt_steps, adapt_seconds, adapt_frames)
     info = probe(input_path)
-    # Reading the first mask chunk up front checks its size and frame count before any work.
-    mask_info_check = iter_mask_chunks(mask_path, 1, info)
+    # Reading the first mask chunk up front checks its size, frame count and that it marks
+    # some pixel before any work.
+    mask_info_check = iter_mask_chunks(mask_path, 1, info, require_damage=not allow_empty_mask)
     next(mask_info_check, None)
     if isinstance(method, RepairMethod):
         chosen = method
@@ -411,6 +417,7 @@ def repair_video(
         height=info.height,
         fps=str(info.fps),
         masked_fraction=round(masked_pixels / max(1, frames_done * info.width * info.height), 6),
+        masked_pixels=masked_pixels,
         seconds=round(seconds, 3),
         frames_per_second=round(frames_done / max(seconds, 1e-9), 3),
         chunk=chunk,

@@ -20,7 +20,7 @@ from seedvr.io.formats import FPS_SIDECAR, IMAGE_EXTENSIONS
 from seedvr.io.image_header import image_header_size
 from seedvr.io.info import DEFAULT_FOLDER_FPS, parse_fps
 from seedvr.io.precision import eight_bits
-from seedvr.io.threshold import mask_from_colour, mask_from_grey
+from seedvr.io.threshold import levels_from_colour, levels_from_grey
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -89,14 +89,14 @@ def read_image_rgb(path: Path) -> np.ndarray:
     raise SeedVRError(f"{path} has {image.shape[2]} channels; expected grey, RGB or RGBA")
 
 
-def read_image_mask(path: Path) -> np.ndarray:
-    """An image as a bool mask ``[H, W]`` (see :mod:`seedvr.io.threshold`)."""
+def read_image_mask_levels(path: Path) -> np.ndarray:
+    """An image as uint8 mask levels ``[H, W]``, before thresholding (see :mod:`seedvr.io.threshold`)."""
     image = _read_raw(path)
     if image.ndim == 3 and image.shape[2] in (3, 4):
         # OpenCV's BGR(A) order; the mask rule only cares about colour vs alpha channels.
-        return mask_from_colour(image[:, :, :3], image[:, :, 3] if image.shape[2] == 4 else None)
+        return levels_from_colour(image[:, :, :3], image[:, :, 3] if image.shape[2] == 4 else None)
     if image.ndim == 2:
-        return mask_from_grey(image)
+        return levels_from_grey(image)
     raise SeedVRError(f"{path} has {image.shape[2]} channels; expected grey, RGB or RGBA")
 
 

@@ -53,6 +53,31 @@ def test_one_image_mask_and_odd_sizes(tmp_path):
     assert report.frames == 3 and not np.array_equal(repaired[hole], frames[hole])
 
 
+def test_a_0_1_mask_is_repaired_and_an_empty_one_refused(tmp_path):
+    import cv2
+
+    frames = np.random.default_rng(2).integers(0, 256, (3, 16, 20, 3), dtype=np.uint8)
+    video = write_video(tmp_path / "clip.mkv", frames, Fraction(25))
+    labels = np.zeros((16, 20), np.uint8)
+    labels[5:9, 4:12] = 1  # a 0/1 array saved as an image, as most inpainting code does
+    cv2.imwrite(str(tmp_path / "labels.png"), labels)
+    report = repair_video(video, tmp_path / "labels.png", tmp_path / "out.mkv", method="telea")
+    assert report.masked_pixels == 3 * 32
+    hole = np.broadcast_to(labels > 0, frames.shape[:3])
+    repaired = read_video(tmp_path / "out.mkv")
+    np.testing.assert_array_equal(repaired[~hole], frames[~hole])
+    assert not np.array_equal(repaired[hole], frames[hole])
+
+    cv2.imwrite(str(tmp_path / "empty.png"), np.zeros((16, 20), np.uint8))
+    result = invoke(video, "--mask", tmp_path / "empty.png", "-o", tmp_path / "same.mkv", "--method", "telea")
+    assert result.exit_code == 2 and "marks no pixel as damaged" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "same.mkv").exists()
+    # A detected mask may be empty (a clean video): the frames pass through.
+    report = repair_video(video, tmp_path / "empty.png", tmp_path / "same.mkv", method="telea", allow_empty_mask=True)
+    assert report.masked_pixels == 0
+    np.testing.assert_array_equal(read_video(tmp_path / "same.mkv"), frames)
+
+
 def test_mp4_with_audio_keeps_audio_and_frame_rate(tmp_path):
     source = tmp_path / "talk.mp4"
     make_video_with_audio(source, "aac", Fraction(25), frames=10)
