@@ -313,6 +313,7 @@ class DetectorLeg(Section):
     crop_size: int | None = Field(None, ge=16)
     sway_share: float | None = Field(None, ge=0.0, le=1.0)
     faint_share: float | None = Field(None, ge=0.0, le=1.0)
+    repainted_share: float | None = Field(None, ge=0.0, le=1.0)
     visible_level: int | None = Field(None, ge=0, le=255)
     footage_clips: int | None = Field(None, ge=0)
     batch_size: int | None = Field(None, ge=1)
@@ -345,7 +346,9 @@ class DetectorParams(Section):
     :mod:`seedvr.engine.confirm`), looked for ``looks`` times: each look after the first detects
     and confirms again on the clip repaired inside what the looks before found, and adds what it
     finds (:mod:`seedvr.engine.auto_mask`). ``faint_share`` of the damaged clips carry their damage at a
-    fraction of its opacity (:data:`~seedvr.train.detector.FAINT_OPACITY`); a damaged pixel is
+    fraction of its opacity (:data:`~seedvr.train.detector.FAINT_OPACITY`), ``repainted_share``
+    in a style drawn afresh per kind (any colour, flat or grainy, hard or soft edges:
+    :meth:`~seedvr.data.damage.base.PaintStyle.repainted`); a damaged pixel is
     labelled damage only where it differs from the clean picture by ``visible_level`` grey levels
     or more (0: wherever the mask is). Training runs in legs: the first with this section's settings,
     from scratch or from the detector folder ``init``, then each of ``legs`` in turn.
@@ -366,6 +369,7 @@ class DetectorParams(Section):
     destroyed_share: float = Field(0.0, ge=0.0, le=1.0)
     sway_share: float = Field(0.0, ge=0.0, le=1.0)
     faint_share: float = Field(0.0, ge=0.0, le=1.0)
+    repainted_share: float = Field(0.0, ge=0.0, le=1.0)
     visible_level: int = Field(0, ge=0, le=255)
     footage_clips: int = Field(0, ge=0)
     footage_sources: tuple[str, ...] = ("vtest", "box", "cup")

@@ -104,8 +104,10 @@ class ClipRecipe:
     height) instead; a ``sway_share`` of them (drawn) with the picture swaying as foliage does
     (:class:`~seedvr.data.synth.SwaySpec`); the damage of a ``faint_share`` of the damaged
     clips (spread evenly) painted at a fraction of its opacity (drawn in :data:`FAINT_OPACITY`),
-    and damaged pixels labelled as such only where they differ from the clean picture by at least
-    ``visible_level`` grey levels (0: every pixel under the mask); every draw from ``seed``."""
+    that of a ``repainted_share`` of them (spread evenly) in a style drawn afresh (any colour,
+    flat or grainy, hard or soft edges), and damaged pixels labelled as such only where they
+    differ from the clean picture by at least ``visible_level`` grey levels (0: every pixel
+    under the mask); every draw from ``seed``."""
 
     frames: int
     width: int
@@ -118,6 +120,7 @@ class ClipRecipe:
     sway_share: float = 0.0
     faint_share: float = 0.0
     visible_level: int = 0
+    repainted_share: float = 0.0
 
     @classmethod
     def of(cls, params: DetectorParams) -> ClipRecipe:
@@ -134,6 +137,7 @@ class ClipRecipe:
             params.sway_share,
             params.faint_share,
             params.visible_level,
+            params.repainted_share,
         )
 
     def size_of(self, index: int) -> tuple[int, int]:
@@ -193,7 +197,8 @@ def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe
         mask = drawn.mask
     else:
         opacity = float(rng.uniform(*FAINT_OPACITY)) if _in_share(index, recipe.faint_share) else 1.0
-        damaged, mask, _ = apply_damage(clean, film, rng, recipe.mask_ratio, opacity)
+        repaint = _in_share(index, recipe.repainted_share)
+        damaged, mask, _ = apply_damage(clean, film, rng, recipe.mask_ratio, opacity, repaint)
         if recipe.visible_level:
             # Paint whose grey is the picture's leaves nothing to find: not labelled damage.
             mask &= np.abs(damaged.astype(np.int16) - clean).max(axis=-1) >= recipe.visible_level

@@ -60,6 +60,29 @@ def test_a_fainter_paint_draws_the_same_damage_and_moves_the_picture_less(clip):
     assert np.array_equal(same.damaged, full.damaged)
 
 
+def test_repainted_damage_is_the_same_damage_in_colour(clip):
+    grey = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9))
+    coloured = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9), repaint=True)
+    assert np.array_equal(coloured.mask, grey.mask)
+    assert np.array_equal(coloured.damaged[~coloured.mask], clip[~coloured.mask])
+
+    # Film dirt is near-neutral; repainted, some kind carries a colour (its channels spread apart).
+    def spread(result) -> float:
+        return float(np.ptp(result.damaged[result.mask].astype(np.int16), axis=-1).mean())
+
+    assert spread(coloured) > spread(grey) + 10
+
+
+def test_a_repainted_style_is_colourful_with_less_grain_and_its_own_or_a_hard_edge():
+    from seedvr.data.damage import KIND_REGISTRY
+
+    style = KIND_REGISTRY["blotch"].style
+    drawn = [style.repainted(np.random.default_rng(seed)) for seed in range(40)]
+    assert all(new.colourful and 0.0 <= new.grain <= style.grain and new.opacity == style.opacity for new in drawn)
+    assert {new.edge_blur for new in drawn} == {1, style.edge_blur}
+    assert any(new.grain == 0.0 for new in drawn) and any(new.grain > 0.0 for new in drawn)
+
+
 @pytest.mark.parametrize("opacity", [0.0, -0.5, 1.5])
 def test_an_opacity_factor_outside_the_unit_interval_is_refused(clip, opacity):
     with pytest.raises(ValueError, match="opacity factor"):

@@ -148,6 +148,16 @@ def test_faint_clips_keep_their_labels_and_leave_the_other_clips_as_they_were(ti
     assert not np.array_equal(faint[0].frames, tiny_clips[0].frames)
 
 
+def test_repainted_clips_keep_their_labels_and_leave_the_other_clips_as_they_were(tiny_clips):
+    kinds = clip_kinds(TINY.clips, TINY.clean_share)
+    repainted = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"repainted_share": 1.0})))
+    unchanged = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"repainted_share": 0.0})))
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(unchanged, tiny_clips, strict=True))
+    # The first clip's masks are drawn before anything is painted: the same damage, another look.
+    assert np.array_equal(repainted[0].mask, tiny_clips[0].mask) and tiny_clips[0].mask.any()
+    assert not np.array_equal(repainted[0].frames, tiny_clips[0].frames)
+
+
 def test_only_visible_damage_is_labelled_when_asked(tiny_clips):
     kinds = clip_kinds(TINY.clips, TINY.clean_share)
     visible = labelled_clips(kinds, PHOTO_NAMES, ClipRecipe.of(TINY.model_copy(update={"visible_level": 40})))

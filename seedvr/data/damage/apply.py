@@ -197,13 +197,16 @@ def apply_damage(
     rng: np.random.Generator,
     mask_ratio: tuple[float, float] = (0.01, 0.25),
     opacity: float = 1.0,
+    repaint: bool = False,
 ) -> DamageResult:
     """Damage a clip: returns ``(damaged, mask, info)``.
 
     ``frames``: ``uint8 [T, H, W, 3]``. ``kinds``: names from :data:`DAMAGE_KINDS`, painted
     in order (later kinds over earlier ones). The mean fraction of damaged pixels lands in
     ``mask_ratio``; ``damaged == frames`` exactly wherever ``mask`` is False. ``opacity``
-    scales every kind's opacity range (:meth:`~seedvr.data.damage.base.PaintStyle.fainter`).
+    scales every kind's opacity range (:meth:`~seedvr.data.damage.base.PaintStyle.fainter`);
+    ``repaint`` paints each kind in a style drawn afresh
+    (:meth:`~seedvr.data.damage.base.PaintStyle.repainted`).
     """
     frames = np.asarray(frames)
     check_video(frames)
@@ -212,7 +215,8 @@ def apply_damage(
     total = drawn.mask.size
     kind_ratios: dict[str, float] = {}
     for name, canvas in drawn.layers:
-        paint_damage(damaged, canvas, rng, KIND_REGISTRY[name].style.fainter(opacity))
+        style = KIND_REGISTRY[name].style.fainter(opacity)
+        paint_damage(damaged, canvas, rng, style.repainted(rng) if repaint else style)
         kind_ratios[name] = np.count_nonzero(canvas) / total
     info = DamageInfo(
         kinds=tuple(name for name, _ in drawn.layers),

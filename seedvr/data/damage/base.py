@@ -33,6 +33,14 @@ class PaintStyle:
         low, high = self.opacity
         return replace(self, opacity=(low * factor, high * factor))
 
+    def repainted(self, rng: np.random.Generator) -> PaintStyle:
+        """The same damage painted another way, for a detector that must not learn one look:
+        in colour of any hue (lines and specks of any colour), with grain from none (a third
+        of the draws: flat paint) to the kind's own, and with its soft edge or a hard one."""
+        grain = self.grain * max(0.0, float(rng.uniform(-0.5, 1.0)))
+        edge_blur = self.edge_blur if rng.random() < 0.5 else 1
+        return replace(self, colourful=True, grain=grain, edge_blur=edge_blur)
+
 
 class DamageKind(abc.ABC):
     """One kind of damage. Stateless: all randomness comes from the generator passed in."""
