@@ -23,7 +23,7 @@ import sys
 import time
 
 import numpy as np
-from bench_quality import REPO_ROOT, provenance, write_report
+from bench_quality import REPO_ROOT, provenance, run_case_script, write_report
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "bench_detect_styles.json"
 SOURCES = ("vtest", "box", "megamind")
@@ -131,16 +131,8 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from seedvr.errors import SeedVRError
-
     args = parse_args(argv)
-    if args.frames < 3:
-        print("error: --frames must be at least 3 (the detector's temporal cue)", file=sys.stderr)
-        return 2
-    try:
-        run(args)
-    except SeedVRError as error:
-        print(f"error: {error}", file=sys.stderr)
+    if run_case_script("bench_detect_styles", run, args) is None:
         return 2
     print(f"wrote {args.out}")
     return 0

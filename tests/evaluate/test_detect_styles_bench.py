@@ -24,5 +24,5 @@ def test_each_style_is_drawn_only_where_its_truth_is_and_the_same_from_one_seed(
 
 
 def test_too_few_frames_is_one_line_and_exit_2(tmp_path, capsys):
-    assert SCRIPT.main(["--frames", "2", "--out", str(tmp_path / "x.json")]) == 2
+    assert SCRIPT.main(["--frames", "1", "--out", str(tmp_path / "x.json")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0 and not (tmp_path / "x.json").exists()
