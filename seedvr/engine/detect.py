@@ -46,6 +46,7 @@ from seedvr.io.atomic import check_output_folder, check_outputs_apart
 from seedvr.models.detector import DamageDetector, neighbour_stack
 from seedvr.ops.damage_cues import CUE_REACH, MIN_TEMPORAL_FRAMES, damage_cues, temporal_cue_available
 from seedvr.ops.damage_regions import grown_damage
+from seedvr.ops.shots import shot_slices
 from seedvr.pipeline.detector_folder import load_detector
 from seedvr.video_contract import check_video
 
@@ -130,9 +131,15 @@ def damage_probabilities(frames: np.ndarray, detector: DamageDetector, scales: S
     """Probability of damage ``float32 [T, H, W]`` for each pixel of ``frames`` (``uint8 [T, H, W, 3]``):
     the largest over the detection ``scales`` (see the module's docstring).
 
-    A clip under 3 frames is detected frame by frame, without neighbours or temporal cue.
+    A clip under 3 frames is detected frame by frame, without neighbours or temporal cue. Each
+    shot of a clip with scene cuts is detected alone (:func:`seedvr.ops.shots.shot_slices`), so
+    the frames beside a cut are not read against the other shot; a shot under 3 frames is
+    detected frame by frame too. The cut test reads two frames alone: streaming stays exact.
     """
     check_video(frames)
+    shots = shot_slices(frames)
+    if len(shots) > 1:
+        return np.concatenate([damage_probabilities(frames[shot], detector, scales) for shot in shots])
     height, width = frames.shape[1:3]
     probabilities = None
     for size in working_sizes(height, width, scales):

@@ -21,6 +21,7 @@ from seedvr.errors import SeedVRError
 from seedvr.method_catalog import MODEL_METHOD, check_method
 from seedvr.ops.blending import BORDER_BLEND, Blend, blend_record, check_blend
 from seedvr.ops.flow import PairFlowMemo
+from seedvr.ops.shots import shot_slices
 from seedvr.pipeline.loading import load_pipeline
 from seedvr.pipeline.shipped import shipped_base_model
 
@@ -83,6 +84,19 @@ def with_blend(method: RepairMethod, blend: Blend) -> RepairMethod:
     variant = method.rebuild_with_blend(blend)
     variant.details = {**method.details, "blend": blend_record(blend)}
     return variant
+
+
+def per_shot(repair: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:
+    """``repair`` run on each shot of a window apart (:func:`seedvr.ops.shots.shot_slices`): no
+    pixel is carried across a scene cut, and a window without cuts is repaired whole."""
+
+    def split(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        shots = shot_slices(frames)
+        if len(shots) == 1:
+            return repair(frames, masks)
+        return np.concatenate([repair(frames[shot], masks[shot]) for shot in shots])
+
+    return split
 
 
 def requiring_known_pixels(name: str, repair: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable:

@@ -46,6 +46,7 @@ from seedvr.engine.methods import (
     RepairMethod,
     check_sampling,
     make_method,
+    per_shot,
     pipeline_method,
     requiring_known_pixels,
     resolve_device,
@@ -372,8 +373,9 @@ def repair_video(
     repair = tiled(chosen.repair, tile_pixels, tile_overlap)
     repair = cropped(repair, crop_margin, crop_stats.align, crop_stats) if crop_stats else repair
     repair = at_reduced_size(repair, max_side)
-    # Outermost, so what is refused is the mask as given, not a crop or a reduction of it.
-    repair = requiring_known_pixels(chosen.name, repair)
+    # What is refused is the mask as given, not a crop or a reduction of it; each shot of a
+    # window apart, since a scene cut leaves nothing to carry from the other side.
+    repair = per_shot(requiring_known_pixels(chosen.name, repair))
 
     masked_pixels = 0
     frames_done = 0
