@@ -137,9 +137,11 @@ def damage_probabilities(frames: np.ndarray, detector: DamageDetector, scales: S
     detected frame by frame too. The cut test reads two frames alone: streaming stays exact.
     """
     check_video(frames)
-    shots = shot_slices(frames)
-    if len(shots) > 1:
-        return np.concatenate([damage_probabilities(frames[shot], detector, scales) for shot in shots])
+    return np.concatenate([_shot_probabilities(frames[shot], detector, scales) for shot in shot_slices(frames)])
+
+
+def _shot_probabilities(frames: np.ndarray, detector: DamageDetector, scales: Sequence[float]) -> np.ndarray:
+    """:func:`damage_probabilities` of one shot (no cut inside ``frames``)."""
     height, width = frames.shape[1:3]
     probabilities = None
     for size in working_sizes(height, width, scales):

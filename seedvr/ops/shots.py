@@ -57,16 +57,22 @@ def _apart(before: np.ndarray, after: np.ndarray, dy: int, dx: int) -> bool:
     return bool(median >= CUT_LEVEL and quartile >= CUT_FLOOR)
 
 
-def is_cut(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether ``after`` (``uint8 [H, W, 3]``) starts another shot than ``before``."""
-    first, second = _reduced(before), _reduced(after)
+def _reduced_apart(first: np.ndarray, second: np.ndarray) -> bool:
+    """The cut test on two frames already reduced by :func:`_reduced`."""
     if not _apart(first, second, 0, 0):
         return False  # most pairs: alike without a shift
     shifts = range(-CUT_SHIFT, CUT_SHIFT + 1)
     return all(_apart(first, second, dy, dx) for dy in shifts for dx in shifts)
 
 
+def is_cut(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether ``after`` (``uint8 [H, W, 3]``) starts another shot than ``before``."""
+    return _reduced_apart(_reduced(before), _reduced(after))
+
+
 def shot_slices(frames: np.ndarray) -> list[slice]:
     """The shots of ``frames`` (``uint8 [T, H, W, 3]``) as slices in order: one for a clip without cuts."""
-    starts = [index + 1 for index in range(len(frames) - 1) if is_cut(frames[index], frames[index + 1])]
+    # Each frame is reduced once, though it is the second of one pair and the first of the next.
+    reduced = [_reduced(frame) for frame in frames]
+    starts = [index + 1 for index, (first, second) in enumerate(pairwise(reduced)) if _reduced_apart(first, second)]
     return [slice(start, stop) for start, stop in pairwise([0, *starts, len(frames)])]
