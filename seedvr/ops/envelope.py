@@ -11,7 +11,7 @@ move a hole pixel away from the guess only a share (:data:`CORRECTION_SHARE`) of
 the envelope's edges: where the guess and its neighbours agree (a still background), the
 guess stands; where they spread (motion the flow does not follow exactly), the model has room.
 
-Measured on 24-frame windows at 432x240 with the shipped weights (docs/architecture.md,
+Measured on 24-frame windows at 432x240 with the shipped weights (docs/findings/real-footage.md,
 "Bounded by the guess' neighbours"): the model against its guess, PSNR / E_warp inside the
 mask (x1e-3), on the real-footage benchmark's 11 small cases 29.841 / 1.480 -> 29.890 / 1.410
 (the guess: 29.868 / 1.453), on 12 clips of real video outside its frames 31.496 / 0.881 ->

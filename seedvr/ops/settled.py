@@ -3,7 +3,7 @@
 Where the camera and the background keep still, propagation copies a hole pixel from the
 same place in a neighbouring frame, exactly. The refinement networks cannot improve such a
 pixel, only move it: measured on 18 clips of real video outside the benchmark's frames
-(docs/architecture.md, "Settled pixels"), refining them cost -2.3 dB on a dust clip and
+(docs/findings/real-footage.md, "Settled pixels"), refining them cost -2.3 dB on a dust clip and
 -1.3 dB on a stroke clip whose fills were already at 41-49 dB. A hole pixel is *settled* when
 the nearest frame (within ``reach`` frames, earlier first at equal distance) where the same
 pixel is known agrees with the fill within ``levels`` grey levels on every channel.

@@ -39,7 +39,8 @@ def is_dvc_repo(repo_root: str | Path) -> bool:
 # thread against 2 (2, 3 and 4 agreed), while the cap cost no time (make run's training 494 s
 # capped, 517 s not). AVX2 is what every x86-64 host of the last decade has; 2 threads are the
 # cores of the machines `make run` is made for. So a pipeline run writes the committed dvc.lock
-# on any such host (docs/data.md; docs/architecture.md has what else was measured).
+# on any such host (docs/data.md; docs/findings/blind-mode.md, "It still depended on the host",
+# has what else was measured).
 STAGE_NUMERICS = {"ONEDNN_MAX_CPU_ISA": "AVX2", "OMP_NUM_THREADS": "2"}
 
 
