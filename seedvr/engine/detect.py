@@ -137,7 +137,10 @@ def damage_probabilities(frames: np.ndarray, detector: DamageDetector, scales: S
     detected frame by frame too. The cut test reads two frames alone: streaming stays exact.
     """
     check_video(frames)
-    return np.concatenate([_shot_probabilities(frames[shot], detector, scales) for shot in shot_slices(frames)])
+    shots = shot_slices(frames)
+    if len(shots) == 1:  # most windows: no copy of the probabilities (a GB for 32 frames of 4K)
+        return _shot_probabilities(frames, detector, scales)
+    return np.concatenate([_shot_probabilities(frames[shot], detector, scales) for shot in shots])
 
 
 def _shot_probabilities(frames: np.ndarray, detector: DamageDetector, scales: Sequence[float]) -> np.ndarray:
