@@ -303,6 +303,13 @@ class PretrainParams(Section):
     lr: float = Field(2e-4, gt=0, lt=1)
 
 
+#: Film damage kinds a detector learns (the same names as the damage generators').
+FilmKind = Literal["scratch", "blotch", "dust"]
+#: Cue maps a detector reads: the four luma cues, or the colour line as well
+#: (seedvr.ops.damage_cues.LUMA_CUE_CHANNELS and CUE_CHANNELS; a test keeps them equal).
+CueChannels = Literal[4, 5]
+
+
 class DetectorLeg(Section):
     """One more leg of ``seedvr detect-train``: it continues the previous leg's weights on new clips
     (drawn from its own ``seed``); every other field it sets replaces the detector section's."""
@@ -314,6 +321,8 @@ class DetectorLeg(Section):
     sway_share: float | None = Field(None, ge=0.0, le=1.0)
     faint_share: float | None = Field(None, ge=0.0, le=1.0)
     repainted_share: float | None = Field(None, ge=0.0, le=1.0)
+    repainted_kinds: tuple[FilmKind, ...] | None = None
+    cue_channels: CueChannels | None = None
     visible_level: int | None = Field(None, ge=0, le=255)
     footage_clips: int | None = Field(None, ge=0)
     batch_size: int | None = Field(None, ge=1)
@@ -348,10 +357,13 @@ class DetectorParams(Section):
     finds (:mod:`seedvr.engine.auto_mask`). ``faint_share`` of the damaged clips carry their damage at a
     fraction of its opacity (:data:`~seedvr.train.detector.FAINT_OPACITY`), ``repainted_share``
     in a style drawn afresh per kind (any colour, flat or grainy, hard or soft edges:
-    :meth:`~seedvr.data.damage.base.PaintStyle.repainted`); a damaged pixel is
+    :meth:`~seedvr.data.damage.base.PaintStyle.repainted`) for the ``repainted_kinds``; a damaged pixel is
     labelled damage only where it differs from the clean picture by ``visible_level`` grey levels
-    or more (0: wherever the mask is). Training runs in legs: the first with this section's settings,
-    from scratch or from the detector folder ``init``, then each of ``legs`` in turn.
+    or more (0: wherever the mask is). ``cue_channels``: the cue maps a fresh detector reads
+    (:data:`~seedvr.ops.damage_cues.CUE_NAMES`: the four luma cues, or the colour line as well);
+    a detector continued from one that reads fewer is widened to them, never narrowed. Training
+    runs in legs: the first with this section's settings, from scratch or from the detector
+    folder ``init``, then each of ``legs`` in turn.
     """
 
     out: str = "work/detector"
@@ -370,6 +382,8 @@ class DetectorParams(Section):
     sway_share: float = Field(0.0, ge=0.0, le=1.0)
     faint_share: float = Field(0.0, ge=0.0, le=1.0)
     repainted_share: float = Field(0.0, ge=0.0, le=1.0)
+    repainted_kinds: tuple[FilmKind, ...] = ("scratch", "blotch", "dust")
+    cue_channels: CueChannels = 4
     visible_level: int = Field(0, ge=0, le=255)
     footage_clips: int = Field(0, ge=0)
     footage_sources: tuple[str, ...] = ("vtest", "box", "cup")

@@ -120,3 +120,12 @@ def test_grow_thresholds_may_not_exceed_the_decision_threshold():
     for field in ("grow_threshold", "auto_grow_threshold"):
         with pytest.raises(ValidationError, match=field):
             DetectorParams(threshold=0.5, **{field: 0.6})
+
+
+def test_the_cue_counts_a_detector_may_read_are_the_cue_modules():
+    from typing import get_args
+
+    from seedvr.config import CueChannels
+    from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS
+
+    assert get_args(CueChannels) == (LUMA_CUE_CHANNELS, CUE_CHANNELS)

@@ -172,7 +172,7 @@ def _probabilities_at_size(frames: np.ndarray, detector: DamageDetector) -> np.n
 
 def _probabilities_of(frames: np.ndarray, detector: DamageDetector) -> np.ndarray:
     """The detector's probabilities for ``frames`` as they are."""
-    cues = damage_cues(frames)
+    cues = damage_cues(frames, channels=detector.config.cue_channels)
     lone = not temporal_cue_available(len(frames))
     probabilities = np.empty(frames.shape[:3], dtype=np.float32)
     for start in range(0, len(frames), _FRAMES_PER_PASS):

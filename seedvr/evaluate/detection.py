@@ -27,6 +27,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import atomic_output
 from seedvr.metrics.detection import DetectionScores, detection_scores
 from seedvr.models.detector import DamageDetector
+from seedvr.ops.damage_cues import CUE_NAMES
 from seedvr.pipeline.detector_folder import load_detector
 from seedvr.train.detector import (
     CLEAN,
@@ -57,6 +58,7 @@ class TrainedLeg:
     params: DetectorParams
     result: DetectorTrainResult
     init: str | None  # what it started from: a folder, "leg N", or None (from scratch)
+    init_cue_channels: int | None = None  # the cue maps the detector it started from read
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,17 @@ def _leg_line(leg: TrainedLeg, name: str, threads: str) -> str:
     if params.faint_share:
         low, high = FAINT_OPACITY
         clips += f", the damage of {params.faint_share:.0%} of its clips painted at {low:g}-{high:g} of its opacity"
+    if params.repainted_share:
+        kinds = ", ".join(params.repainted_kinds)
+        clips += (
+            f", the {kinds} of {params.repainted_share:.0%} of its damaged clips painted in a style drawn afresh (any colour)"
+        )
     if params.visible_level:
         clips += f", damage labelled where it stands {params.visible_level} grey levels or more off the picture"
+    reads = leg.result.detector.config.cue_channels
+    if leg.init_cue_channels is not None and reads > leg.init_cue_channels:
+        added = ", ".join(CUE_NAMES[leg.init_cue_channels : reads])
+        clips += f", widened to read the {added} cue as well (its weights starting at zero)"
     if params.footage_clips:
         # Per leg: a leg may add real video the section's first leg did without.
         clips += (
@@ -175,8 +186,9 @@ def _card(
             "",
             "Finds film damage (scratches, blotches, dust) without a mask: `seedvr detect` and",
             "`seedvr repair --mask auto` (`DamageDetector.from_pretrained`). A small U-Net "
-            f"({parameters:,} parameters) over frames t-1, t, t+1 and non-learned cues (motion-compensated "
-            "temporal spike, thin-line response), one logit per pixel of frame t.",
+            f"({parameters:,} parameters) over frames t-1, t, t+1 and non-learned cues ("
+            + ", ".join(CUE_NAMES[: report.detector.config.cue_channels])
+            + "; `seedvr/ops/damage_cues.py`), one logit per pixel of frame t.",
             "",
             f"- data{', every leg' if several else ''}: {params.clips} procedural clips of {params.frames} frames at "
             f"{params.width}x{params.height}"
@@ -294,6 +306,6 @@ def _train_legs(
         clips = labelled_clips(clip_kinds(leg_params.clips, leg_params.clean_share), photos, ClipRecipe.of(leg_params))
         started_from = f"leg {len(legs)}" if legs else params.init
         result = train_detector([*clips, *real_training_clips(leg_params), *extra_clips], leg_params, progress, init=init)
-        legs.append(TrainedLeg(leg_params, result, started_from))
+        legs.append(TrainedLeg(leg_params, result, started_from, None if init is None else init.config.cue_channels))
         init = result.detector
     return legs

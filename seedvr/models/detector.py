@@ -3,7 +3,7 @@
 A small U-Net (about 120k parameters at the default width) over frame ``t`` with its
 neighbours ``t-1`` and ``t+1`` (images in [-1, 1]) and the non-learned cue maps of
 :mod:`seedvr.ops.damage_cues` (temporal spike after motion compensation, thin-line
-response). It gives one logit per pixel of frame ``t``. The cues carry what is hard for a net
+response, colour line). It gives one logit per pixel of frame ``t``. The cues carry what is hard for a net
 this small to learn on its own (motion compensation, long-range line evidence); the net
 learns which cue to trust where (texture, edges, occlusions) and the exact outline.
 
@@ -25,7 +25,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 
 from seedvr.errors import SeedVRError
-from seedvr.ops.damage_cues import CUE_CHANNELS
+from seedvr.ops.damage_cues import CUE_CHANNELS, check_cue_channels
 
 #: Frames the detector sees for frame ``t``: ``t-1``, ``t``, ``t+1``.
 CONTEXT_FRAMES = 3
@@ -71,6 +71,7 @@ class DamageDetector(ModelMixin, ConfigMixin):
         super().__init__()
         if channels < 4:
             raise SeedVRError(f"channels must be at least 4, got {channels}")
+        check_cue_channels(cue_channels)
         inputs = 3 * CONTEXT_FRAMES + cue_channels
         widths = [channels * 2**level for level in range(_LEVELS + 1)]
         self.encoders = nn.ModuleList([_DoubleConv(inputs, widths[0])])
@@ -109,3 +110,20 @@ def new_detector(seed: int, **config) -> DamageDetector:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return DamageDetector(**config)
+
+
+def with_cue_channels(detector: DamageDetector, cue_channels: int) -> DamageDetector:
+    """``detector`` reading ``cue_channels`` cue maps: itself when it reads that many or more,
+    else a copy whose first convolution takes the new maps with zero weights, so it gives the
+    same logits until training teaches it to use them (a leg that adds a cue)."""
+    check_cue_channels(cue_channels)
+    if cue_channels <= detector.config.cue_channels:
+        return detector
+    widened = DamageDetector(channels=detector.config.channels, cue_channels=cue_channels)
+    state = detector.state_dict()
+    first = "encoders.0.0.weight"
+    weight = state[first]
+    added = torch.zeros(weight.shape[0], cue_channels - detector.config.cue_channels, *weight.shape[2:], dtype=weight.dtype)
+    state[first] = torch.cat([weight, added], dim=1)
+    widened.load_state_dict(state)
+    return widened.to(detector.device).train(detector.training)

@@ -23,9 +23,14 @@ encode what restoration work has long used to find film damage without a mask:
   same place for many frames: the pixel minus the median of its horizontal neighbours, then
   averaged down a short vertical run (a line is long, a speck is not) and over frames
   ``t-1, t, t+1`` (a scratch persists, noise does not). Signed: bright or dark line.
+* **Colour line**. A scratch through the emulsion of colour film takes away some of its dye
+  layers: a green, cyan or magenta line whose brightness may be the picture's, so the luma line
+  above barely sees it (a green line of (40, 220, 60) on vtest's pavement: 29 grey levels
+  against 103 here). The same line response per colour channel, its largest magnitude.
 
 Shapes: frames ``uint8 [T, H, W, 3]`` (the video contract), cues ``float32 [T, CUE_CHANNELS,
-H, W]`` in grey levels / 255, so about [-1, 1]. With fewer than 3 frames the temporal cue is
+H, W]`` in grey levels / 255, so about [-1, 1]. A detector reads the first of them its config
+names (``cue_channels``): one trained before the colour line reads the other four. With fewer than 3 frames the temporal cue is
 unavailable and left at zero (:func:`temporal_cue_available` tells the caller, who warns).
 The cues of frame ``t`` read frames ``t-2 .. t+2`` only, so a stream cut into chunks with two
 frames of context on each side gets exactly the cues of the whole clip.
@@ -37,15 +42,19 @@ import cv2
 import numpy as np
 import torch
 
+from seedvr.errors import SeedVRError
 from seedvr.ops.flow import DEFAULT_FLOW_MAX_SIDE, estimate_video_flows
 from seedvr.ops.warp import backward_warp
 from seedvr.video_contract import check_video
 
 #: Channels of :func:`damage_cues`: spike brighter than both neighbours, spike darker than
-#: both, the signed persistent outlier, and the signed thin-line response. The first three
-#: are the temporal cue.
-CUE_NAMES: tuple[str, ...] = ("spike_bright", "spike_dark", "outlier", "line")
+#: both, the signed persistent outlier, the signed thin-line response and the colour line's
+#: magnitude. The first three are the temporal cue. New cues go last, so a detector that reads
+#: the first few reads what it was trained on.
+CUE_NAMES: tuple[str, ...] = ("spike_bright", "spike_dark", "outlier", "line", "colour_line")
 TEMPORAL_CUES = 3
+#: The cues of the detectors trained before the colour line (the first four).
+LUMA_CUE_CHANNELS = 4
 #: Frames on each side of ``t`` that its cues read.
 CUE_REACH = 2
 CUE_CHANNELS = len(CUE_NAMES)
@@ -131,14 +140,24 @@ def temporal_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> 
 
 
 def thin_line_response(frames: np.ndarray) -> np.ndarray:
-    """Signed thin-line response ``float32 [T, H, W]``: positive on bright lines, negative on dark.
-
-    Per frame: grey minus the median of the ``2 * _LINE_RADIUS + 1`` pixels around it on its
-    row (borders reflected), averaged over ``_LINE_RUN`` rows; then averaged over frames
-    ``t-1, t, t+1`` (those that exist).
-    """
+    """Signed thin-line response ``float32 [T, H, W]`` of the luma: positive on bright lines,
+    negative on dark (:func:`_line_response`)."""
     check_video(frames)
-    grey = _grey(frames)
+    return _line_response(_grey(frames))
+
+
+def colour_line_response(frames: np.ndarray) -> np.ndarray:
+    """Colour-line cue ``float32 [T, H, W]``: the largest magnitude of the thin-line response
+    (:func:`_line_response`) over the three colour channels."""
+    check_video(frames)
+    scale = np.float32(1.0 / 255.0)
+    return np.max([np.abs(_line_response(frames[..., channel].astype(np.float32) * scale)) for channel in range(3)], axis=0)
+
+
+def _line_response(grey: np.ndarray) -> np.ndarray:
+    """Per frame of ``grey`` (``float32 [T, H, W]`` in [0, 1]): the pixel minus the median of the
+    ``2 * _LINE_RADIUS + 1`` pixels around it on its row (borders reflected), averaged over
+    ``_LINE_RUN`` rows; then averaged over frames ``t-1, t, t+1`` (those that exist)."""
     count, height, width = grey.shape
     padded = np.pad(grey, ((0, 0), (0, 0), (_LINE_RADIUS, _LINE_RADIUS)), mode="reflect")
     shifted = np.stack([padded[:, :, offset : offset + width] for offset in range(2 * _LINE_RADIUS + 1)])
@@ -153,6 +172,17 @@ def thin_line_response(frames: np.ndarray) -> np.ndarray:
     return summed / np.maximum(neighbours, 1.0)[:, None, None]
 
 
-def damage_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE) -> np.ndarray:
-    """All cue maps ``float32 [T, CUE_CHANNELS, H, W]`` of a clip, channels as :data:`CUE_NAMES`."""
-    return np.concatenate([temporal_cues(frames, max_side), thin_line_response(frames)[:, None]], axis=1)
+def damage_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE, channels: int = CUE_CHANNELS) -> np.ndarray:
+    """The first ``channels`` cue maps ``float32 [T, channels, H, W]`` of a clip, as :data:`CUE_NAMES`
+    (a detector's ``cue_channels``; only those are computed)."""
+    check_cue_channels(channels)
+    maps = [temporal_cues(frames, max_side), thin_line_response(frames)[:, None]]
+    if channels > LUMA_CUE_CHANNELS:
+        maps.append(colour_line_response(frames)[:, None])
+    return np.concatenate(maps, axis=1)
+
+
+def check_cue_channels(channels: int) -> None:
+    """Refuse a cue count no detector reads: the four luma cues, or all of them."""
+    if channels not in (LUMA_CUE_CHANNELS, CUE_CHANNELS):
+        raise SeedVRError(f"a detector reads {LUMA_CUE_CHANNELS} or {CUE_CHANNELS} cue maps, not {channels}")

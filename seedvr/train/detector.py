@@ -44,8 +44,8 @@ from seedvr.data.dataset import ManifestClipDataset, load_damaged_clip
 from seedvr.data.footage import FootageSources, footage_views
 from seedvr.data.manifest import KIND_SEPARATOR
 from seedvr.data.synth import make_clip_spec, render_clip
-from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector
-from seedvr.ops.damage_cues import TEMPORAL_CUES, damage_cues
+from seedvr.models.detector import DamageDetector, neighbour_stack, new_detector, with_cue_channels
+from seedvr.ops.damage_cues import CUE_CHANNELS, TEMPORAL_CUES, damage_cues
 
 #: Damage kinds the detector is trained to find (film damage); "film" is all three at once.
 FILM_KINDS: tuple[str, ...] = ("scratch", "blotch", "dust")
@@ -105,9 +105,9 @@ class ClipRecipe:
     (:class:`~seedvr.data.synth.SwaySpec`); the damage of a ``faint_share`` of the damaged
     clips (spread evenly) painted at a fraction of its opacity (drawn in :data:`FAINT_OPACITY`),
     that of a ``repainted_share`` of them (spread evenly) in a style drawn afresh (any colour,
-    flat or grainy, hard or soft edges), and damaged pixels labelled as such only where they
-    differ from the clean picture by at least ``visible_level`` grey levels (0: every pixel
-    under the mask); every draw from ``seed``."""
+    flat or grainy, hard or soft edges) for the ``repainted_kinds`` among its kinds, and
+    damaged pixels labelled as such only where they differ from the clean picture by at least
+    ``visible_level`` grey levels (0: every pixel under the mask); every draw from ``seed``."""
 
     frames: int
     width: int
@@ -121,6 +121,7 @@ class ClipRecipe:
     faint_share: float = 0.0
     visible_level: int = 0
     repainted_share: float = 0.0
+    repainted_kinds: tuple[str, ...] = FILM_KINDS
 
     @classmethod
     def of(cls, params: DetectorParams) -> ClipRecipe:
@@ -138,6 +139,7 @@ class ClipRecipe:
             params.faint_share,
             params.visible_level,
             params.repainted_share,
+            tuple(params.repainted_kinds),
         )
 
     def size_of(self, index: int) -> tuple[int, int]:
@@ -197,7 +199,7 @@ def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe
         mask = drawn.mask
     else:
         opacity = float(rng.uniform(*FAINT_OPACITY)) if _in_share(index, recipe.faint_share) else 1.0
-        repaint = _in_share(index, recipe.repainted_share)
+        repaint = recipe.repainted_kinds if _in_share(index, recipe.repainted_share) else ()
         damaged, mask, _ = apply_damage(clean, film, rng, recipe.mask_ratio, opacity, repaint)
         if recipe.visible_level:
             # Paint whose grey is the picture's leaves nothing to find: not labelled damage.
@@ -227,9 +229,10 @@ def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool =
 
 
 def sample_batch(
-    clips: Sequence[LabelledClip], rng: np.random.Generator, batch_size: int, crop: int
+    clips: Sequence[LabelledClip], rng: np.random.Generator, batch_size: int, crop: int, cue_channels: int = CUE_CHANNELS
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Random crops of random frames: detector frames, cues and labels (``float`` {0, 1}).
+    """Random crops of random frames: detector frames, the first ``cue_channels`` cues (those
+    the detector reads) and labels (``float`` {0, 1}).
 
     Crops are ``crop`` pixels square, or the first drawn clip's side where it is smaller; the
     rest of the batch is drawn among the clips that hold a crop of that size, so clips of
@@ -247,7 +250,7 @@ def sample_batch(
         lone = rng.random() < _LONE_FRAME_SHARE
         around = [t, t, t] if lone else [max(t - 1, 0), t, min(t + 1, count - 1)]
         frames.append(neighbour_stack(clip.frames[around][:, window[0], window[1]])[1])
-        cue = clip.cues[t][:, window[0], window[1]].copy()
+        cue = clip.cues[t][:cue_channels, window[0], window[1]].copy()
         if lone:
             cue[:TEMPORAL_CUES] = 0.0  # no temporal cue for a lone frame
         cues.append(torch.from_numpy(cue))
@@ -274,11 +277,16 @@ def train_detector(
     init: DamageDetector | None = None,
 ) -> DetectorTrainResult:
     """Train a detector for ``params.steps`` steps or ``params.max_minutes`` (``None``: no
-    wall-clock budget), whichever ends first: a fresh one (seed ``params.seed``), or ``init``
-    itself when given (fine-tuning, :mod:`seedvr.train.detector_finetune`)."""
+    wall-clock budget), whichever ends first: a fresh one (seed ``params.seed``) reading
+    ``params.cue_channels`` cue maps, or ``init`` itself when given (fine-tuning,
+    :mod:`seedvr.train.detector_finetune`), widened to ``params.cue_channels`` when it reads fewer
+    (:func:`~seedvr.models.detector.with_cue_channels`: a leg that adds a cue)."""
     torch.manual_seed(params.seed)
     rng = np.random.default_rng(params.seed)
-    detector = new_detector(params.seed, channels=params.channels) if init is None else init
+    if init is None:
+        detector = new_detector(params.seed, channels=params.channels, cue_channels=params.cue_channels)
+    else:
+        detector = with_cue_channels(init, params.cue_channels)
     detector.train()
     optimiser = torch.optim.AdamW(detector.parameters(), lr=params.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -288,7 +296,7 @@ def train_detector(
     started = time.perf_counter()
     losses: list[float] = []
     for step in range(1, params.steps + 1):
-        frames, cues, labels = sample_batch(clips, rng, params.batch_size, params.crop_size)
+        frames, cues, labels = sample_batch(clips, rng, params.batch_size, params.crop_size, detector.config.cue_channels)
         loss = detection_loss(detector(frames, cues), labels)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()

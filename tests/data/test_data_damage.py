@@ -62,7 +62,7 @@ def test_a_fainter_paint_draws_the_same_damage_and_moves_the_picture_less(clip):
 
 def test_repainted_damage_is_the_same_damage_in_colour(clip):
     grey = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9))
-    coloured = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9), repaint=True)
+    coloured = apply_damage(clip, ["scratch", "blotch", "dust"], np.random.default_rng(9), repaint=("scratch", "blotch", "dust"))
     assert np.array_equal(coloured.mask, grey.mask)
     assert np.array_equal(coloured.damaged[~coloured.mask], clip[~coloured.mask])
 
@@ -73,6 +73,31 @@ def test_repainted_damage_is_the_same_damage_in_colour(clip):
     assert spread(coloured) > spread(grey) + 10
 
 
+def test_only_the_kinds_named_are_repainted(clip):
+    grey = apply_damage(clip, ["blotch"], np.random.default_rng(9))
+    scratches_only = apply_damage(clip, ["blotch"], np.random.default_rng(9), repaint=("scratch",))
+    assert np.array_equal(scratches_only.damaged, grey.damaged)
+    repainted = apply_damage(clip, ["blotch"], np.random.default_rng(9), repaint=("blotch",))
+    assert np.array_equal(repainted.mask, grey.mask) and not np.array_equal(repainted.damaged, grey.damaged)
+
+
+def test_luma_matched_paint_keeps_the_pictures_luma_and_changes_its_colour(clip):
+    from dataclasses import replace
+
+    from seedvr.data.damage import KIND_REGISTRY
+    from seedvr.data.damage.paint import paint_damage
+
+    tone = np.zeros(clip.shape[:3], dtype=np.uint8)
+    tone[:, :, 30:32] = 128
+    style = replace(KIND_REGISTRY["scratch"].style.repainted(np.random.default_rng(1)), luma_matched=True, grain=0.0)
+    painted = np.ascontiguousarray(clip.copy())
+    paint_damage(painted, tone, np.random.default_rng(2), style)
+    luma = np.array([0.299, 0.587, 0.114])
+    inside = tone > 0
+    assert np.abs(painted[inside] @ luma - clip[inside] @ luma).mean() < 3.0
+    assert np.abs(painted[inside].astype(int) - clip[inside]).max(axis=-1).mean() > 20
+
+
 def test_a_repainted_style_is_colourful_with_less_grain_and_its_own_or_a_hard_edge():
     from seedvr.data.damage import KIND_REGISTRY
 
@@ -81,6 +106,16 @@ def test_a_repainted_style_is_colourful_with_less_grain_and_its_own_or_a_hard_ed
     assert all(new.colourful and 0.0 <= new.grain <= style.grain and new.opacity == style.opacity for new in drawn)
     assert {new.edge_blur for new in drawn} == {1, style.edge_blur}
     assert any(new.grain == 0.0 for new in drawn) and any(new.grain > 0.0 for new in drawn)
+
+
+def test_only_a_kind_that_takes_dye_is_repainted_in_the_pictures_luma():
+    from seedvr.data.damage import KIND_REGISTRY
+
+    for name in ("scratch", "blotch", "dust"):
+        style = KIND_REGISTRY[name].style
+        matched = {style.repainted(np.random.default_rng(seed)).luma_matched for seed in range(40)}
+        assert matched == ({False, True} if style.takes_dye else {False}), name
+    assert KIND_REGISTRY["scratch"].style.takes_dye and not KIND_REGISTRY["blotch"].style.takes_dye
 
 
 @pytest.mark.parametrize("opacity", [0.0, -0.5, 1.5])

@@ -26,6 +26,7 @@ from seedvr.errors import SeedVRError
 from seedvr.io import read_mask, write_video
 from seedvr.models.detail import DetailRestorationNetwork
 from seedvr.models.detector import new_detector
+from seedvr.ops.damage_cues import LUMA_CUE_CHANNELS
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +122,13 @@ def test_loading_is_strict(tmp_path):
     )
     with pytest.raises(SeedVRError, match="does not match its weights"):
         load_detector(tmp_path / "narrow")
+
+
+def test_a_detector_of_the_luma_cues_still_detects(tmp_path, damaged_clip):
+    new_detector(0, channels=8, cue_channels=LUMA_CUE_CHANNELS).save_pretrained(str(tmp_path / "luma"))
+    detector = load_detector(tmp_path / "luma")
+    assert detector.config.cue_channels == LUMA_CUE_CHANNELS
+    assert damage_probabilities(damaged_clip[:4], detector).shape == damaged_clip[:4].shape[:3]
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from seedvr.errors import SeedVRError
-from seedvr.models.detector import CONTEXT_FRAMES, DamageDetector, neighbour_stack, new_detector
-from seedvr.ops.damage_cues import CUE_CHANNELS
+from seedvr.models.detector import CONTEXT_FRAMES, DamageDetector, neighbour_stack, new_detector, with_cue_channels
+from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS
 
 
 def _inputs(height: int = 30, width: int = 45) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,3 +61,15 @@ def test_wrong_input_shapes_are_one_line():
     frames, cues = _inputs()
     with pytest.raises(SeedVRError, match="cues must be"):
         new_detector(0)(frames, cues[:, :1])
+
+
+def test_a_detector_widened_to_a_new_cue_gives_the_same_logits_until_trained():
+    luma = new_detector(0, channels=8, cue_channels=LUMA_CUE_CHANNELS).eval()
+    widened = with_cue_channels(luma, CUE_CHANNELS)
+    frames, cues = _inputs()
+    with torch.no_grad():
+        assert torch.equal(widened(frames, cues), luma(frames, cues[:, :LUMA_CUE_CHANNELS]))
+    assert widened.config.cue_channels == CUE_CHANNELS and not widened.training
+    assert with_cue_channels(widened, LUMA_CUE_CHANNELS) is widened  # never narrowed
+    with pytest.raises(SeedVRError, match="cue maps"):
+        DamageDetector(channels=8, cue_channels=3)

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 from media_samples import make_panning_clip
 
-from seedvr.ops.damage_cues import CUE_CHANNELS, TEMPORAL_CUES, damage_cues, temporal_cues, thin_line_response
+from seedvr.errors import SeedVRError
+from seedvr.ops.damage_cues import (
+    CUE_CHANNELS,
+    LUMA_CUE_CHANNELS,
+    TEMPORAL_CUES,
+    colour_line_response,
+    damage_cues,
+    temporal_cues,
+    thin_line_response,
+)
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +65,24 @@ def test_a_persistent_thin_line_stands_out_of_the_line_cue():
     on_line = line[:, 8:-8, 40].mean()
     assert on_line > 0.2
     assert on_line > 5 * np.abs(np.delete(line, [39, 40, 41], axis=2)).mean()
+
+
+def test_a_colour_line_the_luma_barely_sees_stands_out_of_the_colour_line_cue():
+    clip = np.full((8, 64, 64, 3), 128, dtype=np.uint8)
+    clip[:, :, 40] = (20, 200, 40)  # a green scratch through the emulsion: luma 127.9, as the grey around it
+    on_luma = np.abs(thin_line_response(clip)[:, 8:-8, 40]).mean()
+    on_colour = colour_line_response(clip)[:, 8:-8, 40].mean()
+    assert on_luma < 0.01 and on_colour > 0.3
+    assert colour_line_response(clip)[:, :, :37].max() == 0.0  # a flat picture has no line anywhere else
+
+
+def test_the_colour_line_cue_is_quiet_on_a_clean_picture(translating_clip):
+    colour = colour_line_response(translating_clip)
+    assert colour.min() >= 0.0 and float(np.percentile(colour, 99)) < 0.15
+
+
+def test_a_detector_of_the_luma_cues_gets_exactly_them(translating_clip):
+    every = damage_cues(translating_clip)
+    assert np.array_equal(damage_cues(translating_clip, channels=LUMA_CUE_CHANNELS), every[:, :LUMA_CUE_CHANNELS])
+    with pytest.raises(SeedVRError, match="cue maps"):
+        damage_cues(translating_clip, channels=3)

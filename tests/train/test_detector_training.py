@@ -11,7 +11,7 @@ from seedvr.data.footage import free_windows
 from seedvr.data.photos import PHOTO_NAMES
 from seedvr.errors import SeedVRError
 from seedvr.models.detector import new_detector
-from seedvr.ops.damage_cues import CUE_CHANNELS
+from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
@@ -80,9 +80,9 @@ def test_destroyed_clips_keep_the_mask_and_lose_the_picture_under_it(tiny_clips)
 
 def test_training_lowers_the_loss_and_is_seed_deterministic(tiny_clips):
     # Measured on one fixed batch: the loss of single random batches is too noisy to compare.
-    frames, cues, labels = sample_batch(tiny_clips, np.random.default_rng(123), 16, 32)
+    frames, cues, labels = sample_batch(tiny_clips, np.random.default_rng(123), 16, 32, TINY.cue_channels)
     with torch.no_grad():
-        before = float(detection_loss(new_detector(TINY.seed)(frames, cues), labels))
+        before = float(detection_loss(new_detector(TINY.seed, cue_channels=TINY.cue_channels)(frames, cues), labels))
     first = train_detector(tiny_clips, TINY)
     assert first.steps == TINY.steps
     with torch.no_grad():
@@ -166,3 +166,13 @@ def test_only_visible_damage_is_labelled_when_asked(tiny_clips):
         assert np.array_equal(seen.frames, every.frames)
         assert not (seen.mask & ~every.mask).any()
     assert sum(int(seen.mask.sum()) for seen in visible) < sum(int(every.mask.sum()) for every in tiny_clips)
+
+
+def test_a_leg_that_adds_the_colour_line_widens_the_detector_it_continues(tiny_clips):
+    luma = train_detector(tiny_clips, TINY.model_copy(update={"steps": 2})).detector
+    assert luma.config.cue_channels == LUMA_CUE_CHANNELS
+    leg = train_detector(tiny_clips, TINY.model_copy(update={"steps": 2, "cue_channels": CUE_CHANNELS}), init=luma)
+    assert leg.detector.config.cue_channels == CUE_CHANNELS
+    # Continued with fewer named, a detector keeps the cues it reads.
+    again = train_detector(tiny_clips, TINY.model_copy(update={"steps": 2}), init=leg.detector)
+    assert again.detector.config.cue_channels == CUE_CHANNELS

@@ -18,7 +18,7 @@ miss. Only ``blotch`` may leave frames without damage (see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -197,7 +197,7 @@ def apply_damage(
     rng: np.random.Generator,
     mask_ratio: tuple[float, float] = (0.01, 0.25),
     opacity: float = 1.0,
-    repaint: bool = False,
+    repaint: Collection[str] = (),
 ) -> DamageResult:
     """Damage a clip: returns ``(damaged, mask, info)``.
 
@@ -205,7 +205,7 @@ def apply_damage(
     in order (later kinds over earlier ones). The mean fraction of damaged pixels lands in
     ``mask_ratio``; ``damaged == frames`` exactly wherever ``mask`` is False. ``opacity``
     scales every kind's opacity range (:meth:`~seedvr.data.damage.base.PaintStyle.fainter`);
-    ``repaint`` paints each kind in a style drawn afresh
+    ``repaint`` names the kinds painted in a style drawn afresh
     (:meth:`~seedvr.data.damage.base.PaintStyle.repainted`).
     """
     frames = np.asarray(frames)
@@ -216,7 +216,7 @@ def apply_damage(
     kind_ratios: dict[str, float] = {}
     for name, canvas in drawn.layers:
         style = KIND_REGISTRY[name].style.fainter(opacity)
-        paint_damage(damaged, canvas, rng, style.repainted(rng) if repaint else style)
+        paint_damage(damaged, canvas, rng, style.repainted(rng) if name in repaint else style)
         kind_ratios[name] = np.count_nonzero(canvas) / total
     info = DamageInfo(
         kinds=tuple(name for name, _ in drawn.layers),

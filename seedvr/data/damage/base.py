@@ -18,12 +18,17 @@ class PaintStyle:
     painted over the damage. ``colourful``: a random saturated colour (graffiti strokes,
     foreign objects) instead of the near-neutral, slightly warm cast of film dirt.
     ``edge_blur``: box size (odd, 1 = none) of the soft fall-off inside the mask border.
+    ``takes_dye``: the damage may take away some of colour film's dye layers and leave its
+    brightness (a scratch through the emulsion), so a repainted style of it keeps the picture's
+    luma half the time. ``luma_matched``: this paint does (only its hue shows).
     """
 
     opacity: tuple[float, float]
     grain: float
     colourful: bool
     edge_blur: int
+    takes_dye: bool = False
+    luma_matched: bool = False
 
     def fainter(self, factor: float) -> PaintStyle:
         """The same style with its opacity range scaled by ``factor`` (in (0, 1]): damage that
@@ -36,10 +41,13 @@ class PaintStyle:
     def repainted(self, rng: np.random.Generator) -> PaintStyle:
         """The same damage painted another way, for a detector that must not learn one look:
         in colour of any hue (lines and specks of any colour), with grain from none (a third
-        of the draws: flat paint) to the kind's own, and with its soft edge or a hard one."""
+        of the draws: flat paint) to the kind's own, with its soft edge or a hard one, and for a
+        kind that ``takes_dye``, half the time with the picture's luma."""
         grain = self.grain * max(0.0, float(rng.uniform(-0.5, 1.0)))
         edge_blur = self.edge_blur if rng.random() < 0.5 else 1
-        return replace(self, colourful=True, grain=grain, edge_blur=edge_blur)
+        # Drawn for every kind, so the draws that follow do not depend on which kinds take dye.
+        luma_matched = bool(rng.random() < 0.5) and self.takes_dye
+        return replace(self, colourful=True, grain=grain, edge_blur=edge_blur, luma_matched=luma_matched)
 
 
 class DamageKind(abc.ABC):

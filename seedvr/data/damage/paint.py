@@ -105,6 +105,9 @@ def paint_damage(damaged: np.ndarray, tone: np.ndarray, rng: np.random.Generator
     source = np.take(pixels, index).view(np.uint8).reshape(-1, 3).astype(np.float32)
     paint = grey[:, None] * colour[None, :]
     paint += grain[:, None]
+    if style.luma_matched:  # the paint's luma moved to the picture's beneath it: only its hue shows
+        luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        paint += (source @ luma - paint @ luma)[:, None]
     paint -= source
     paint *= alpha[:, None]
     paint += source

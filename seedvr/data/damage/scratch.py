@@ -16,7 +16,7 @@ from seedvr.data.damage.drawing import film_tones, reflect, size_unit, smooth_wo
 
 class ScratchDamage(DamageKind):
     name = "scratch"
-    style = PaintStyle(opacity=(0.75, 0.95), grain=18.0, colourful=False, edge_blur=3)
+    style = PaintStyle(opacity=(0.75, 0.95), grain=18.0, colourful=False, edge_blur=3, takes_dye=True)
     allows_empty_frames = False
 
     def draw(self, canvas: np.ndarray, rng: np.random.Generator, coverage: float) -> int:
