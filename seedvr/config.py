@@ -405,6 +405,28 @@ class DetectorParams(Section):
         DetectorLeg(seed=2, steps=3000, lr=5e-4, crop_size=128),
         DetectorLeg(seed=4, steps=2000, lr=2e-4, crop_size=160, sway_share=0.25),
         DetectorLeg(seed=7, steps=2000, lr=2e-4, crop_size=160, sway_share=0.25, footage_clips=40),
+        DetectorLeg(
+            seed=12,
+            steps=2000,
+            lr=3e-4,
+            crop_size=160,
+            sway_share=0.25,
+            footage_clips=40,
+            cue_channels=5,
+            repainted_share=0.5,
+            repainted_kinds=("scratch",),
+        ),
+        DetectorLeg(
+            seed=13,
+            steps=1000,
+            lr=1e-4,
+            crop_size=160,
+            sway_share=0.25,
+            footage_clips=40,
+            cue_channels=5,
+            repainted_share=0.5,
+            repainted_kinds=("scratch", "blotch"),
+        ),
     )
     # The pipeline's train_detector stage: the detector it starts from, its steps and rate, and an
     # optional wall-clock ceiling (None: none). A stage stopped by the clock gives a different
