@@ -416,17 +416,6 @@ class DetectorParams(Section):
             repainted_share=0.5,
             repainted_kinds=("scratch",),
         ),
-        DetectorLeg(
-            seed=13,
-            steps=1000,
-            lr=1e-4,
-            crop_size=160,
-            sway_share=0.25,
-            footage_clips=40,
-            cue_channels=5,
-            repainted_share=0.5,
-            repainted_kinds=("scratch", "blotch"),
-        ),
     )
     # The pipeline's train_detector stage: the detector it starts from, its steps and rate, and an
     # optional wall-clock ceiling (None: none). A stage stopped by the clock gives a different
