@@ -306,7 +306,7 @@ class PretrainParams(Section):
 #: Film damage kinds a detector learns (the same names as the damage generators').
 FilmKind = Literal["scratch", "blotch", "dust"]
 #: Cue maps a detector reads: the four luma cues, or the colour line as well
-#: (seedvr.ops.damage_cues.LUMA_CUE_CHANNELS and CUE_CHANNELS; a test keeps them equal).
+#: (seedvr.ops.damage_cues.CUE_COUNTS; a test keeps them equal).
 CueChannels = Literal[4, 5]
 
 

@@ -126,6 +126,6 @@ def test_the_cue_counts_a_detector_may_read_are_the_cue_modules():
     from typing import get_args
 
     from seedvr.config import CueChannels
-    from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS
+    from seedvr.ops.damage_cues import CUE_COUNTS
 
-    assert get_args(CueChannels) == (LUMA_CUE_CHANNELS, CUE_CHANNELS)
+    assert get_args(CueChannels) == CUE_COUNTS

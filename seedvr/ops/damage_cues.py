@@ -30,7 +30,7 @@ encode what restoration work has long used to find film damage without a mask:
 
 Shapes: frames ``uint8 [T, H, W, 3]`` (the video contract), cues ``float32 [T, CUE_CHANNELS,
 H, W]`` in grey levels / 255, so about [-1, 1]. A detector reads the first of them its config
-names (``cue_channels``): one trained before the colour line reads the other four. With fewer than 3 frames the temporal cue is
+names (``cue_channels``): one trained before the colour line reads the first four. With fewer than 3 frames the temporal cue is
 unavailable and left at zero (:func:`temporal_cue_available` tells the caller, who warns).
 The cues of frame ``t`` read frames ``t-2 .. t+2`` only, so a stream cut into chunks with two
 frames of context on each side gets exactly the cues of the whole clip.
@@ -182,7 +182,11 @@ def damage_cues(frames: np.ndarray, max_side: int = DEFAULT_FLOW_MAX_SIDE, chann
     return np.concatenate(maps, axis=1)
 
 
+#: The cue counts a detector may read: the four luma cues, then each later cue in turn.
+CUE_COUNTS: tuple[int, ...] = tuple(range(LUMA_CUE_CHANNELS, CUE_CHANNELS + 1))
+
+
 def check_cue_channels(channels: int) -> None:
-    """Refuse a cue count no detector reads: the four luma cues, or all of them."""
-    if channels not in (LUMA_CUE_CHANNELS, CUE_CHANNELS):
-        raise SeedVRError(f"a detector reads {LUMA_CUE_CHANNELS} or {CUE_CHANNELS} cue maps, not {channels}")
+    """Refuse a cue count no detector reads (:data:`CUE_COUNTS`)."""
+    if channels not in CUE_COUNTS:
+        raise SeedVRError(f"a detector reads {' or '.join(map(str, CUE_COUNTS))} cue maps, not {channels}")

@@ -14,7 +14,7 @@ grain. Also clips of real video (:func:`footage_clips`, ``detector.footage_clips
 noise and real motion, damaged or left clean in the same proportions) from frames the
 real-footage benchmark does not use, and optionally the film-damage clips of a damaged dataset
 (:func:`manifest_clips`, the DVC ``damage`` stage's output). Cue maps (:mod:`seedvr.ops.damage_cues`) are
-computed once per clip; batches are random crops of random frames. One sample in ten is shown
+computed once per clip, as many as the detector reads; batches are random crops of random frames. One sample in ten is shown
 as a lone frame (no neighbours, no temporal cue), as detection sees clips under 3 frames.
 
 Loss: binary cross-entropy with the damaged pixels weighted up by the batch's class ratio
@@ -69,15 +69,23 @@ _FINAL_LR_SHARE = 0.1
 ProgressHook = Callable[[int, float], None]  # (step, loss)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class LabelledClip:
-    """A clip with its true damage and cues: ``frames uint8 [T, H, W, 3]``, ``mask bool
-    [T, H, W]``, ``cues float32 [T, C, H, W]``; ``kind`` is a film kind, ``film`` or ``clean``."""
+    """A clip with its true damage: ``frames uint8 [T, H, W, 3]``, ``mask bool [T, H, W]``;
+    ``kind`` is a film kind, ``film`` or ``clean``. Its cue maps are computed when a detector
+    first needs them (:meth:`cues`), as many as it reads: clips that are only scored (detection
+    computes the cues from the frames itself) never compute them."""
 
     kind: str
     frames: np.ndarray
     mask: np.ndarray
-    cues: np.ndarray
+    _cues: np.ndarray | None = field(default=None, repr=False)
+
+    def cues(self, channels: int) -> np.ndarray:
+        """The first ``channels`` cue maps ``float32 [T, channels, H, W]`` (kept once computed)."""
+        if self._cues is None or self._cues.shape[1] < channels:
+            self._cues = damage_cues(self.frames, channels=channels)
+        return self._cues[:, :channels]
 
 
 @dataclass
@@ -204,7 +212,7 @@ def _damaged_clip(kind: str, clean: np.ndarray, rng: np.random.Generator, recipe
         if recipe.visible_level:
             # Paint whose grey is the picture's leaves nothing to find: not labelled damage.
             mask &= np.abs(damaged.astype(np.int16) - clean).max(axis=-1) >= recipe.visible_level
-    return LabelledClip(kind, damaged, mask, damage_cues(damaged))
+    return LabelledClip(kind, damaged, mask)
 
 
 def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool = False) -> list[LabelledClip]:
@@ -221,10 +229,10 @@ def manifest_clips(dataset: str | Path, split: str = "train", with_clean: bool =
             continue
         clip = load_damaged_clip(row, data.root)
         kind = kinds[0] if len(kinds) == 1 else "film"
-        clips.append(LabelledClip(kind, clip["damaged"], clip["mask"], damage_cues(clip["damaged"])))
+        clips.append(LabelledClip(kind, clip["damaged"], clip["mask"]))
         if with_clean:
             clean = clip["clean"]
-            clips.append(LabelledClip(CLEAN, clean, np.zeros(clean.shape[:3], dtype=bool), damage_cues(clean)))
+            clips.append(LabelledClip(CLEAN, clean, np.zeros(clean.shape[:3], dtype=bool)))
     return clips
 
 
@@ -250,7 +258,7 @@ def sample_batch(
         lone = rng.random() < _LONE_FRAME_SHARE
         around = [t, t, t] if lone else [max(t - 1, 0), t, min(t + 1, count - 1)]
         frames.append(neighbour_stack(clip.frames[around][:, window[0], window[1]])[1])
-        cue = clip.cues[t][:cue_channels, window[0], window[1]].copy()
+        cue = clip.cues(cue_channels)[t][:, window[0], window[1]].copy()
         if lone:
             cue[:TEMPORAL_CUES] = 0.0  # no temporal cue for a lone frame
         cues.append(torch.from_numpy(cue))
@@ -288,6 +296,8 @@ def train_detector(
     else:
         detector = with_cue_channels(init, params.cue_channels)
     detector.train()
+    for clip in clips:
+        clip.cues(detector.config.cue_channels)  # computed before the wall-clock budget starts
     optimiser = torch.optim.AdamW(detector.parameters(), lr=params.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: 1.0 - (1.0 - _FINAL_LR_SHARE) * min(step / max(params.steps, 1), 1.0)

@@ -9,6 +9,7 @@ from media_samples import make_panning_clip
 from seedvr.errors import SeedVRError
 from seedvr.ops.damage_cues import (
     CUE_CHANNELS,
+    CUE_COUNTS,
     LUMA_CUE_CHANNELS,
     TEMPORAL_CUES,
     colour_line_response,
@@ -81,8 +82,11 @@ def test_the_colour_line_cue_is_quiet_on_a_clean_picture(translating_clip):
     assert colour.min() >= 0.0 and float(np.percentile(colour, 99)) < 0.15
 
 
-def test_a_detector_of_the_luma_cues_gets_exactly_them(translating_clip):
+def test_a_detector_of_fewer_cues_gets_exactly_them(translating_clip):
     every = damage_cues(translating_clip)
-    assert np.array_equal(damage_cues(translating_clip, channels=LUMA_CUE_CHANNELS), every[:, :LUMA_CUE_CHANNELS])
-    with pytest.raises(SeedVRError, match="cue maps"):
-        damage_cues(translating_clip, channels=3)
+    assert CUE_COUNTS[0] == LUMA_CUE_CHANNELS and CUE_COUNTS[-1] == CUE_CHANNELS
+    for count in CUE_COUNTS:
+        assert np.array_equal(damage_cues(translating_clip, channels=count), every[:, :count])
+    for count in (LUMA_CUE_CHANNELS - 1, CUE_CHANNELS + 1):
+        with pytest.raises(SeedVRError, match="cue maps"):
+            damage_cues(translating_clip, channels=count)

@@ -11,7 +11,7 @@ from seedvr.data.footage import free_windows
 from seedvr.data.photos import PHOTO_NAMES
 from seedvr.errors import SeedVRError
 from seedvr.models.detector import new_detector
-from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS
+from seedvr.ops.damage_cues import CUE_CHANNELS, LUMA_CUE_CHANNELS, damage_cues
 from seedvr.train.detector import (
     CLEAN,
     CLIP_KINDS,
@@ -44,11 +44,19 @@ def test_every_film_kind_and_clean_clips_are_drawn():
 
 def test_the_masks_are_the_labels(tiny_clips):
     for clip in tiny_clips:
-        assert clip.frames.shape == (4, 32, 48, 3) and clip.cues.shape[:2] == (4, CUE_CHANNELS)
+        assert clip.frames.shape == (4, 32, 48, 3) and clip.cues(CUE_CHANNELS).shape[:2] == (4, CUE_CHANNELS)
         assert clip.mask.any() == (clip.kind != CLEAN)
     frames, cues, labels = sample_batch(tiny_clips, np.random.default_rng(0), 3, 16)
     assert frames.shape == (3, 3, 3, 16, 16) and cues.shape == (3, CUE_CHANNELS, 16, 16) and labels.shape == (3, 16, 16)
     assert set(labels.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_a_clip_computes_the_cues_a_detector_reads_and_no_more():
+    clip = labelled_clips([CLIP_KINDS[0]], PHOTO_NAMES, ClipRecipe.of(TINY))[0]
+    four = clip.cues(LUMA_CUE_CHANNELS)
+    assert four.shape[1] == LUMA_CUE_CHANNELS
+    assert np.array_equal(clip.cues(CUE_CHANNELS), damage_cues(clip.frames))  # more asked for: computed again
+    assert np.array_equal(clip.cues(LUMA_CUE_CHANNELS), four)
 
 
 def test_a_share_of_the_clips_is_rendered_small_and_batches_still_stack():
@@ -95,7 +103,7 @@ def test_a_damaged_dataset_gives_its_film_damage_clips_only(tiny_dataset_dir):
     clips = manifest_clips(tiny_dataset_dir)
     assert clips and {clip.kind for clip in clips} <= set(FILM_KINDS)
     for clip in clips:
-        assert clip.mask.any() and clip.cues.shape[:2] == (len(clip.frames), CUE_CHANNELS)
+        assert clip.mask.any() and clip.cues(CUE_CHANNELS).shape[:2] == (len(clip.frames), CUE_CHANNELS)
 
 
 def test_free_windows_leave_the_taken_ranges_alone():
