@@ -55,8 +55,10 @@ def load_pipeline(
 
     label = label or str(model)
     folder = local_pipeline_folder(model, label)
-    # Only when asked for: recent diffusers warn about the torch_dtype keyword itself.
-    precision = {} if dtype is None else {"torch_dtype": dtype}
     # low_cpu_mem_usage=False: the accelerate package is not a dependency, say so up front.
-    pipeline = SeedVRPipeline.from_pretrained(folder, label=label, low_cpu_mem_usage=False, **precision)
-    return pipeline if device is None else pipeline.to(device)
+    pipeline = SeedVRPipeline.from_pretrained(folder, label=label, low_cpu_mem_usage=False)
+    # The precision is set after loading, not by from_pretrained's keyword: diffusers renamed it
+    # (torch_dtype -> dtype) and warns about the old name on every load, while the range of
+    # diffusers versions we support does not all know the new one.
+    moves = {key: value for key, value in (("device", device), ("dtype", dtype)) if value is not None}
+    return pipeline.to(**moves) if moves else pipeline

@@ -110,3 +110,10 @@ def test_an_untouched_copy_loads_with_its_saved_weights(model_copy, tiny_pipelin
     original = load_file(Path(tiny_pipeline_dir) / "denoiser" / WEIGHTS)
     for name, tensor in loaded.denoiser.state_dict().items():
         torch.testing.assert_close(tensor, original[name], rtol=0, atol=0)
+
+
+def test_a_requested_precision_is_applied_without_a_deprecation_warning(tiny_pipeline_dir, recwarn):
+    pipeline = load_pipeline(tiny_pipeline_dir, "cpu", torch.float64)
+    assert {parameter.dtype for parameter in pipeline.denoiser.parameters()} == {torch.float64}
+    assert {parameter.dtype for parameter in pipeline.temporal_encoder.parameters()} == {torch.float64}
+    assert not [warning for warning in recwarn if "dtype" in str(warning.message)]
