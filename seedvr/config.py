@@ -174,7 +174,7 @@ class TrainParams(Section):
     accelerator: str = "cpu"
     devices: int | str = 1
     strategy: str = "auto"  # auto, ddp, ddp_spawn, fsdp
-    num_workers: int = Field(0, ge=0)
+    num_workers: int = Field(2, ge=0)  # sample-preparing processes; see params.yaml
     val_clips: int = Field(4, ge=1)
     val_steps: int = Field(6, ge=1)
     resume: str | None = None
