@@ -155,6 +155,12 @@ def _as_channels(array: np.ndarray, channels: int) -> np.ndarray:
     return array.reshape(array.shape[0], array.shape[1], channels)
 
 
+def _over_channels(mask: np.ndarray, channels: int) -> np.ndarray:
+    # A mask of the values' own [H, W, C] shape: copying under it (np.copyto) is about four
+    # times faster than assigning through the [H, W] mask, which the Jacobi sweeps do often.
+    return np.repeat(mask[..., None], channels, axis=2)
+
+
 def _jacobi_sweeps(values: np.ndarray, hole: np.ndarray, sweeps: int) -> np.ndarray:
     """Relax ``values`` towards a harmonic function inside ``hole``, keeping the rest fixed.
 
@@ -165,11 +171,11 @@ def _jacobi_sweeps(values: np.ndarray, hole: np.ndarray, sweeps: int) -> np.ndar
     top, bottom = max(rows.min() - 1, 0), min(rows.max() + 2, hole.shape[0])
     left, right = max(cols.min() - 1, 0), min(cols.max() + 2, hole.shape[1])
     box = values[top:bottom, left:right]
-    box_hole = hole[top:bottom, left:right]
     channels = values.shape[2]
+    box_hole = _over_channels(hole[top:bottom, left:right], channels)
     for _ in range(sweeps):
         mean = _as_channels(cv2.filter2D(box, -1, _NEIGHBOUR_MEAN, borderType=cv2.BORDER_REPLICATE), channels)
-        box[box_hole] = mean[box_hole]
+        np.copyto(box, mean, where=box_hole)
     return values
 
 
@@ -208,7 +214,7 @@ def _fill_level(values: np.ndarray, hole: np.ndarray) -> np.ndarray:
     if coarse_hole.any():
         coarse = _fill_level(coarse, coarse_hole)
     upsampled = _as_channels(cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR), channels)
-    values[hole] = upsampled[hole]
+    np.copyto(values, upsampled, where=_over_channels(hole, channels))
     return _jacobi_sweeps(values, hole, _SWEEPS_PER_LEVEL)
 
 
