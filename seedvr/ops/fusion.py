@@ -428,7 +428,7 @@ class _Fusion:
     def add(self, weighed: _Weighed, count: int) -> None:
         """One hypothesis' guess with its seam weight, standing for ``count`` hypotheses."""
         weight = weighed.weight if self.border is None else _spread_onto(weighed.weight, self.masks, self.border)
-        self.weights.append((count * weight)[self.filled])
+        self.weights.append(count * weight[self.filled])
         self.guesses.append(weighed.guess[self.filled])
         self.votes += count * weighed.validity
         self.count += count
@@ -453,14 +453,16 @@ class _Fusion:
 def _spread_onto(weight: np.ndarray, masks: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """``weight`` with each ``ring`` pixel given the mean weight of the hole pixels among its 8 neighbours."""
     hole_weight = np.pad(weight * masks, ((0, 0), (1, 1), (1, 1)))
-    holes = np.pad(masks.astype(np.float32), ((0, 0), (1, 1), (1, 1)))
-    height, width = masks.shape[1:]
-    total, count = np.zeros_like(weight), np.zeros_like(weight)
+    holes = np.pad(masks, ((0, 0), (1, 1), (1, 1)))
+    frame, row, col = np.nonzero(ring)  # the ring is thin: gather its neighbours, not whole frames
+    total, count = np.zeros(len(frame), dtype=np.float32), np.zeros(len(frame), dtype=np.float32)
     for dy in range(3):
         for dx in range(3):
-            total += hole_weight[:, dy : dy + height, dx : dx + width]
-            count += holes[:, dy : dy + height, dx : dx + width]
-    return np.where(ring, total / np.maximum(count, 1.0), weight).astype(np.float32)
+            total += hole_weight[frame, row + dy, col + dx]
+            count += holes[frame, row + dy, col + dx]
+    spread = weight.astype(np.float32, copy=True)
+    spread[frame, row, col] = total / np.maximum(count, 1.0)
+    return spread
 
 
 def _refined(
