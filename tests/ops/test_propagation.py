@@ -231,6 +231,26 @@ def test_a_border_is_propagated_into_without_changing_the_holes_fill(damaged_cli
     assert (with_ring[ring & validity] != damaged[ring & validity]).any()
 
 
+def test_the_guess_is_the_whole_frame_propagation_rounded(damaged_clip, clip_flows):
+    """propagation_guess writes only the pixels it visits; they must hold what
+    propagate_known_pixels gives over whole frames, in the holes and on a border alike."""
+    from seedvr.ops.blending import border_ring
+
+    _, damaged, masks = damaged_clip
+    ring = border_ring(masks)
+    guess, valid = propagation_guess(damaged, masks, flows=clip_flows, consistency_threshold=1.5, border=ring)
+    video, hole, forward, backward = _to_tensors(damaged, masks, *clip_flows)
+    border = torch.from_numpy(ring)[None, :, None]
+    propagated, validity = propagate_known_pixels(video, hole, forward, backward, consistency_threshold=1.5, border=border)
+    expected = propagated[0].permute(0, 2, 3, 1).round().clamp(0, 255).to(torch.uint8).numpy()
+    reached = validity[0, :, 0].numpy() > 0.5
+    np.testing.assert_array_equal(valid, reached)
+    assert (ring & reached).any()
+    np.testing.assert_array_equal(guess[masks & reached], expected[masks & reached])
+    np.testing.assert_array_equal(guess[ring], expected[ring])  # propagated where reached, else the frame
+    np.testing.assert_array_equal(guess[~(masks | ring)], damaged[~(masks | ring)])
+
+
 def test_exact_flows_fill_a_border_with_its_own_true_colours():
     rng = np.random.default_rng(0)
     scene = rng.integers(0, 256, size=(40, 80, 3), dtype=np.uint8)
