@@ -66,10 +66,12 @@ DEFAULT_CROP_MARGIN = REPAIR_DEFAULTS.crop_margin  # params.yaml repair.crop_mar
 #: avoids wasted padding.
 DEFAULT_CROP_ALIGN = 16
 
-#: Cropping is opt-in (``--crop``) until propagation runs in a crop at the frame's own flow
-#: scale: today a crop changes which hole pixels propagation fills (one real-footage case
-#: loses 1.4-1.7 dB), and the evaluation behind the promotion gates runs on whole frames, so
-#: batch repair ships what the gates measured.
+#: Cropping is opt-in (``--crop``): a crop changes which hole pixels propagation fills (on the
+#: real-footage benchmark's three cropped cases -0.04 to +0.11 dB with today's fusion; with an
+#: earlier one a case lost 1.4-1.7 dB), and the evaluation behind the promotion gates runs on
+#: whole frames, so batch repair ships what the gates measured. Measuring the flow in a crop at
+#: the frame's own scale instead of the crop's does not bring it closer (see "Flow in crops at
+#: the frame's scale" in docs/findings/real-footage.md).
 CROP_BY_DEFAULT = False
 
 
