@@ -51,6 +51,8 @@ def load_pipeline(
             configs that do not match their weights) or cannot be read.
     """
     # Imported here: diffusers takes seconds to import and the classical methods never load a model.
+    import torch
+
     from seedvr.pipeline.pipeline import SeedVRPipeline
 
     label = label or str(model)
@@ -59,6 +61,11 @@ def load_pipeline(
     pipeline = SeedVRPipeline.from_pretrained(folder, label=label, low_cpu_mem_usage=False)
     # The precision is set after loading, not by from_pretrained's keyword: diffusers renamed it
     # (torch_dtype -> dtype) and warns about the old name on every load, while the range of
-    # diffusers versions we support does not all know the new one.
-    moves = {key: value for key, value in (("device", device), ("dtype", dtype)) if value is not None}
-    return pipeline.to(**moves) if moves else pipeline
+    # diffusers versions we support does not all know the new one. Each network is cast with
+    # torch's own Module.to: diffusers' override logs that modules "should be kept in float32"
+    # on every cast, even for models that name none (ours).
+    if dtype is not None:
+        for component in pipeline.components.values():
+            if isinstance(component, torch.nn.Module):
+                torch.nn.Module.to(component, dtype=dtype)
+    return pipeline if device is None else pipeline.to(device=device)

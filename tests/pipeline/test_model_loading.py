@@ -8,6 +8,7 @@ a traceback or an imported module.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -112,8 +113,21 @@ def test_an_untouched_copy_loads_with_its_saved_weights(model_copy, tiny_pipelin
         torch.testing.assert_close(tensor, original[name], rtol=0, atol=0)
 
 
-def test_a_requested_precision_is_applied_without_a_deprecation_warning(tiny_pipeline_dir, recwarn):
-    pipeline = load_pipeline(tiny_pipeline_dir, "cpu", torch.float64)
-    assert {parameter.dtype for parameter in pipeline.denoiser.parameters()} == {torch.float64}
-    assert {parameter.dtype for parameter in pipeline.temporal_encoder.parameters()} == {torch.float64}
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_a_requested_precision_is_applied_without_a_warning(tiny_pipeline_dir, recwarn, dtype):
+    # diffusers logs its warnings to its own logger (which does not propagate), not through
+    # Python's warnings: listen to it directly.
+    logged: list[logging.LogRecord] = []
+    listener = logging.Handler(logging.WARNING)
+    listener.emit = logged.append
+    library_logger = logging.getLogger("diffusers")
+    library_logger.addHandler(listener)
+    try:
+        pipeline = load_pipeline(tiny_pipeline_dir, "cpu", dtype)
+    finally:
+        library_logger.removeHandler(listener)
+    for component in pipeline.components.values():
+        if isinstance(component, torch.nn.Module):
+            assert {parameter.dtype for parameter in component.parameters()} == {dtype}
     assert not [warning for warning in recwarn if "dtype" in str(warning.message)]
+    assert not [record.getMessage() for record in logged]
